@@ -1,0 +1,74 @@
+"""The command line: each command parses its arguments and calls the library."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from . import __version__
+from .errors import BuildError, format_problems
+
+T = TypeVar("T")
+
+
+def terminal_progress(items: Iterable[T], total: int, label: str) -> Iterable[T]:
+    """A progress bar on a terminal, nothing when stderr is a file or a pipe."""
+    if not sys.stderr.isatty():
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=label, unit="", leave=False, mininterval=0.5,
+                delay=1.0)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .site import build
+
+    result = build(args.root, out=args.out, base_url=args.base_url, progress=terminal_progress)
+    for note in result.warnings:
+        print(f"{note.path}: warning: {note.message}", file=sys.stderr)
+    if args.verbose:
+        for note in result.notes:
+            print(f"{note.path}: {note.message}", file=sys.stderr)
+    print(f"built {result.pages} pages ({result.articles} articles × 2 editions) "
+          f"into {result.out} in {result.seconds:.2f} s, "
+          f"{len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="builder",
+        description="Build a news site in Simplified and Traditional Chinese.")
+    top.add_argument("--version", action="version", version=f"builder {__version__}")
+    top.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build the site into the output folder")
+    build.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
+                       help="the site folder, with site.toml (default: .)")
+    build.add_argument("--out", type=Path, metavar="DIR",
+                       help="output folder (default: site.toml's output_dir, _site)")
+    build.add_argument("--base-url", metavar="URL",
+                       help="the URL the site is served at, overriding site.toml")
+    build.add_argument("-v", "--verbose", action="store_true",
+                       help="also list the characters repaired or kept in each article")
+    build.set_defaults(run=cmd_build)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except BuildError as error:
+        if args.debug:
+            raise
+        print(format_problems(error.problems), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; the published site is unchanged", file=sys.stderr)
+        return 130

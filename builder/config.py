@@ -1,0 +1,174 @@
+"""`site.toml` → a frozen `SiteConfig`, with every problem reported at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from .editions import Script
+from .errors import BuildError, Problem
+from .tomlinput import Fields, Source, unknown_keys
+
+CONFIG_FILE = "site.toml"
+
+# OpenCC configs that go into each script; the s2twp family rewrites vocabulary
+# (支持 → 支援), so it is allowed but never the default.
+TO_HANT_CONFIGS = ("s2tw", "s2t", "s2hk", "s2twp", "s2hkp")
+TO_HANS_CONFIGS = ("tw2s", "t2s", "hk2s", "tw2sp", "hk2sp")
+
+
+@dataclass(frozen=True)
+class PhrasePair:
+    """A phrase written one way in each script, overriding OpenCC in both directions."""
+
+    hans: str
+    hant: str
+
+
+@dataclass(frozen=True)
+class ConversionConfig:
+    to_hant: str = "s2tw"
+    to_hans: str = "tw2s"
+    phrases: tuple[PhrasePair, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = "新闻"
+    description: str = ""
+    base_url: str = "http://localhost:8000/"
+    default_edition: Script = Script.HANS
+    output_dir: str = "_site"
+    page_size: int = 20
+    publisher: str = ""
+    conversion: ConversionConfig = ConversionConfig()
+    # UI string overrides, written in Simplified; the Hant edition converts them.
+    strings: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site is served under, always ending in '/': '/' or '/repo/'."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    def with_base_url(self, base_url: str) -> SiteConfig:
+        return replace(self, base_url=_normalise_base_url(base_url))
+
+    def fingerprint(self) -> str:
+        """A hash of everything that affects output, for cache keys."""
+        data = asdict(self)
+        data["strings"] = dict(self.strings)
+        blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _normalise_base_url(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+_TOP_KEYS = ("title", "description", "base_url", "default_edition", "output_dir",
+             "page_size", "publisher", "conversion", "strings")
+_CONVERSION_KEYS = ("to_hant", "to_hans", "phrases")
+
+
+def parse_config(text: str, path: Path) -> SiteConfig:
+    """Pure: the text of site.toml → SiteConfig, or a BuildError naming every bad key."""
+    source = Source(text, path)
+    data = source.parse()
+    problems: list[Problem] = unknown_keys(data, _TOP_KEYS, source)
+    top = Fields(data, source)
+
+    base_url = top.string("base_url", SiteConfig.base_url) or SiteConfig.base_url
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+        problems.append(source.problem(
+            "base_url", f"`base_url` must be an absolute http(s) URL, not {base_url!r}",
+            'for example base_url = "https://user.github.io/repo/"'))
+
+    edition_name = top.string("default_edition", "zh-Hans") or "zh-Hans"
+    edition = Script.parse(edition_name)
+    if edition is None:
+        problems.append(source.problem(
+            "default_edition", f"`default_edition` must be zh-Hans or zh-Hant, not {edition_name!r}"))
+        edition = Script.HANS
+
+    output_dir = top.string("output_dir", "_site") or "_site"
+    if Path(output_dir).is_absolute() or ".." in Path(output_dir).parts:
+        problems.append(source.problem(
+            "output_dir", "`output_dir` must be a folder inside the site root",
+            "use --out to build somewhere else"))
+
+    conversion = _parse_conversion(top.table_of("conversion"), source, problems)
+    strings_table = top.table_of("strings")
+    strings = Fields(strings_table, source, "strings")
+    parsed_strings = {key: strings.string(key) or "" for key in strings_table}
+
+    config = SiteConfig(
+        title=top.string("title", SiteConfig.title) or SiteConfig.title,
+        description=top.string("description", "") or "",
+        base_url=_normalise_base_url(base_url),
+        default_edition=edition,
+        output_dir=output_dir,
+        page_size=top.integer("page_size", SiteConfig.page_size),
+        publisher=top.string("publisher", "") or "",
+        conversion=conversion,
+        strings=MappingProxyType(parsed_strings),
+    )
+    problems += top.problems + strings.problems
+    if problems:
+        raise BuildError(problems)
+    return config
+
+
+def _parse_conversion(table: dict[str, Any], source: Source,
+                      problems: list[Problem]) -> ConversionConfig:
+    problems += unknown_keys(table, _CONVERSION_KEYS, source, "conversion")
+    fields = Fields(table, source, "conversion")
+    to_hant = fields.string("to_hant", "s2tw") or "s2tw"
+    to_hans = fields.string("to_hans", "tw2s") or "tw2s"
+    for key, value, allowed in (("to_hant", to_hant, TO_HANT_CONFIGS),
+                                ("to_hans", to_hans, TO_HANS_CONFIGS)):
+        if value not in allowed:
+            problems.append(source.problem(
+                key, f"`conversion.{key}` = {value!r} is not an OpenCC config for this direction",
+                f"use one of {', '.join(allowed)}"))
+    phrases = parse_phrases(table.get("phrases", []), source, "conversion.phrases", problems)
+    problems += fields.problems
+    return ConversionConfig(to_hant=to_hant, to_hans=to_hans, phrases=phrases)
+
+
+def parse_phrases(value: Any, source: Source, name: str,
+                  problems: list[Problem]) -> tuple[PhrasePair, ...]:
+    """`[{ hans = "…", hant = "…" }, …]` → PhrasePairs; shared by site.toml and front matter."""
+    key = name.rsplit(".", 1)[-1]
+    hint = f'write it as {key} = [{{ hans = "范晓东", hant = "范曉東" }}]'
+    if not isinstance(value, list):
+        problems.append(source.problem(key, f"`{name}` must be a list of tables", hint))
+        return ()
+    pairs = []
+    for item in value:
+        if (not isinstance(item, dict) or set(item) != {"hans", "hant"}
+                or not all(isinstance(v, str) and v for v in item.values())):
+            problems.append(source.problem(
+                key, f"each entry of `{name}` needs exactly `hans` and `hant` strings", hint))
+            continue
+        pairs.append(PhrasePair(hans=item["hans"], hant=item["hant"]))
+    return tuple(pairs)
+
+
+def load_config(root: Path) -> SiteConfig:
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        raise BuildError.single(
+            f"no {CONFIG_FILE} found", root,
+            hint=f"run the command in the site's folder, pass --root DIR, or create {CONFIG_FILE}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BuildError.single(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path,
+                                hint="save the file as UTF-8") from None
+    return parse_config(text, path)

@@ -1,0 +1,208 @@
+"""Articles: Markdown files with TOML front matter between `+++` lines.
+
+`parse_article(text, path)` is pure; `read_article` and `load_articles` are the
+thin layers that touch the disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import PhrasePair, parse_phrases
+from .editions import Script
+from .errors import BuildError, Problem
+from .slugs import is_slug, slugify
+from .tomlinput import Fields, Source, unknown_keys
+
+FENCE = "+++"
+ARTICLE_SUFFIX = ".md"
+# A page of a printed newspaper is ~20 kB; anything past this is a mistake or an attack.
+MAX_ARTICLE_BYTES = 2 * 1024 * 1024
+
+_KEYS = ("title", "date", "slug", "script", "subtitle", "kicker", "authors", "source",
+         "tags", "topics", "draft", "phrases", "credits", "extra")
+
+
+@dataclass(frozen=True)
+class Article:
+    path: Path          # relative to the site root, for messages
+    slug: str
+    title: str
+    date: dt.datetime   # midnight when the front matter gives only a day
+    body: str           # Markdown
+    body_line: int      # file line where the body starts
+    script: Script | None = None   # None: detect from the text
+    subtitle: str = ""
+    kicker: str = ""
+    authors: tuple[str, ...] = ()
+    source: str = ""
+    tags: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    credits: tuple[str, ...] = ()
+    draft: bool = False
+    phrases: tuple[PhrasePair, ...] = ()
+
+
+def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
+    """→ (front matter, body, file line of the body's first line)."""
+    text = text.removeprefix("\ufeff")
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != FENCE:
+        raise BuildError.single(
+            f"no front matter: the file must start with a `{FENCE}` line", path, 1,
+            hint=f'start the file with {FENCE}, then title = "…" and date = 2024-07-22, then {FENCE}')
+    for index in range(1, len(lines)):
+        if lines[index].strip() == FENCE:
+            return "".join(lines[1:index]), "".join(lines[index + 1:]), index + 2
+    raise BuildError.single(
+        f"front matter is not closed: no second `{FENCE}` line", path, 1,
+        hint=f"add a line with {FENCE} after the last front matter key")
+
+
+def parse_article(text: str, path: Path) -> Article:
+    """Pure: a file's text → Article, or a BuildError naming every problem in it."""
+    front, body, body_line = split_front_matter(text, path)
+    source = Source(front, path, first_line=2)
+    data = source.parse()
+    problems: list[Problem] = unknown_keys(data, _KEYS, source)
+    fields = Fields(data, source)
+
+    title = fields.string("title")
+    if "title" not in data:
+        fields.missing("title", 'add title = "…" to the front matter')
+    elif title is not None and not title.strip():
+        problems.append(source.problem("title", "`title` is empty"))
+    date = fields.date("date")
+    if "date" not in data:
+        fields.missing("date", "add date = 2024-07-22 (a TOML date, without quotes)")
+
+    slug = fields.string("slug") or slugify(path.stem)
+    if not is_slug(slug):
+        problems.append(source.problem(
+            "slug", f"slug {slug!r} is not usable in a URL",
+            "use lower-case ASCII letters, digits and single hyphens, e.g. slug = \"qingdao-loans\""))
+
+    script_name = fields.string("script")
+    script = Script.parse(script_name) if script_name else None
+    if script_name and script is None:
+        problems.append(source.problem(
+            "script", f"`script` must be \"zh-Hans\" or \"zh-Hant\", not {script_name!r}",
+            "or leave it out to detect the script from the text"))
+
+    phrases = parse_phrases(data.get("phrases", []), source, "phrases", problems)
+    article = Article(
+        path=path,
+        slug=slug,
+        title=(title or "").strip(),
+        date=_as_datetime(date),
+        body=body,
+        body_line=body_line,
+        script=script,
+        subtitle=fields.string("subtitle", "") or "",
+        kicker=fields.string("kicker", "") or "",
+        authors=fields.strings("authors"),
+        source=fields.string("source", "") or "",
+        tags=fields.strings("tags"),
+        topics=fields.strings("topics"),
+        credits=fields.strings("credits"),
+        draft=fields.boolean("draft", False),
+        phrases=phrases,
+    )
+    fields.table_of("extra")
+    problems += fields.problems
+    if problems:
+        raise BuildError(problems)
+    return article
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    return dt.datetime(1970, 1, 1)  # only reached when a problem was already recorded
+
+
+def decode(data: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM) text, or a BuildError that says what the bytes look like."""
+    if b"\0" in data[:8192]:
+        raise BuildError.single(
+            "binary file in content/: this is not a Markdown article", path,
+            hint="move it out of content/ (images belong in static/)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        guess = _guess_encoding(data)
+        found = f"; it looks like {guess}" if guess else ""
+        raise BuildError.single(
+            f"not UTF-8 text{found}", path, line,
+            hint="save the file as UTF-8, or bring raw pages in with `builder import`, "
+                 "which reads GB18030, Big5 and UTF-16") from None
+
+
+def _guess_encoding(data: bytes) -> str | None:
+    for encoding in ("gb18030", "big5", "utf-16"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding.upper()
+    return None
+
+
+def read_article(path: Path, root: Path) -> Article:
+    shown = path.relative_to(root)
+    size = path.stat().st_size
+    if size > MAX_ARTICLE_BYTES:
+        raise BuildError.single(
+            f"article is {size // (1024 * 1024)} MB; the limit is "
+            f"{MAX_ARTICLE_BYTES // (1024 * 1024)} MB", shown,
+            hint="split it into several articles")
+    return parse_article(decode(path.read_bytes(), shown), shown)
+
+
+def content_files(content_dir: Path) -> Iterator[Path]:
+    """Files under content/, sorted, skipping hidden names; symlinked folders are not
+    followed, so a link loop cannot hang the build."""
+    for folder, dirs, files in os.walk(content_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(folder) / name
+
+
+def article_files(content_dir: Path) -> Iterator[Path]:
+    return (path for path in content_files(content_dir) if path.suffix == ARTICLE_SUFFIX)
+
+
+def load_articles(root: Path, content_dir: Path) -> list[Article]:
+    """Every article under content_dir; all broken files are reported together."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    for path in article_files(content_dir):
+        try:
+            articles.append(read_article(path, root))
+        except BuildError as error:
+            problems.extend(error.problems)
+    problems += _duplicate_slugs(articles)
+    if problems:
+        raise BuildError(problems)
+    return articles
+
+
+def _duplicate_slugs(articles: list[Article]) -> list[Problem]:
+    by_slug: dict[str, list[Path]] = {}
+    for article in articles:
+        by_slug.setdefault(article.slug, []).append(article.path)
+    return [
+        Problem(f"duplicate slug {slug!r} in {len(paths)} files: "
+                + ", ".join(str(p) for p in paths), paths[0],
+                hint="give each article its own `slug` in the front matter")
+        for slug, paths in sorted(by_slug.items()) if len(paths) > 1
+    ]

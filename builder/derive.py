@@ -1,0 +1,100 @@
+"""The per-article stage: one Article → its text in both editions.
+
+`derive` is a pure function of the article and the loaded tools, so a build can
+run it in any order, in any process, and cache its result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .content import Article
+from .editions import EDITIONS, Script
+from .markup import Block, Markdown
+from .script import Converted, Converter
+
+
+@dataclass(frozen=True)
+class Text:
+    """One piece of text in one edition: HTML for pages, plain for titles, feeds, search."""
+
+    html: str
+    plain: str
+
+    @classmethod
+    def of(cls, converted: Converted) -> Text:
+        return cls(converted.html, converted.text)
+
+
+@dataclass(frozen=True)
+class EditionText:
+    script: Script
+    title: Text
+    subtitle: Text
+    kicker: Text
+    authors: tuple[Text, ...]
+    source: Text
+    credits: tuple[Text, ...]
+    blocks: tuple[Block, ...]
+    plain_body: str
+
+
+@dataclass(frozen=True)
+class Derived:
+    article: Article
+    script: Script                      # the script the article is written in
+    hans: EditionText
+    hant: EditionText
+    repaired: tuple[tuple[str, str], ...]
+    ambiguous: tuple[tuple[str, str], ...]
+
+    def edition(self, script: Script) -> EditionText:
+        return self.hans if script is Script.HANS else self.hant
+
+
+@dataclass(frozen=True)
+class Tools:
+    """What the per-article stage needs, loaded once per process."""
+
+    converter: Converter
+    markdown: Markdown
+    default_script: Script
+
+
+def derive(article: Article, tools: Tools) -> Derived:
+    tokens = tools.markdown.parse(article.body)
+    written = article.script or tools.converter.detect(
+        " ".join((article.title, article.subtitle, article.kicker,
+                  tools.markdown.plain_text(tokens))), tools.default_script)
+    repaired: list[tuple[str, str]] = []
+    ambiguous: list[tuple[str, str]] = []
+
+    def convert(text: str, target: Script) -> Converted:
+        result = tools.converter.convert(text, written, target, article.phrases)
+        repaired.extend(result.repaired)
+        ambiguous.extend(result.ambiguous)
+        return result
+
+    def edition(target: Script) -> EditionText:
+        body_plain: list[str] = []
+
+        def body_html(text: str) -> str:
+            result = convert(text, target)
+            body_plain.append(result.text)
+            return result.html
+
+        blocks = tools.markdown.render_blocks(tokens, body_html)
+        return EditionText(
+            script=target,
+            title=Text.of(convert(article.title, target)),
+            subtitle=Text.of(convert(article.subtitle, target)),
+            kicker=Text.of(convert(article.kicker, target)),
+            authors=tuple(Text.of(convert(name, target)) for name in article.authors),
+            source=Text.of(convert(article.source, target)),
+            credits=tuple(Text.of(convert(line, target)) for line in article.credits),
+            blocks=blocks,
+            plain_body="".join(body_plain),
+        )
+
+    hans, hant = (edition(script) for script in EDITIONS)
+    return Derived(article, written, hans, hant, tuple(repaired), tuple(ambiguous))

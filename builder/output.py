@@ -1,0 +1,96 @@
+"""Guarded writes into a staging folder, swapped in for the published one at the end.
+
+A build never touches the published output until everything has rendered: it
+writes to a sibling staging folder and then exchanges the two in one rename, so
+a failed or interrupted build leaves the previous site exactly as it was, and
+files of removed pages do not linger.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .errors import BuildError
+
+_RENAME_EXCHANGE = 2
+
+
+class Staging:
+    """A fresh folder beside `out` that collects a build's files."""
+
+    def __init__(self, out: Path):
+        self.out = out.resolve()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.staging-", dir=self.out.parent))
+        self._written: set[str] = set()
+
+    def target(self, relative: str) -> Path:
+        """Where `relative` goes; refuses paths outside the output and paths written twice."""
+        path = (self.dir / relative).resolve()
+        if not path.is_relative_to(self.dir) or path == self.dir:
+            raise BuildError.single(f"output path {relative!r} would be outside the output folder",
+                                    hint="use a plain slug: letters, digits and hyphens")
+        if relative in self._written:
+            raise BuildError.single(f"two pages would be written to {relative!r}",
+                                    hint="give the articles different slugs")
+        self._written.add(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def write_text(self, relative: str, text: str) -> None:
+        self.target(relative).write_text(text, encoding="utf-8", newline="\n")
+
+    def write_bytes(self, relative: str, data: bytes) -> None:
+        self.target(relative).write_bytes(data)
+
+    def copy_tree(self, source: Path, prefix: str = "") -> int:
+        """Copy every file below `source`, skipping hidden names; returns the count."""
+        count = 0
+        for folder, dirs, files in os.walk(source):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.startswith("."):
+                    continue
+                relative = (Path(folder) / name).relative_to(source).as_posix()
+                shutil.copyfile(Path(folder) / name, self.target(prefix + relative))
+                count += 1
+        return count
+
+    @property
+    def count(self) -> int:
+        return len(self._written)
+
+    def publish(self) -> None:
+        """Swap the staging folder in for `out`, then remove the old output."""
+        os.chmod(self.dir, 0o755)  # mkdtemp makes it private; a site is served to others
+        if not self.out.exists():
+            os.rename(self.dir, self.out)
+            return
+        if not _exchange(self.dir, self.out):
+            old = self.dir.with_name(self.dir.name + ".old")
+            os.rename(self.out, old)
+            os.rename(self.dir, self.out)
+            self.dir = old
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths with renameat2(RENAME_EXCHANGE), where Linux has it."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0

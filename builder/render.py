@@ -1,0 +1,69 @@
+"""The Jinja environment, and turning its failures into messages with a line.
+
+Templates get view objects (see views.py), never the internal model, and
+StrictUndefined makes a misspelt variable an error instead of an empty string.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import BuildError, Problem
+
+
+class Renderer:
+    def __init__(self, templates_dir: Path, root: Path, globals_: Mapping[str, Any]):
+        self.templates_dir = templates_dir
+        self.root = root
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(templates_dir),
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(globals_)
+
+    def render(self, template: str, context: Mapping[str, Any]) -> str:
+        try:
+            return self.env.get_template(template).render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise BuildError([Problem(
+                f"template syntax error: {exc.message}", self._shown(exc.filename, template),
+                exc.lineno, hint="fix the template; see https://jinja.palletsprojects.com/templates/",
+            )]) from None
+        except jinja2.TemplateNotFound as exc:
+            raise BuildError([Problem(
+                f"template {exc.name!r} not found in {self._shown(None, '')}",
+                self._shown(None, str(exc.name)),
+                hint="restore it from the project's templates/ folder, or fix the name",
+            )]) from None
+        except jinja2.UndefinedError as exc:
+            filename, line = _template_frame(exc, self.templates_dir)
+            raise BuildError([Problem(
+                f"undefined template variable: {exc.message}",
+                self._shown(filename, template), line,
+                hint="check the name against the variables the page gets (see README, Templates)",
+            )]) from None
+
+    def _shown(self, filename: str | None, template: str) -> Path:
+        path = Path(filename) if filename else self.templates_dir / template
+        try:
+            return path.relative_to(self.root)
+        except ValueError:
+            return path
+
+
+def _template_frame(exc: BaseException, templates_dir: Path) -> tuple[str | None, int | None]:
+    """The innermost traceback frame that is a template: Jinja maps those to template lines."""
+    found: tuple[str | None, int | None] = (None, None)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith(str(templates_dir)):
+            found = (frame.filename, frame.lineno)
+    return found

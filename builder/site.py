@@ -1,0 +1,163 @@
+"""The build, as a recipe: load → derive → validate → render → write → publish."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from .config import SiteConfig, load_config
+from .content import ARTICLE_SUFFIX, content_files, load_articles
+from .derive import Derived, Tools, derive
+from .editions import EDITIONS, Script
+from .errors import BuildError
+from .markup import Markdown
+from .output import Staging
+from .pages import Page, SiteView, edition_pages, root_page
+from .render import Renderer
+from .script import Converter
+from .strings import DEFAULTS
+from .views import Urls
+
+OUTPUT_MARKER = ".builder-output"
+T = TypeVar("T")
+Progress = Callable[[Iterable[T], int, str], Iterable[T]]
+
+
+def no_progress(items: Iterable[T], total: int, label: str) -> Iterable[T]:
+    return items
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the editor may want to look at; not an error."""
+
+    path: Path
+    message: str
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out: Path
+    articles: int
+    pages: int
+    files: int
+    seconds: float
+    warnings: tuple[Note, ...]
+    notes: tuple[Note, ...]
+
+
+@dataclass(frozen=True)
+class Project:
+    """The folders of a site, from its root."""
+
+    root: Path
+
+    @property
+    def content(self) -> Path:
+        return self.root / "content"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def static(self) -> Path:
+        return self.root / "static"
+
+
+def load_tools(config: SiteConfig) -> Tools:
+    return Tools(Converter(config.conversion), Markdown(), config.default_edition)
+
+
+def build(root: Path, out: Path | None = None, base_url: str | None = None,
+          progress: Progress = no_progress, tools: Tools | None = None) -> BuildResult:
+    started = time.perf_counter()
+    project = Project(root.resolve())
+    config = load_config(project.root)
+    if base_url:
+        config = config.with_base_url(base_url)
+    out = (out or project.root / config.output_dir).resolve()
+    _check_output(out, project)
+
+    # Load: every article, all problems reported at once.
+    articles = [a for a in load_articles(project.root, project.content) if not a.draft]
+    tools = tools or load_tools(config)
+
+    # Derive: the per-article stage.
+    derived = [derive(article, tools)
+               for article in progress(articles, len(articles), "converting")]
+    derived.sort(key=lambda d: (d.article.date, d.article.slug), reverse=True)
+
+    # Render everything before anything is written.
+    renderer = Renderer(project.templates.resolve(), project.root,
+                        {"asset": lambda path: config.base_path + path})
+    pages = list(site_pages(derived, config, tools.converter))
+    staging = Staging(out)
+    try:
+        for page in progress(pages, len(pages), "rendering"):
+            staging.write_text(page.path, renderer.render(page.template, page.context))
+        if project.static.is_dir():
+            staging.copy_tree(project.static)
+        staging.write_text(OUTPUT_MARKER, "This folder is replaced by every `builder build`.\n")
+        files = staging.count
+        staging.publish()
+    except BaseException:
+        staging.discard()
+        raise
+
+    return BuildResult(
+        out=out, articles=len(derived), pages=len(pages), files=files,
+        seconds=time.perf_counter() - started,
+        warnings=tuple(_stray_files(project)),
+        notes=tuple(_conversion_notes(derived)),
+    )
+
+
+def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter) -> Iterator[Page]:
+    urls = Urls(config.base_url, config.base_path)
+    titles: dict[Script, str] = {}
+    for edition in EDITIONS:
+        def local(text: str, edition: Script = edition) -> str:
+            return converter.convert(text, Script.HANS, edition).text
+
+        strings = {key: local(value) for key, value in {**DEFAULTS, **config.strings}.items()}
+        site = SiteView(local(config.title), local(config.description), strings, edition.path)
+        titles[edition] = site.title
+        yield from edition_pages(derived, edition, site, config, urls)
+    yield root_page(config, urls, titles)
+
+
+def _check_output(out: Path, project: Project) -> None:
+    """Refuse an output folder whose replacement would destroy something else."""
+    if out == project.root or project.root.is_relative_to(out):
+        raise BuildError.single(f"the output folder {out} contains the site itself",
+                                hint="choose an output folder inside or beside the site, e.g. _site")
+    for source in (project.content, project.templates, project.static):
+        if out.is_relative_to(source) or source.is_relative_to(out):
+            raise BuildError.single(f"the output folder {out} overlaps {source}",
+                                    hint="choose an output folder such as _site")
+    if out.exists() and (not out.is_dir() or (any(out.iterdir())
+                                                and not (out / OUTPUT_MARKER).exists())):
+        raise BuildError.single(
+            f"{out} exists and was not made by builder; a build would replace it", out,
+            hint="remove it, or pass --out with a new folder")
+
+
+def _stray_files(project: Project) -> Iterator[Note]:
+    for path in content_files(project.content):
+        if path.suffix != ARTICLE_SUFFIX:
+            yield Note(path.relative_to(project.root),
+                       f"ignored: only {ARTICLE_SUFFIX} files in content/ are articles")
+
+
+def _conversion_notes(derived: list[Derived]) -> Iterator[Note]:
+    for d in derived:
+        if d.repaired:
+            fixed = " ".join(f"{a}→{b}" for a, b in d.repaired)
+            yield Note(d.article.path, f"repaired {len(d.repaired)} stray characters: {fixed}")
+        if d.ambiguous:
+            kept = " ".join(sorted({f"{a}({b})" for a, b in d.ambiguous}))
+            yield Note(d.article.path, f"kept as written, valid in {d.script.value}: {kept}")

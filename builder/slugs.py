@@ -1,0 +1,30 @@
+"""ASCII slugs for URLs, from Chinese or Latin text, with pypinyin."""
+
+from __future__ import annotations
+
+import re
+
+from pypinyin import lazy_pinyin
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+MAX_LENGTH = 80
+
+
+def is_slug(text: str) -> bool:
+    return bool(SLUG_PATTERN.match(text)) and len(text) <= MAX_LENGTH
+
+
+def slugify(text: str) -> str:
+    """'重庆' → 'chongqing', '青岛 Daily 2024' → 'qingdao-daily-2024'.
+
+    A run of Han characters becomes one word of pinyin without tones; everything
+    else is lower-cased, and anything not a letter or digit separates words.
+    Pass Simplified text: pypinyin's phrase data reads it best (银行 → yinhang).
+    """
+    spelled = _HAN.sub(lambda m: " " + "".join(lazy_pinyin(m.group())) + " ", text)
+    slug = _NON_ALNUM.sub("-", spelled.lower()).strip("-")
+    if len(slug) > MAX_LENGTH:
+        slug = slug[:MAX_LENGTH].rsplit("-", 1)[0] or slug[:MAX_LENGTH]
+    return slug.strip("-")

@@ -1,0 +1,37 @@
+"""The words of the interface, written once in Simplified.
+
+The Traditional edition gets them through the same converter as the articles,
+so there is one list to maintain; site.toml's [strings] can override any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+DEFAULTS: Mapping[str, str] = MappingProxyType({
+    "home": "首页",
+    "latest": "最新报道",
+    "skip_to_content": "跳到正文",
+    "parallel": "对照",
+    "parallel_title": "简繁对照",
+    "parallel_hint": "逐段对照阅读简体与繁体",
+    "back_to_article": "返回文章",
+    "authors": "记者",
+    "source": "来源",
+    "credits": "编辑",
+    "published": "发布日期",
+    "newer": "较新",
+    "older": "较早",
+    "page": "第{n}页",
+    "pagination": "分页",
+    "choose_edition": "请选择阅读版本",
+    "switch_label": "切换字体",
+    "no_articles": "暂无文章",
+    "chars": "{n}字",
+    "reading_time": "约{n}分钟读完",
+})
+
+# The switcher names each script in that script, whatever the edition.
+SCRIPT_NAMES: Mapping[str, str] = MappingProxyType({"zh-Hans": "简体", "zh-Hant": "繁體"})
+EDITION_NAMES: Mapping[str, str] = MappingProxyType({"zh-Hans": "简体中文", "zh-Hant": "繁體中文"})

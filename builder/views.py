@@ -1,0 +1,191 @@
+"""Lean, template-facing view objects, built from derived articles.
+
+Everything a template prints is here already converted to the edition's
+script and escaped where it is HTML (`Markup`); templates only lay it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from .config import SiteConfig
+from .derive import Derived, EditionText
+from .editions import EDITIONS, Script
+from .strings import SCRIPT_NAMES
+
+READING_CHARS_PER_MINUTE = 400
+SUMMARY_CHARS = 120
+_SENTENCE_END = re.compile(r"[。！？!?…]+[”」』\"]?")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Site paths like 'zh-hans/articles/x/' → links under the base path, or absolute."""
+
+    base_url: str
+    base_path: str
+
+    def link(self, path: str) -> str:
+        return self.base_path + path
+
+    def absolute(self, path: str) -> str:
+        return self.base_url + path
+
+
+@dataclass(frozen=True)
+class Alternate:
+    hreflang: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Switch:
+    href: str
+    lang: str       # the other edition's language tag
+    label: str      # its name, written in its own script
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    lang: str                   # zh-Hans / zh-Hant, for <html lang>
+    title: str                  # plain text, for <title>
+    canonical: str              # absolute
+    alternates: tuple[Alternate, ...]
+    switch: Switch
+    home: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ArticleCard:
+    href: str
+    title: Markup
+    kicker: Markup
+    date_iso: str
+    date_text: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    href: str
+    title: Markup
+    title_text: str
+    subtitle: Markup
+    kicker: Markup
+    authors: tuple[Markup, ...]
+    source: Markup
+    credits: tuple[Markup, ...]
+    date_iso: str
+    date_text: str
+    body: Markup
+    blocks: tuple[Markup, ...]
+    chars: int
+    minutes: int
+    parallel_href: str
+
+
+@dataclass(frozen=True)
+class ParallelRow:
+    primary: Markup
+    other: Markup
+
+
+@dataclass(frozen=True)
+class Pager:
+    number: int
+    count: int
+    newer: str | None
+    older: str | None
+
+
+def page_meta(config: SiteConfig, urls: Urls, path: str, edition: Script,
+              title: str, description: str = "") -> PageMeta:
+    """`path` is the page's path inside an edition, '' for its home, 'articles/x/' etc."""
+    alternates = tuple(Alternate(s.value, urls.absolute(f"{s.path}/{path}")) for s in EDITIONS)
+    alternates += (Alternate("x-default",
+                             urls.absolute(f"{config.default_edition.path}/{path}")),)
+    other = edition.other
+    return PageMeta(
+        lang=edition.value,
+        title=title,
+        canonical=urls.absolute(f"{edition.path}/{path}"),
+        alternates=alternates,
+        switch=Switch(urls.link(f"{other.path}/{path}"), other.value, SCRIPT_NAMES[other.value]),
+        home=urls.link(f"{edition.path}/"),
+        description=description,
+    )
+
+
+def article_path(derived: Derived) -> str:
+    return f"articles/{derived.article.slug}/"
+
+
+def date_text(date: dt.datetime) -> str:
+    return f"{date.year}年{date.month}月{date.day}日"
+
+
+def count_chars(text: str) -> int:
+    """Chinese is counted in characters, not whitespace-separated words."""
+    return len(_HAN.findall(text)) + len(re.findall(r"[A-Za-z0-9]+", text))
+
+
+def summary(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """The first ~limit characters, cut at the last sentence end inside them."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, limit + 1)]
+    return text[:ends[-1]] if ends and ends[-1] >= limit // 3 else text[:limit] + "…"
+
+
+def card(derived: Derived, edition: Script, urls: Urls) -> ArticleCard:
+    text = derived.edition(edition)
+    return ArticleCard(
+        href=urls.link(f"{edition.path}/{article_path(derived)}"),
+        title=Markup(text.title.html),
+        kicker=Markup(text.kicker.html),
+        date_iso=derived.article.date.date().isoformat(),
+        date_text=date_text(derived.article.date),
+        summary=summary(text.plain_body),
+    )
+
+
+def article_view(derived: Derived, edition: Script, urls: Urls) -> ArticleView:
+    text: EditionText = derived.edition(edition)
+    chars = count_chars(text.plain_body)
+    path = f"{edition.path}/{article_path(derived)}"
+    return ArticleView(
+        href=urls.link(path),
+        title=Markup(text.title.html),
+        title_text=text.title.plain,
+        subtitle=Markup(text.subtitle.html),
+        kicker=Markup(text.kicker.html),
+        authors=tuple(Markup(a.html) for a in text.authors),
+        source=Markup(text.source.html),
+        credits=tuple(Markup(c.html) for c in text.credits),
+        date_iso=derived.article.date.date().isoformat(),
+        date_text=date_text(derived.article.date),
+        body=Markup("".join(block.html for block in text.blocks)),
+        blocks=tuple(Markup(block.html) for block in text.blocks),
+        chars=chars,
+        minutes=max(1, round(chars / READING_CHARS_PER_MINUTE)),
+        parallel_href=urls.link(path + "parallel/"),
+    )
+
+
+def parallel_rows(derived: Derived, edition: Script) -> tuple[ParallelRow, ...]:
+    primary = derived.edition(edition).blocks
+    other = derived.edition(edition.other).blocks
+    return tuple(ParallelRow(Markup(a.html), Markup(b.html))
+                 for a, b in zip(primary, other, strict=True))
+
+
+def ui_strings(config: SiteConfig, defaults: Mapping[str, str]) -> dict[str, str]:
+    return {**defaults, **config.strings}
