@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Script(str, Enum):
+class Script(StrEnum):
     HANS = "zh-Hans"
     HANT = "zh-Hant"
 

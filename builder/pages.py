@@ -13,8 +13,7 @@ from .config import SiteConfig
 from .derive import Derived
 from .editions import EDITIONS, Script
 from .strings import EDITION_NAMES
-from .views import (Pager, Urls, article_path, article_view, card, page_meta,
-                    parallel_rows)
+from .views import Pager, Urls, article_path, article_view, card, page_meta, parallel_rows
 
 
 @dataclass(frozen=True)

@@ -198,9 +198,7 @@ def _align(original: str, converted: str) -> Iterable[tuple[str, str]]:
         return
     matcher = difflib.SequenceMatcher(None, original, converted, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            yield from zip(original[i1:i2], converted[j1:j2], strict=True)
-        elif tag == "replace" and i2 - i1 == j2 - j1:
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
             yield from zip(original[i1:i2], converted[j1:j2], strict=True)
         else:
             yield original[i1:i2], converted[j1:j2]

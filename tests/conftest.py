@@ -1,0 +1,87 @@
+"""Shared helpers: tiny sites in temporary folders, built for real."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from builder.site import Tools, build, load_tools
+
+REPO = Path(__file__).resolve().parent.parent
+
+MINIMAL_CONFIG = """\
+title = "测试新闻"
+base_url = "https://example.org/news/"
+"""
+
+
+def article(title: str, body: str, date: str = "2024-07-22", **fields: str) -> str:
+    extra = "".join(f"{key} = {value}\n" for key, value in fields.items())
+    return f'+++\ntitle = "{title}"\ndate = {date}\n{extra}+++\n\n{body}\n'
+
+
+@pytest.fixture(scope="session")
+def tools() -> Tools:
+    """OpenCC and Markdown, loaded once for the whole run, as a build process would."""
+    from builder.config import parse_config
+
+    return load_tools(parse_config(MINIMAL_CONFIG, Path("site.toml")))
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Callable[..., Path]:
+    """A site folder with the project's templates and static files and the given articles."""
+
+    def make(articles: dict[str, str], config: str = MINIMAL_CONFIG) -> Path:
+        root = tmp_path / "site"
+        root.mkdir()
+        (root / "site.toml").write_text(config, encoding="utf-8")
+        shutil.copytree(REPO / "templates", root / "templates")
+        shutil.copytree(REPO / "static", root / "static")
+        (root / "content").mkdir()
+        for name, text in articles.items():
+            path = root / "content" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return root
+
+    return make
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def body_text(page: Path) -> str:
+    """The prose of an article page's body, as a reader sees it."""
+    return soup(page).select_one("article .body").get_text()
+
+
+@pytest.fixture(scope="session")
+def seed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's own site, built once into a temporary folder."""
+    out = tmp_path_factory.mktemp("seed") / "_site"
+    build(REPO, out=out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def make_site_module(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """make_site, for a site shared by the tests of one module."""
+
+    def make(articles: dict[str, str], config: str = MINIMAL_CONFIG) -> Path:
+        root = tmp_path_factory.mktemp("site")
+        (root / "site.toml").write_text(config, encoding="utf-8")
+        shutil.copytree(REPO / "templates", root / "templates")
+        shutil.copytree(REPO / "static", root / "static")
+        for name, text in articles.items():
+            path = root / "content" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return root
+
+    return make

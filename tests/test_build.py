@@ -1,0 +1,190 @@
+"""End-to-end builds: both editions, their links, the CLI contract, atomic output."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from builder.script import ScriptChars
+
+from .conftest import REPO, article, soup
+
+LOANS = article("上半年青岛贷款余额3.14万亿元", "## 绿色金融\n\n高技术产业贷款同比增长36.2%。",
+                subtitle='"普惠型小微贷款增速高于各项贷款增速"', authors='["傅军"]',
+                slug='"qingdao-loans"')
+YANSHAN = article("雁山科技生態城發展願景發布", "會議強調，雁山科技生態城將依托青島科技大學。",
+                  date="2023-12-01")
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "builder", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def site(make_site) -> Path:
+    return make_site({"loans.md": LOANS, "yanshan.md": YANSHAN})
+
+
+def test_every_page_exists_in_both_editions(site: Path):
+    result = run("build", "--root", str(site))
+    assert result.returncode == 0, result.stderr
+    out = site / "_site"
+    hans = {p.relative_to(out / "zh-hans") for p in (out / "zh-hans").rglob("*.html")}
+    hant = {p.relative_to(out / "zh-hant") for p in (out / "zh-hant").rglob("*.html")}
+    assert hans == hant
+    assert Path("articles/qingdao-loans/index.html") in hans
+    assert Path("articles/yanshan/parallel/index.html") in hans
+    assert "built 11 pages (2 articles × 2 editions)" in result.stdout
+    assert "0 warnings" in result.stdout
+
+
+def test_article_editions_lang_canonical_hreflang_and_switcher(site: Path):
+    run("build", "--root", str(site))
+    base = "https://example.org/news/"
+    for edition, lang, other, title in (
+            ("zh-hans", "zh-Hans", "zh-hant", "上半年青岛贷款余额3.14万亿元"),
+            ("zh-hant", "zh-Hant", "zh-hans", "上半年青島貸款餘額3.14萬億元")):
+        page = soup(site / f"_site/{edition}/articles/qingdao-loans/index.html")
+        assert page.html["lang"] == lang
+        assert page.select_one("article h1").get_text() == title
+        assert page.find("link", rel="canonical")["href"] == (
+            f"{base}{edition}/articles/qingdao-loans/")
+        alternates = {link["hreflang"]: link["href"]
+                      for link in page.find_all("link", rel="alternate") if link.get("hreflang")}
+        assert alternates == {
+            "zh-Hans": f"{base}zh-hans/articles/qingdao-loans/",
+            "zh-Hant": f"{base}zh-hant/articles/qingdao-loans/",
+            "x-default": f"{base}zh-hans/articles/qingdao-loans/",
+        }
+        switch = page.select_one("nav.switch a")
+        assert switch["href"] == f"/news/{other}/articles/qingdao-loans/"
+        assert switch["lang"] == switch["hreflang"] == {"zh-hans": "zh-Hans",
+                                                          "zh-hant": "zh-Hant"}[other]
+        assert page.select_one("article time").get_text() == "2024年7月22日"
+        assert page.select_one("article h2")["id"] == "lvsejinrong"
+
+
+def test_each_edition_is_in_its_own_script(site: Path):
+    run("build", "--root", str(site))
+    chars = ScriptChars.load()
+    for edition, foreign in (("zh-hans", chars.traditional_only),
+                             ("zh-hant", chars.simplified_only)):
+        for page_path in (site / "_site" / edition).rglob("*.html"):
+            page = soup(page_path)
+            for marked in page.select("[lang]"):
+                if marked.name != "html":
+                    marked.decompose()  # text deliberately in the other script
+            stray = {ch for ch in page.get_text() if ch in foreign}
+            assert not stray, (page_path, stray)
+
+
+def test_parallel_mode_pairs_blocks_in_both_scripts(site: Path):
+    run("build", "--root", str(site))
+    page = soup(site / "_site/zh-hant/articles/qingdao-loans/parallel/index.html")
+    rows = page.select(".rows .row")
+    assert len(rows) == 3  # the title row, the heading, the paragraph
+    primary, other = rows[2].select(".cell")
+    assert "lang" not in primary.attrs and other["lang"] == "zh-Hans"
+    assert primary.get_text().strip() == "高技術產業貸款同比增長36.2%。"
+    assert other.get_text().strip() == "高技术产业贷款同比增长36.2%。"
+
+
+def test_root_chooses_an_edition_and_works_without_javascript(site: Path):
+    run("build", "--root", str(site))
+    page = soup(site / "_site/index.html")
+    links = {a["lang"]: a["href"] for a in page.select("ul.editions a")}
+    assert links == {"zh-Hans": "/news/zh-hans/", "zh-Hant": "/news/zh-hant/"}
+    script = page.find("script").string
+    assert 'localStorage.getItem("edition")' in script and "navigator.languages" in script
+
+
+def test_base_url_override(site: Path):
+    run("build", "--root", str(site), "--base-url", "https://news.example.com")
+    page = soup(site / "_site/zh-hans/index.html")
+    assert page.find("link", rel="canonical")["href"] == "https://news.example.com/zh-hans/"
+    assert page.select_one("a.brand")["href"] == "/zh-hans/"
+
+
+def test_drafts_are_left_out(make_site):
+    root = make_site({"a.md": LOANS, "b.md": article("草稿", "x", draft="true")})
+    assert run("build", "--root", str(root)).returncode == 0
+    assert not (root / "_site/zh-hans/articles/b").exists()
+
+
+def test_pagination(make_site):
+    root = make_site({f"a{i}.md": article(f"文章{i}", "正文", date=f"2024-07-{i + 1:02d}")
+                      for i in range(5)},
+                     config='base_url = "https://example.org/"\npage_size = 2\n')
+    assert run("build", "--root", str(root)).returncode == 0
+    first = soup(root / "_site/zh-hans/index.html")
+    assert [a.get_text() for a in first.select(".card h2 a")] == ["文章4", "文章3"]
+    third = soup(root / "_site/zh-hans/page/3/index.html")
+    assert [a.get_text() for a in third.select(".card h2 a")] == ["文章0"]
+    assert third.select_one('a[rel="prev"]')["href"] == "/zh-hans/page/2/"
+
+
+def test_empty_content_builds_an_empty_site(make_site):
+    root = make_site({})
+    result = run("build", "--root", str(root))
+    assert result.returncode == 0, result.stderr
+    assert (root / "_site/zh-hant/index.html").exists()
+
+
+def test_bad_input_exits_1_with_one_message_and_keeps_the_published_site(site: Path):
+    assert run("build", "--root", str(site)).returncode == 0
+    published = {p: p.read_bytes() for p in (site / "_site").rglob("*") if p.is_file()}
+    (site / "content/broken.md").write_text('+++\ntitle = "t"\ndate = "yesterday"\n+++\n',
+                                            encoding="utf-8")
+    result = run("build", "--root", str(site))
+    assert result.returncode == 1
+    assert result.stderr.startswith("content/broken.md:3: error: `date` must be a TOML date")
+    assert "Traceback" not in result.stderr
+    after = {p: p.read_bytes() for p in (site / "_site").rglob("*") if p.is_file()}
+    assert after == published
+    assert [p.name for p in site.iterdir() if "staging" in p.name] == []
+
+
+def test_debug_shows_the_traceback(site: Path):
+    (site / "content/broken.md").write_text("no front matter\n", encoding="utf-8")
+    result = run("--debug", "build", "--root", str(site))
+    assert result.returncode == 1 and "Traceback" in result.stderr
+
+
+def test_template_error_names_template_and_line(site: Path):
+    (site / "templates/article.html").write_text(
+        '{% extends "base.html" %}\n{% block main %}\n{{ article.nonsense }}\n{% endblock %}\n',
+        encoding="utf-8")
+    result = run("build", "--root", str(site))
+    assert result.returncode == 1
+    assert result.stderr.startswith("templates/article.html:3: error: undefined template variable")
+
+
+def test_usage_errors_exit_2():
+    assert run("build", "--no-such-flag").returncode == 2
+    assert run().returncode == 2
+
+
+def test_stale_files_are_removed(site: Path):
+    run("build", "--root", str(site))
+    (site / "content/yanshan.md").unlink()
+    run("build", "--root", str(site))
+    assert not (site / "_site/zh-hans/articles/yanshan").exists()
+
+
+def test_refuses_to_replace_a_folder_it_did_not_make(site: Path, tmp_path: Path):
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work")
+    result = run("build", "--root", str(site), "--out", str(precious))
+    assert result.returncode == 1 and "was not made by builder" in result.stderr
+    assert (precious / "thesis.txt").read_text() == "years of work"
+
+
+def test_the_repository_site_builds(seed_site: Path):
+    assert (seed_site / "zh-hans/index.html").exists()
+    assert (seed_site / "zh-hant/index.html").exists()
+    assert REPO.joinpath("sources").is_dir()

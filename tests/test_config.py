@@ -1,0 +1,69 @@
+"""site.toml: typed, validated, every problem named with its key and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from builder.config import parse_config
+from builder.editions import Script
+from builder.errors import BuildError
+
+PATH = Path("site.toml")
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(BuildError) as caught:
+        parse_config(text, PATH)
+    return [p.format() for p in caught.value.problems]
+
+
+def test_defaults_and_values():
+    config = parse_config('title = "青岛新闻"\nbase_url = "https://u.github.io/repo"\n', PATH)
+    assert config.title == "青岛新闻"
+    assert config.base_url == "https://u.github.io/repo/"
+    assert config.base_path == "/repo/"
+    assert config.default_edition is Script.HANS
+    assert config.conversion.to_hant == "s2tw" and config.conversion.to_hans == "tw2s"
+    assert config.output_dir == "_site"
+
+
+def test_root_base_path():
+    assert parse_config('base_url = "https://news.example"', PATH).base_path == "/"
+
+
+def test_invalid_toml_names_the_line():
+    [message] = problems('title = "a"\nbase_url = https://x\n')
+    assert message.startswith("site.toml:2:")
+    assert "invalid TOML" in message
+
+
+def test_misspelt_key_suggests_the_right_one():
+    [message] = problems('title = "a"\nbase_ulr = "https://x.org/"\n')
+    assert message.startswith("site.toml:2: error: unknown key `base_ulr`")
+    assert "did you mean `base_url`?" in message
+
+
+def test_misspelt_key_in_a_table():
+    [message] = problems('[conversion]\nto_hnat = "s2tw"\n')
+    assert "unknown key `conversion.to_hnat`" in message and "`to_hant`" in message
+
+
+def test_every_problem_is_reported_at_once():
+    found = problems('titel = "a"\npage_size = 0\ndefault_edition = "zh-CN"\n'
+                     '[conversion]\nto_hant = "t2s"\n')
+    assert len(found) == 4
+    assert any("`page_size` must be a whole number" in m for m in found)
+    assert any("zh-Hans or zh-Hant" in m for m in found)
+    assert any("not an OpenCC config for this direction" in m for m in found)
+
+
+def test_phrase_entries_are_checked():
+    [message] = problems('[conversion]\nphrases = [{ hans = "范" }]\n')
+    assert "needs exactly `hans` and `hant`" in message
+
+
+def test_output_dir_must_stay_inside():
+    [message] = problems('output_dir = "../elsewhere"\n')
+    assert "`output_dir` must be a folder inside the site root" in message
