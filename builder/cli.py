@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -39,6 +40,33 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import import_pages
+
+    report = import_pages(args.root, args.pages, date=args.date, source=args.source,
+                          force=args.force)
+    for item in report.written:
+        print(f"{item.outcome.value}: {item.path}")
+    for leftover in report.leftovers:
+        print(f"{leftover.page}:{leftover.line.number}: warning: left over, not part of any "
+              f"article: {leftover.line.text[:40]}", file=sys.stderr)
+    counts = {outcome: sum(w.outcome is outcome for w in report.written)
+              for outcome in {w.outcome for w in report.written}}
+    summary = ", ".join(f"{n} {o.name.lower()}" for o, n in sorted(counts.items(),
+                                                                    key=lambda kv: kv[0].name))
+    print(f"imported {report.articles} articles from {len(args.pages)} page(s)"
+          + (f": {summary}" if summary else "")
+          + (f"; {len(report.leftovers)} lines left over" if report.leftovers else ""))
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="builder",
@@ -57,6 +85,19 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("-v", "--verbose", action="store_true",
                        help="also list the characters repaired or kept in each article")
     build.set_defaults(run=cmd_build)
+
+    page_import = commands.add_parser(
+        "import", help="split newspaper page dumps into articles in content/")
+    page_import.add_argument("pages", nargs="+", type=Path, metavar="PAGE.txt")
+    page_import.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
+                             help="the site folder (default: .)")
+    page_import.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                             help="the page's date, instead of reading it from the page")
+    page_import.add_argument("--source", metavar="NAME",
+                             help="the newspaper's name, instead of the bylines'")
+    page_import.add_argument("--force", action="store_true",
+                             help="replace articles an editor has changed since the last import")
+    page_import.set_defaults(run=cmd_import)
     return top
 
 

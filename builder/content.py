@@ -25,7 +25,7 @@ ARTICLE_SUFFIX = ".md"
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 _KEYS = ("title", "date", "slug", "script", "subtitle", "kicker", "authors", "source",
-         "tags", "topics", "draft", "phrases", "credits", "extra")
+         "tags", "topics", "draft", "phrases", "credits", "byline", "origin", "extra")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Article:
     tags: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     credits: tuple[str, ...] = ()
+    byline: tuple[str, ...] = ()    # as printed, kept by the importer
+    origin: str = ""                # the page it was imported from
     draft: bool = False
     phrases: tuple[PhrasePair, ...] = ()
 
@@ -110,6 +112,8 @@ def parse_article(text: str, path: Path) -> Article:
         tags=fields.strings("tags"),
         topics=fields.strings("topics"),
         credits=fields.strings("credits"),
+        byline=fields.strings("byline"),
+        origin=fields.string("origin", "") or "",
         draft=fields.boolean("draft", False),
         phrases=phrases,
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
 
 from .slugs import slugify
 
@@ -29,7 +30,8 @@ class Block:
 class Markdown:
     def __init__(self) -> None:
         self._md = (MarkdownIt("commonmark", {"html": False, "typographer": False})
-                    .enable(["table", "strikethrough"]))
+                    .enable(["table", "strikethrough"])
+                    .use(container_plugin, name="caption", render=_render_caption))
 
     def parse(self, text: str) -> list[Token]:
         tokens = self._md.parse(text)
@@ -85,3 +87,9 @@ def _add_heading_ids(tokens: list[Token]) -> None:
         base = slugify(tokens[index + 1].content) or "section"
         seen[base] = seen.get(base, 0) + 1
         token.attrSet("id", base if seen[base] == 1 else f"{base}-{seen[base]}")
+
+
+def _render_caption(renderer, tokens: Sequence[Token], index: int, options, env) -> str:
+    """`::: caption` blocks: photo captions from the printed page."""
+    return ('<figure class="caption"><figcaption>\n' if tokens[index].nesting == 1
+            else "</figcaption></figure>\n")
