@@ -42,7 +42,8 @@ END_BYLINE = re.compile(
 CREDIT = re.compile(r"^(?:责编|責編|美编|美編|审读|審讀|校对|校對|编辑|編輯|组版|組版|摄影|攝影)[/／:：]\S+$")
 CAPTION_MARK = re.compile(r"^[■▲▼●]")
 CAPTION_WORDS = re.compile(r"(?:图|圖|摄|攝|效果|照片)。?$")
-DATELINE = re.compile(r"^(?:本报|本報)(?:讯|訊)?\s*(?:(?P<month>\d{1,2})月)?(?P<day>\d{1,2})日(?:讯|訊|电|電)")
+DATELINE = re.compile(
+    r"^(?:本报|本報)(?:讯|訊)?\s*(?:(?P<month>\d{1,2})月)?(?P<day>\d{1,2})日(?:讯|訊|电|電)")
 YEAR = re.compile(r"((?:19|20)\d\d)年")
 MONTH_DAY = re.compile(r"(?<![年\d])(\d{1,2})月(\d{1,2})日")
 TERMINAL = re.compile(r"[。！？!?…；;：:][”’」』）)]*$")
@@ -114,6 +115,7 @@ class BlockKind(Enum):
 class Block:
     kind: BlockKind
     text: str
+    line: int = 0   # the page line it starts on
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ class ImportedArticle:
     blocks: tuple[Block, ...]
     lines: tuple[int, int]      # first and last line on the page
     joins: tuple[tuple[str, str], ...] = ()   # (end, start) of paragraphs joined again
+    aside: tuple[int, ...] = ()  # page lines taken out of the running text: bylines, credits
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ def split_page(lines: Sequence[Line], tools: ImportTools, date: dt.date | None =
 
     drafts: list[_Draft] = []
     leftovers: list[Line] = list(lines[:starts[0]]) if starts else list(lines)
-    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+    for start, end in zip(starts, [*starts[1:], len(lines)][:len(starts)], strict=True):
         draft = _split_article(lines[start:end], kinds[start:end], tools)
         if draft is None:
             leftovers.extend(lines[start:end])
@@ -226,6 +229,7 @@ class _Draft:
     blocks: list[Block] = field(default_factory=list)
     joins: list[tuple[str, str]] = field(default_factory=list)
     lines: tuple[int, int] = (0, 0)
+    aside: list[int] = field(default_factory=list)
 
     def finish(self, page_date: dt.date, year: int, source: str | None) -> ImportedArticle:
         first = next((b.text for b in self.blocks if b.kind is BlockKind.PARAGRAPH), "")
@@ -234,7 +238,7 @@ class _Draft:
             authors=tuple(dict.fromkeys(self.authors)),
             source=source or self.source, byline=tuple(self.byline),
             credits=tuple(self.credits), blocks=tuple(self.blocks), lines=self.lines,
-            joins=tuple(self.joins))
+            joins=tuple(self.joins), aside=tuple(self.aside))
 
 
 def _split_article(lines: Sequence[Line], kinds: Sequence[Kind],
@@ -258,8 +262,10 @@ def _split_article(lines: Sequence[Line], kinds: Sequence[Kind],
             outlet, names = parse_byline(line.text)
             draft.authors += names
             draft.source = draft.source or outlet
+            draft.aside.append(line.number)
         elif kind is Kind.CREDITS:
             draft.credits += line.text.split()
+            draft.aside.append(line.number)
         else:
             body.append(line)
     draft.blocks, draft.joins = _body_blocks(body, tools)
@@ -288,34 +294,38 @@ def _body_blocks(body: Sequence[Line], tools: ImportTools
     blocks: list[Block] = []
     joins: list[tuple[str, str]] = []
     held: list[Block] = []      # captions that fell inside a split paragraph
-    pending: str | None = None  # a paragraph waiting for its continuation
+    pending: Line | None = None  # a paragraph waiting for its continuation
     texts = [line.text for line in body]
 
     def next_text(i: int) -> str | None:
         following = (t for t in texts[i + 1:] if not is_caption(t))
         return next(following, None)
 
-    for i, text in enumerate(texts):
-        if is_caption(text) or (pending is not None and _interposed(pending, text, next_text(i), tools)):
-            (held if pending is not None else blocks).append(Block(BlockKind.CAPTION, text))
+    for i, line in enumerate(body):
+        text = line.text
+        if is_caption(text) or (pending is not None
+                                and _interposed(pending.text, text, next_text(i), tools)):
+            (held if pending is not None else blocks).append(
+                Block(BlockKind.CAPTION, text, line.number))
             continue
         if pending is not None:
-            joins.append((pending[-4:], text[:4]))
-            text = pending + text
+            joins.append((pending.text[-4:], text[:4]))
+            line = Line(pending.number, pending.text + text)
+            text = line.text
             pending = None
         if is_terminal(text):
-            blocks.append(Block(BlockKind.PARAGRAPH, text))
+            blocks.append(Block(BlockKind.PARAGRAPH, text, line.number))
         elif (following := next_text(i)) is not None and _is_fragment(text, following, tools):
-            pending = text
+            pending = line
             continue
         elif following is None or len(text) > SHORT_LINE:
-            blocks.append(Block(BlockKind.PARAGRAPH, text))
+            blocks.append(Block(BlockKind.PARAGRAPH, text, line.number))
         else:
-            blocks.append(Block(BlockKind.SUBHEAD, text))
+            blocks.append(Block(BlockKind.SUBHEAD, text, line.number))
         blocks.extend(held)
         held.clear()
     if pending is not None:
-        blocks.append(Block(BlockKind.PARAGRAPH, pending))
+        blocks.append(Block(BlockKind.PARAGRAPH, pending.text, pending.number))
     blocks.extend(held)
     return blocks, joins
 
