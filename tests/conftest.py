@@ -32,6 +32,17 @@ def tools() -> Tools:
     return load_tools(parse_config(MINIMAL_CONFIG, Path("site.toml")))
 
 
+@pytest.fixture(scope="session")
+def import_tools(tmp_path_factory: pytest.TempPathFactory):
+    """jieba and OpenCC for the importer, loaded once, with jieba's cache in a temp folder."""
+    from builder.config import ConversionConfig
+    from builder.importer import ImportTools
+    from builder.script import Converter
+    from builder.segment import Segmenter
+
+    return ImportTools(Segmenter(tmp_path_factory.mktemp("jieba")), Converter(ConversionConfig()))
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> Callable[..., Path]:
     """A site folder with the project's templates and static files and the given articles."""

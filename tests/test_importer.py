@@ -9,25 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from builder.config import ConversionConfig
 from builder.editions import Script
 from builder.errors import BuildError
-from builder.importer import (BlockKind, ImportTools, PageImport, import_pages, read_page,
-                              split_page)
+from builder.importer import BlockKind, PageImport, import_pages, read_page, split_page
 from builder.pagetext import decode_page, page_lines
-from builder.script import Converter
-from builder.segment import Segmenter
 
 from .conftest import REPO
 
 DAILY = REPO / "sources" / "000_45c539df697fb73c.txt"
 EVENING = REPO / "sources" / "001_22076e859fb92202.txt"
 TODAY = dt.date(2026, 11, 24)
-
-
-@pytest.fixture(scope="session")
-def import_tools(tmp_path_factory: pytest.TempPathFactory) -> ImportTools:
-    return ImportTools(Segmenter(tmp_path_factory.mktemp("jieba")), Converter(ConversionConfig()))
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from builder.importer import plan_files, split_page
 from builder.pagetext import page_lines
 
 from .conftest import REPO
-from .test_importer import TODAY, assert_nothing_lost, import_tools  # noqa: F401
+from .test_importer import TODAY, assert_nothing_lost
 
 SEED_LINES = [line.strip() for page in sorted((REPO / "sources").glob("*.txt"))
               for line in page.read_text(encoding="utf-8").splitlines() if line.strip()]
