@@ -22,7 +22,7 @@ TODAY = dt.date(2026, 11, 24)
 
 
 @pytest.fixture(scope="session")
-def seeds(import_tools: ImportTools) -> list:
+def seeds(import_tools) -> list:
     return [article for page in (DAILY, EVENING)
             for article in split_page(read_page(page), import_tools, today=TODAY).articles]
 
