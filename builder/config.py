@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 
 from .editions import Script
 from .errors import BuildError, Problem
+from .slugs import is_slug
 from .tomlinput import Fields, Source, unknown_keys
 
 CONFIG_FILE = "site.toml"
@@ -38,6 +38,29 @@ class ConversionConfig:
 
 
 @dataclass(frozen=True)
+class TagConfig:
+    min_per_article: int = 3
+    max_per_article: int = 8
+    # A word on more than this share of the site's articles (青岛 on a Qingdao site) says
+    # nothing about any one of them and is not a tag; only applied from min_corpus articles.
+    max_share: float = 0.5
+    min_corpus: int = 5
+    ban: tuple[str, ...] = ()
+    stopwords: tuple[str, ...] = ()
+    aliases: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    slugs: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Topic:
+    slug: str
+    name: str                   # Simplified; the Traditional name is converted unless given
+    name_hant: str = ""
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     title: str = "新闻"
     description: str = ""
@@ -47,6 +70,8 @@ class SiteConfig:
     page_size: int = 20
     publisher: str = ""
     conversion: ConversionConfig = ConversionConfig()
+    tags: TagConfig = TagConfig()
+    topics: tuple[Topic, ...] = ()
     # UI string overrides, written in Simplified; the Hant edition converts them.
     strings: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -61,10 +86,7 @@ class SiteConfig:
 
     def fingerprint(self) -> str:
         """A hash of everything that affects output, for cache keys."""
-        data = asdict(self)
-        data["strings"] = dict(self.strings)
-        blob = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
 
 
 def _normalise_base_url(url: str) -> str:
@@ -72,7 +94,10 @@ def _normalise_base_url(url: str) -> str:
 
 
 _TOP_KEYS = ("title", "description", "base_url", "default_edition", "output_dir",
-             "page_size", "publisher", "conversion", "strings")
+             "page_size", "publisher", "conversion", "strings", "tags", "topics")
+_TAG_KEYS = ("min_per_article", "max_per_article", "max_share", "min_corpus", "ban",
+             "stopwords", "aliases", "slugs")
+_TOPIC_KEYS = ("slug", "name", "name_hant", "description", "keywords")
 _CONVERSION_KEYS = ("to_hant", "to_hans", "phrases")
 
 
@@ -107,6 +132,8 @@ def parse_config(text: str, path: Path) -> SiteConfig:
     strings = Fields(strings_table, source, "strings")
     parsed_strings = {key: strings.string(key) or "" for key in strings_table}
 
+    tags = _parse_tags(top.table_of("tags"), source, problems)
+    topics = _parse_topics(data.get("topics", []), source, problems)
     config = SiteConfig(
         title=top.string("title", SiteConfig.title) or SiteConfig.title,
         description=top.string("description", "") or "",
@@ -116,6 +143,8 @@ def parse_config(text: str, path: Path) -> SiteConfig:
         page_size=top.integer("page_size", SiteConfig.page_size),
         publisher=top.string("publisher", "") or "",
         conversion=conversion,
+        tags=tags,
+        topics=topics,
         strings=MappingProxyType(parsed_strings),
     )
     problems += top.problems + strings.problems
@@ -139,6 +168,63 @@ def _parse_conversion(table: dict[str, Any], source: Source,
     phrases = parse_phrases(table.get("phrases", []), source, "conversion.phrases", problems)
     problems += fields.problems
     return ConversionConfig(to_hant=to_hant, to_hans=to_hans, phrases=phrases)
+
+
+def _parse_tags(table: dict[str, Any], source: Source, problems: list[Problem]) -> TagConfig:
+    problems += unknown_keys(table, _TAG_KEYS, source, "tags")
+    fields = Fields(table, source, "tags")
+    share = table.get("max_share", TagConfig.max_share)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
+        problems.append(source.problem("max_share", "`tags.max_share` must be a number in (0, 1]",
+                                       "for example max_share = 0.5"))
+        share = TagConfig.max_share
+    mappings = {}
+    for key in ("aliases", "slugs"):
+        mapping = fields.table_of(key)
+        bad = [k for k, v in mapping.items() if not isinstance(v, str)]
+        if bad:
+            problems.append(source.problem(key, f"`tags.{key}` values must be strings: {bad[0]!r}"))
+        mappings[key] = MappingProxyType({k: v for k, v in mapping.items() if isinstance(v, str)})
+    for tag, slug in mappings["slugs"].items():
+        if not is_slug(slug):
+            problems.append(source.problem("slugs", f"slug {slug!r} for tag {tag!r} is not usable in a URL",
+                                           "use lower-case ASCII letters, digits and hyphens"))
+    config = TagConfig(
+        min_per_article=fields.integer("min_per_article", TagConfig.min_per_article),
+        max_per_article=fields.integer("max_per_article", TagConfig.max_per_article),
+        max_share=float(share),
+        min_corpus=fields.integer("min_corpus", TagConfig.min_corpus),
+        ban=fields.strings("ban"),
+        stopwords=fields.strings("stopwords"),
+        aliases=mappings["aliases"],
+        slugs=mappings["slugs"],
+    )
+    problems += fields.problems
+    return config
+
+
+def _parse_topics(value: Any, source: Source, problems: list[Problem]) -> tuple[Topic, ...]:
+    hint = 'write each as [[topics]] with slug = "finance", name = "金融", keywords = ["贷款"]'
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        problems.append(source.problem("topics", "`topics` must be a list of [[topics]] tables", hint))
+        return ()
+    topics = []
+    for item in value:
+        problems += unknown_keys(item, _TOPIC_KEYS, source, "topics")
+        fields = Fields(item, source, "topics")
+        slug = fields.string("slug") or ""
+        name = fields.string("name") or ""
+        if not is_slug(slug) or not name:
+            problems.append(source.problem("topics", f"topic {slug or name!r} needs a URL slug and a name",
+                                           hint))
+        topics.append(Topic(slug=slug, name=name, name_hant=fields.string("name_hant", "") or "",
+                            description=fields.string("description", "") or "",
+                            keywords=fields.strings("keywords")))
+        problems += fields.problems
+    slugs = [t.slug for t in topics]
+    for slug in sorted({s for s in slugs if slugs.count(s) > 1}):
+        problems.append(source.problem("topics", f"two topics have the slug {slug!r}"))
+    return tuple(topics)
 
 
 def parse_phrases(value: Any, source: Source, name: str,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .config import SiteConfig
 from .content import Article
 from .editions import EDITIONS, Script
 from .markup import Block, Markdown
 from .script import Converted, Converter
+from .taxonomy import Analysis, Analyzer
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class Derived:
     hant: EditionText
     repaired: tuple[tuple[str, str], ...]
     ambiguous: tuple[tuple[str, str], ...]
+    analysis: Analysis
+    tags: tuple[str, ...]       # front matter tags, in Simplified
+    authors: tuple[str, ...]    # in Simplified: the identity of an author across editions
+    sources: tuple[str, ...]    # outlets, in Simplified: 青岛日报/观海新闻 is two
 
     def edition(self, script: Script) -> EditionText:
         return self.hans if script is Script.HANS else self.hant
@@ -58,14 +64,15 @@ class Tools:
 
     converter: Converter
     markdown: Markdown
-    default_script: Script
+    analyzer: Analyzer
+    config: SiteConfig
 
 
 def derive(article: Article, tools: Tools) -> Derived:
     tokens = tools.markdown.parse(article.body)
     written = article.script or tools.converter.detect(
         " ".join((article.title, article.subtitle, article.kicker,
-                  tools.markdown.plain_text(tokens))), tools.default_script)
+                  tools.markdown.plain_text(tokens))), tools.config.default_edition)
     repaired: list[tuple[str, str]] = []
     ambiguous: list[tuple[str, str]] = []
 
@@ -97,4 +104,17 @@ def derive(article: Article, tools: Tools) -> Derived:
         )
 
     hans, hant = (edition(script) for script in EDITIONS)
-    return Derived(article, written, hans, hant, tuple(repaired), tuple(ambiguous))
+
+    def simplified(text: str) -> str:
+        return tools.converter.convert(text, written, Script.HANS, article.phrases).text
+
+    analysis = tools.analyzer.analyse(
+        hans.title.plain, f"{hans.kicker.plain}\n{hans.subtitle.plain}\n{hans.plain_body}",
+        tools.config.topics)
+    return Derived(
+        article, written, hans, hant, tuple(repaired), tuple(ambiguous), analysis,
+        tags=tuple(("-" if t.startswith("-") else "") + simplified(t.removeprefix("-"))
+                   for t in article.tags),
+        authors=tuple(a.plain for a in hans.authors),
+        sources=tuple(s.strip() for s in hans.source.plain.split("/") if s.strip()),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 
@@ -33,6 +34,10 @@ class Segmenter:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._tokenizer.initialize()
+        # News terms jieba's general dictionary splits (专精特新, 众创空间, 新质生产力).
+        for line in resources.files(__package__).joinpath("userdict.txt").read_text("utf-8").splitlines():
+            word, freq, pos = line.split()
+            self._tokenizer.add_word(word, int(freq), pos)
         self._pos = jieba.posseg.POSTokenizer(self._tokenizer)
 
     def words(self, text: str) -> list[str]:

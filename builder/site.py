@@ -15,11 +15,13 @@ from .editions import EDITIONS, Script
 from .errors import BuildError
 from .markup import Markdown
 from .output import Staging
-from .pages import Page, SiteView, edition_pages, root_page
+from .pages import TERM_KINDS, EditionContext, Page, SiteView, edition_pages, root_page
 from .render import Renderer
 from .script import Converter
+from .segment import Segmenter
 from .strings import DEFAULTS
-from .views import Urls
+from .taxonomy import Analyzer, TaxonomyInput, build_taxonomy
+from .views import TermLink, Urls
 
 OUTPUT_MARKER = ".builder-output"
 T = TypeVar("T")
@@ -68,8 +70,9 @@ class Project:
         return self.root / "static"
 
 
-def load_tools(config: SiteConfig) -> Tools:
-    return Tools(Converter(config.conversion), Markdown(), config.default_edition)
+def load_tools(config: SiteConfig, cache: Path | None = None) -> Tools:
+    segmenter = Segmenter(cache / "jieba" if cache else None)
+    return Tools(Converter(config.conversion), Markdown(), Analyzer(segmenter, config.tags), config)
 
 
 def build(root: Path, out: Path | None = None, base_url: str | None = None,
@@ -84,7 +87,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
 
     # Load: every article, all problems reported at once.
     articles = [a for a in load_articles(project.root, project.content) if not a.draft]
-    tools = tools or load_tools(config)
+    if tools is None or tools.config != config:
+        tools = load_tools(config, project.root / ".cache")
 
     # Derive: the per-article stage.
     derived = [derive(article, tools)
@@ -118,15 +122,26 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
 
 def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter) -> Iterator[Page]:
     urls = Urls(config.base_url, config.base_path)
+
+    def to_hant(text: str) -> str:
+        return converter.convert(text, Script.HANS, Script.HANT).text
+
+    taxonomy = build_taxonomy(
+        [TaxonomyInput(d.analysis, d.tags, d.article.topics, d.authors, d.sources,
+                       d.article.date.year, d.article.date.month) for d in derived],
+        config, to_hant)
     titles: dict[Script, str] = {}
     for edition in EDITIONS:
         def local(text: str, edition: Script = edition) -> str:
-            return converter.convert(text, Script.HANS, edition).text
+            return text if edition is Script.HANS else to_hant(text)
 
         strings = {key: local(value) for key, value in {**DEFAULTS, **config.strings}.items()}
-        site = SiteView(local(config.title), local(config.description), strings, edition.path)
+        nav = tuple(TermLink(urls.link(f"{edition.path}/{kind}/"),
+                             strings["authors_index" if kind == "authors" else kind])
+                    for kind in (*TERM_KINDS, "archive"))
+        site = SiteView(local(config.title), local(config.description), strings, edition.path, nav)
         titles[edition] = site.title
-        yield from edition_pages(derived, edition, site, config, urls)
+        yield from edition_pages(derived, taxonomy, EditionContext(edition, site, config, urls, local))
     yield root_page(config, urls, titles)
 
 

@@ -30,6 +30,19 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
     "no_articles": "暂无文章",
     "chars": "{n}字",
     "reading_time": "约{n}分钟读完",
+    "tags": "标签",
+    "topics": "专题",
+    "authors_index": "记者",
+    "sources": "来源",
+    "archive": "归档",
+    "related": "相关报道",
+    "articles_count": "{n}篇",
+    "month": "{year}年{month}月",
+    "year": "{year}年",
+    "term_title_tags": "标签：{name}",
+    "term_title_topics": "专题：{name}",
+    "term_title_authors": "记者：{name}",
+    "term_title_sources": "来源：{name}",
 })
 
 # The switcher names each script in that script, whatever the edition.

@@ -17,6 +17,7 @@ from .config import SiteConfig
 from .derive import Derived, EditionText
 from .editions import EDITIONS, Script
 from .strings import SCRIPT_NAMES
+from .taxonomy import ArticleTerms, Term
 
 READING_CHARS_PER_MINUTE = 400
 SUMMARY_CHARS = 120
@@ -73,6 +74,13 @@ class ArticleCard:
 
 
 @dataclass(frozen=True)
+class TermLink:
+    href: str
+    label: str
+    count: int = 0
+
+
+@dataclass(frozen=True)
 class ArticleView:
     href: str
     title: Markup
@@ -89,6 +97,11 @@ class ArticleView:
     chars: int
     minutes: int
     parallel_href: str
+    tags: tuple[TermLink, ...] = ()
+    topics: tuple[TermLink, ...] = ()
+    author_links: tuple[TermLink, ...] = ()
+    source_links: tuple[TermLink, ...] = ()
+    related: tuple[ArticleCard, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,7 +170,14 @@ def card(derived: Derived, edition: Script, urls: Urls) -> ArticleCard:
     )
 
 
-def article_view(derived: Derived, edition: Script, urls: Urls) -> ArticleView:
+def term_link(term: Term, edition: Script, urls: Urls, count: int = 0) -> TermLink:
+    label = term.hans if edition is Script.HANS else term.hant
+    return TermLink(urls.link(f"{edition.path}/{term.kind}/{term.slug}/"), label, count)
+
+
+def article_view(derived: Derived, edition: Script, urls: Urls,
+                 terms: ArticleTerms | None = None,
+                 related: tuple[ArticleCard, ...] = ()) -> ArticleView:
     text: EditionText = derived.edition(edition)
     chars = count_chars(text.plain_body)
     path = f"{edition.path}/{article_path(derived)}"
@@ -177,6 +197,11 @@ def article_view(derived: Derived, edition: Script, urls: Urls) -> ArticleView:
         chars=chars,
         minutes=max(1, round(chars / READING_CHARS_PER_MINUTE)),
         parallel_href=urls.link(path + "parallel/"),
+        tags=tuple(term_link(t, edition, urls) for t in terms.tags) if terms else (),
+        topics=tuple(term_link(t, edition, urls) for t in terms.topics) if terms else (),
+        author_links=tuple(term_link(t, edition, urls) for t in terms.authors) if terms else (),
+        source_links=tuple(term_link(t, edition, urls) for t in terms.sources) if terms else (),
+        related=related,
     )
 
 

@@ -1,0 +1,305 @@
+"""Tags, topics, authors, sources, archives and related articles.
+
+Two stages, like the rest of the build:
+- `Analyzer.analyse` is per article and pure: jieba segments the article's
+  Simplified text once, and that one segmentation gives the tag candidates
+  (TF-IDF over jieba's own IDF table, filtered by part of speech, stopwords and
+  shape) and the topic scores.
+- `build_taxonomy` is a cheap reduce over those analyses: it applies the
+  corpus-wide filter, front matter and site.toml overrides, and groups articles.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .config import SiteConfig, TagConfig, Topic
+from .segment import Segmenter
+from .slugs import slugify
+
+# Nouns, names, places, organisations, other proper nouns, verbal nouns.
+TAG_POS = frozenset({"n", "nr", "nrfg", "nrt", "ns", "nt", "nz", "vn", "nw"})
+_NUMERIC = re.compile(r"[0-9０-９.%％]|^[零〇一二两三四五六七八九十百千万亿几]+$|^(?:百分之|第)")
+_UNIT_END = re.compile(r"[年月日时分秒号届期次个家亿万元米吨]$")
+_HAN_ONLY = re.compile(r"^[\u4e00-\u9fff]+$")
+CANDIDATES_KEPT = 24
+TITLE_WEIGHT = 3
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the per-article stage learns about an article's subject."""
+
+    terms: tuple[tuple[str, float], ...]     # best tag candidates, highest score first
+    vocabulary: frozenset[str]                # every candidate word, for document frequency
+    topic_scores: tuple[tuple[str, int], ...]  # (topic slug, score) for configured topics
+
+
+class Analyzer:
+    """jieba plus its IDF table, loaded once per process."""
+
+    def __init__(self, segmenter: Segmenter, config: TagConfig):
+        self.segmenter = segmenter
+        self.idf, self.default_idf = _load_idf()
+        self.stopwords = _load_stopwords() | frozenset(config.stopwords)
+
+    def analyse(self, title: str, text: str, topics: Sequence[Topic]) -> Analysis:
+        """`title` and `text` are Simplified."""
+        counts: Counter[str] = Counter()
+        for weight, part in ((TITLE_WEIGHT, title), (1, text)):
+            for word in self.segmenter.tagged(part):
+                if self._eligible(word.text, word.pos):
+                    counts[word.text] += weight
+        total = sum(counts.values()) or 1
+        scored = sorted(((w, c / total * self.idf.get(w, self.default_idf)) for w, c in counts.items()),
+                        key=lambda item: (-item[1], item[0]))
+        return Analysis(
+            terms=tuple((w, round(s, 6)) for w, s in scored[:CANDIDATES_KEPT]),
+            vocabulary=frozenset(counts),
+            topic_scores=tuple(
+                (topic.slug, score) for topic in topics
+                if (score := topic_score(topic, title, text)) > 0),
+        )
+
+    def _eligible(self, word: str, pos: str) -> bool:
+        return (len(word) >= 2 and pos in TAG_POS and bool(_HAN_ONLY.match(word))
+                and word not in self.stopwords and not _NUMERIC.search(word)
+                and not (_UNIT_END.search(word) and _NUMERIC.search(word[:-1])))
+
+
+def topic_score(topic: Topic, title: str, text: str) -> int:
+    return sum(TITLE_WEIGHT * title.count(k) + text.count(k) for k in topic.keywords)
+
+
+def _load_idf() -> tuple[dict[str, float], float]:
+    import jieba
+
+    path = Path(jieba.__file__).parent / "analyse" / "idf.txt"
+    idf: dict[str, float] = {}
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            word, _, value = line.strip().partition(" ")
+            if value:
+                idf[word] = float(value)
+    values = sorted(idf.values())
+    return idf, values[len(values) // 2]
+
+
+def _load_stopwords() -> frozenset[str]:
+    text = resources.files(__package__).joinpath("stopwords.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+# --- the reduce ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    """A tag, topic, author, source or archive month: one slug, a name in each script."""
+
+    kind: str           # tags / topics / authors / sources
+    key: str            # Simplified form, the identity
+    slug: str
+    hans: str
+    hant: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ArticleTerms:
+    tags: tuple[Term, ...]
+    topics: tuple[Term, ...]
+    authors: tuple[Term, ...]
+    sources: tuple[Term, ...]
+    related: tuple[int, ...]    # indexes into the article list
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    per_article: tuple[ArticleTerms, ...]      # in the order of the articles given
+    groups: Mapping[str, tuple[tuple[Term, tuple[int, ...]], ...]]  # kind → terms with articles
+    archive: tuple[tuple[int, int, tuple[int, ...]], ...]  # (year, month, articles), newest first
+
+
+@dataclass(frozen=True)
+class TaxonomyInput:
+    """What the reduce needs of one article; nothing here is a body."""
+
+    analysis: Analysis
+    tags: tuple[str, ...]       # front matter, Simplified; "-x" removes x
+    topics: tuple[str, ...]     # front matter topic slugs
+    authors: tuple[str, ...]    # Simplified
+    sources: tuple[str, ...]    # Simplified outlet names
+    year: int
+    month: int
+
+
+OTHER_TOPIC = "other"
+
+
+def choose_tags(analysis: Analysis, overrides: Sequence[str], config: TagConfig,
+                too_common: frozenset[str]) -> tuple[str, ...]:
+    """3 to 8 tags: the best candidates, less corpus-wide words and bans, with front matter
+    additions first and removals honoured."""
+    removed = {t[1:] for t in overrides if t.startswith("-")}
+    added = [config.aliases.get(t, t) for t in overrides if not t.startswith("-")]
+    banned = set(config.ban) | removed
+    chosen: list[str] = [t for t in added if t not in banned]
+    top_score = next((s for w, s in analysis.terms if w not in too_common), 0.0)
+    for word, score in analysis.terms:
+        word = config.aliases.get(word, word)
+        if len(chosen) >= config.max_per_article:
+            break
+        if word in banned or word in too_common or any(word in tag for tag in chosen):
+            continue  # also 经贸 once 经贸合作 is a tag
+        if len(chosen) >= config.min_per_article and score < top_score * 0.3:
+            break
+        chosen.append(word)
+    return tuple(chosen)
+
+
+def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
+                   to_hant: Callable[[str], str]) -> Taxonomy:
+    """`inputs` in the article order (newest first); `to_hant` converts Simplified text."""
+    count = len(inputs)
+    df = Counter(word for item in inputs for word in item.analysis.vocabulary)
+    limit = config.tags.max_share * count
+    too_common = frozenset(w for w, n in df.items() if n > limit) if count >= config.tags.min_corpus \
+        else frozenset()
+
+    tag_lists = [choose_tags(item.analysis, item.tags, config.tags, too_common) for item in inputs]
+    topic_lists = [_topics_of(item, config.topics) for item in inputs]
+
+    slugger = _Slugger(config.tags.slugs)
+    tag_terms = _terms("tags", {t for tags in tag_lists for t in tags}, slugger, to_hant)
+    topic_terms = {t.slug: Term("topics", t.slug, t.slug, t.name, t.name_hant or to_hant(t.name),
+                                t.description) for t in config.topics}
+    topic_terms[OTHER_TOPIC] = Term("topics", OTHER_TOPIC, OTHER_TOPIC, "其他", "其他")
+    author_terms = _terms("authors", {a for item in inputs for a in item.authors}, _Slugger({}),
+                          to_hant)
+    source_terms = _terms("sources", {s for item in inputs for s in item.sources}, _Slugger({}),
+                          to_hant)
+
+    related = _related_all(inputs, tag_lists, topic_lists, too_common)
+    per_article = []
+    for i, item in enumerate(inputs):
+        per_article.append(ArticleTerms(
+            tags=tuple(tag_terms[t] for t in tag_lists[i]),
+            topics=tuple(topic_terms[t] for t in topic_lists[i]),
+            authors=tuple(author_terms[a] for a in dict.fromkeys(item.authors)),
+            sources=tuple(source_terms[s] for s in dict.fromkeys(item.sources)),
+            related=related[i],
+        ))
+
+    groups: dict[str, tuple[tuple[Term, tuple[int, ...]], ...]] = {}
+    for kind in ("tags", "topics", "authors", "sources"):
+        members: dict[Term, list[int]] = defaultdict(list)
+        for i, terms in enumerate(per_article):
+            for term in getattr(terms, kind):
+                members[term].append(i)
+        order = (list(topic_terms.values()) if kind == "topics"
+                 else sorted(members, key=lambda t: (-len(members[t]), t.slug)))
+        groups[kind] = tuple((t, tuple(members[t])) for t in order if members.get(t))
+
+    months: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, item in enumerate(inputs):
+        months[(item.year, item.month)].append(i)
+    archive = tuple((y, m, tuple(months[(y, m)])) for y, m in sorted(months, reverse=True))
+    return Taxonomy(tuple(per_article), groups, archive)
+
+
+def _topics_of(item: TaxonomyInput, topics: Sequence[Topic]) -> tuple[str, ...]:
+    known = {t.slug for t in topics} | {OTHER_TOPIC}
+    if item.topics:
+        return tuple(t for t in item.topics if t in known) or (OTHER_TOPIC,)
+    scores = dict(item.analysis.topic_scores)
+    if not scores:
+        return (OTHER_TOPIC,)
+    best = max(scores.values())
+    if best < 2:
+        return (OTHER_TOPIC,)
+    ranked = sorted((t for t in topics if scores.get(t.slug, 0) >= max(2, best * 0.6)),
+                    key=lambda t: -scores[t.slug])
+    return tuple(t.slug for t in ranked[:2])
+
+
+class _Slugger:
+    """pypinyin slugs, unique per kind; collisions get -2, -3 in the order of the sorted keys."""
+
+    def __init__(self, fixed: Mapping[str, str]):
+        self.fixed = fixed
+
+    def assign(self, keys: Iterable[str]) -> dict[str, str]:
+        slugs: dict[str, str] = {}
+        used: set[str] = set(self.fixed.values())
+        for key in sorted(keys, key=lambda k: (slugify(k), k)):
+            if key in self.fixed:
+                slugs[key] = self.fixed[key]
+                continue
+            base = slugify(key) or "term"
+            slug, number = base, 2
+            while slug in used:
+                slug, number = f"{base}-{number}", number + 1
+            used.add(slug)
+            slugs[key] = slug
+        return slugs
+
+
+def _terms(kind: str, keys: set[str], slugger: _Slugger,
+           to_hant: Callable[[str], str]) -> dict[str, Term]:
+    return {key: Term(kind, key, slug, key, to_hant(key))
+            for key, slug in slugger.assign(keys).items()}
+
+
+def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str, ...]],
+                 topic_lists: Sequence[tuple[str, ...]], too_common: frozenset[str],
+                 most: int = 5, least: int = 3, posting_cap: int = 64) -> list[tuple[int, ...]]:
+    """For each article, the articles that share its tags and words, then its topic.
+
+    Scored through an inverted index whose lists keep only each word's strongest
+    articles, so the cost grows with the number of articles, not its square."""
+    postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for j, item in enumerate(inputs):
+        for word, score in item.analysis.terms:
+            if word not in too_common:
+                postings[word].append((score, j))
+    for entries in postings.values():
+        entries.sort(key=lambda e: (-e[0], e[1]))
+        del entries[posting_cap:]
+    tag_postings: dict[str, list[int]] = defaultdict(list)
+    for j, tags in enumerate(tag_lists):
+        for tag in tags:
+            tag_postings[tag].append(j)
+    by_topic: dict[str, list[int]] = defaultdict(list)
+    for j, topics in enumerate(topic_lists):
+        for topic in topics:
+            by_topic[topic].append(j)
+
+    related = []
+    for i, item in enumerate(inputs):
+        shared: dict[int, float] = defaultdict(float)
+        for word, score in item.analysis.terms:
+            for other_score, j in postings.get(word, ()):
+                shared[j] += score * other_score
+        scores = {j: math.sqrt(v) for j, v in shared.items()}
+        for tag in tag_lists[i]:
+            for j in tag_postings[tag][:posting_cap]:
+                scores[j] = scores.get(j, 0.0) + 1.0
+        scores.pop(i, None)
+        ranked = sorted(scores, key=lambda j: (-scores[j], j))[:most]
+        # Too few by content: the same topic, then simply the nearest in time.
+        fill = [j for topic in topic_lists[i] for j in by_topic[topic]]
+        fill += sorted(range(len(inputs)), key=lambda j: (abs(j - i), j))
+        for j in fill:
+            if len(ranked) >= least:
+                break
+            if j != i and j not in ranked:
+                ranked.append(j)
+        related.append(tuple(ranked))
+    return related
