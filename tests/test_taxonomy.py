@@ -1,0 +1,188 @@
+"""Tags, topics, authors, sources, archives and related articles, on the seed site and
+on small fixture sites."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+from builder.config import TagConfig, parse_config
+from builder.script import ScriptChars
+from builder.site import build
+from builder.slugs import slugify
+from builder.taxonomy import Analysis, choose_tags
+
+from .conftest import article, soup
+
+SEED_ARTICLES = 8
+
+
+def article_pages(site: Path, edition: str) -> list[Path]:
+    return sorted((site / edition / "articles").glob("*/index.html"))
+
+
+def labels(page, selector: str) -> list[str]:
+    return [a.get_text() for a in page.select(selector)]
+
+
+def test_every_seed_article_has_three_to_eight_sensible_tags(seed_site: Path):
+    pages = article_pages(seed_site, "zh-hans")
+    assert len(pages) == SEED_ARTICLES
+    every: list[set[str]] = []
+    for path in pages:
+        tags = labels(soup(path), "article .tags a")
+        assert 3 <= len(tags) <= 8, (path, tags)
+        for tag in tags:
+            assert len(tag) >= 2 and not re.search(r"\d", tag), tag
+            assert not re.fullmatch(r"[零一二两三四五六七八九十百千万亿]+", tag), tag
+        assert "青岛" not in tags  # on every article of this site: says nothing
+        every.append(set(tags))
+    assert not set.intersection(*every)
+
+
+def test_tags_read_well(seed_site: Path):
+    by_title = {soup(p).select_one("article h1").get_text(): labels(soup(p), "article .tags a")
+                for p in article_pages(seed_site, "zh-hans")}
+    assert {"贷款", "金融"} <= set(by_title["上半年青岛贷款余额3.14万亿元"])
+    assert "防汛" in by_title["青岛启动防汛 三级应急响应"]
+    assert "孵化器" in by_title["青岛高新区已汇聚17家“国字号”孵化器、众创空间"]
+    # the Traditional article is tagged from its Simplified conversion, not fragments
+    assert "雁山科技生态城" in by_title["雁山科技生态城发展愿景发布"]
+
+
+def test_topics_look_right(seed_site: Path):
+    by_title = {soup(p).select_one("article h1").get_text(): labels(soup(p), "article .topics a")
+                for p in article_pages(seed_site, "zh-hans")}
+    assert by_title["上半年青岛贷款余额3.14万亿元"][0] == "金融"
+    assert by_title["青岛启动防汛 三级应急响应"] == ["民生与应急"]
+    assert by_title["青岛一下关经贸合作交流会举行"] == ["对外交流"]
+    assert by_title["青岛发布智慧公园建设 技术规范地方标准"] == ["城市建设"]
+    assert by_title["平安银行青岛分行：坚持金融为民，服务实体经济"][0] == "金融"
+
+
+def test_tag_topic_author_pages_exist_in_both_editions(seed_site: Path):
+    chars = ScriptChars.load()
+    for kind in ("tags", "topics", "authors", "sources"):
+        hans = sorted(p.relative_to(seed_site / "zh-hans")
+                      for p in (seed_site / "zh-hans" / kind).glob("*/index.html"))
+        hant = sorted(p.relative_to(seed_site / "zh-hant")
+                      for p in (seed_site / "zh-hant" / kind).glob("*/index.html"))
+        assert hans and hans == hant, kind
+    loans_hant = soup(seed_site / "zh-hant/tags/daikuan/index.html")
+    assert loans_hant.h1.get_text() == "標籤：貸款"
+    assert soup(seed_site / "zh-hans/tags/daikuan/index.html").h1.get_text() == "标签：贷款"
+    for path in (seed_site / "zh-hant").glob("*/*/index.html"):
+        heading = soup(path).h1.get_text()
+        assert not [c for c in heading if c in chars.simplified_only], (path, heading)
+
+
+def test_wu_shuai_has_two_articles(seed_site: Path):
+    page = soup(seed_site / "zh-hans/authors/wushuai/index.html")
+    assert page.h1.get_text() == "记者：吴帅"
+    assert len(page.select(".card")) == 2
+    index = soup(seed_site / "zh-hans/authors/index.html")
+    counts = {a.get_text(): a.find_next("span").get_text() for a in index.select(".terms a")}
+    assert counts["吴帅"] == "2篇" and counts["于波"] == "1篇"
+
+
+def test_article_shows_its_terms_and_related_articles_inside_article(seed_site: Path):
+    for path in article_pages(seed_site, "zh-hant"):
+        page = soup(path)
+        body = page.select_one("article")
+        assert body.select(".tags a") and body.select(".topics a")
+        related = body.select(".related li a")
+        assert 3 <= len(related) <= 5
+        assert all(a["href"].startswith("/news/zh-hant/articles/") for a in related)
+    loans = soup(seed_site / "zh-hans/articles/shangbannian-qingdao-daikuan-yue-3-14-wanyiyuan/"
+                             "index.html")
+    assert labels(loans, "article .authors a") == ["傅军"]
+    assert labels(loans, "article .source a") == ["青岛日报", "观海新闻"]
+
+
+def test_archive_and_sources(seed_site: Path):
+    archive = soup(seed_site / "zh-hans/archive/index.html")
+    assert labels(archive, ".terms a") == ["2024年7月", "2023年11月"]
+    assert len(soup(seed_site / "zh-hans/archive/2024/07/index.html").select(".card")) == 6
+    sources = labels(soup(seed_site / "zh-hant/sources/index.html"), ".terms a")
+    assert {"青島日報", "觀海新聞", "青島晚報", "掌上青島"} <= set(sources)
+
+
+def test_summary_characters_and_reading_time(seed_site: Path):
+    page = soup(seed_site / "zh-hans/index.html")
+    summaries = [p.get_text() for p in page.select(".summary")]
+    assert all(0 < len(s) <= 121 for s in summaries)
+    assert any(s.endswith("。") for s in summaries)
+    article = soup(seed_site / "zh-hans/articles/qingdao-qidong-fangxun-sanji-yingjixiangying/"
+                               "index.html")
+    length = article.select_one(".length").get_text()
+    chars, minutes = map(int, re.findall(r"\d+", length))
+    body = article.select_one("article .body").get_text()
+    # Chinese is counted in characters (plus Latin words and numbers), not whitespace words
+    assert chars == len(re.findall(r"[\u4e00-\u9fff]", body)) + len(re.findall(r"[A-Za-z0-9]+", body))
+    assert chars > 800 and minutes == round(chars / 400)
+
+
+def test_pinyin_slugs():
+    assert slugify("重庆") == "chongqing"
+    assert slugify("银行") == "yinhang"
+
+
+def test_slug_of_a_traditional_tag_is_made_from_its_simplified_form(make_site):
+    root = make_site({
+        "a.md": article("銀行", "銀行貸款增長。銀行。", tags='["銀行"]'),
+        "b.md": article("银行", "银行贷款增长。银行。", tags='["银行"]'),
+    })
+    build(root)
+    page = soup(root / "_site/zh-hant/tags/yinhang/index.html")
+    assert len(page.select(".card")) == 2
+
+
+def test_front_matter_adds_and_removes_tags_and_site_bans(make_site):
+    config = ('base_url = "https://example.org/"\n[tags]\nban = ["降雨"]\n'
+              'aliases = { "强降雨" = "暴雨" }\nslugs = { "防汛" = "flood-control" }\n')
+    body = "防汛部门发布预警。强降雨和降雨导致积水，防汛抢险人员在岗。雷电大风预警发布。"
+    root = make_site({"a.md": article("防汛", body, tags='["城市排水", "-预警"]')}, config)
+    build(root)
+    tags = labels(soup(root / "_site/zh-hans/articles/a/index.html"), "article .tags a")
+    assert tags[0] == "城市排水"
+    assert "预警" not in tags and "降雨" not in tags and "暴雨" in tags
+    assert (root / "_site/zh-hans/tags/flood-control/index.html").exists()
+
+
+def test_choose_tags_respects_bounds_and_corpus_filter():
+    terms = tuple((w, 1.0 - i / 20) for i, w in enumerate(
+        ["青岛", "贷款", "金融", "银行", "保险", "理财", "利率", "债券", "存款", "信贷"]))
+    analysis = Analysis(terms, frozenset(w for w, _ in terms), ())
+    chosen = choose_tags(analysis, (), TagConfig(), frozenset({"青岛"}))
+    assert chosen == ("贷款", "金融", "银行", "保险", "理财", "利率", "债券", "存款")
+
+
+def test_pagination_of_a_tag(make_site):
+    config = 'base_url = "https://example.org/"\npage_size = 2\n'
+    root = make_site({f"a{i}.md": article(f"防汛{i}", "防汛抢险。防汛预警。", date=f"2024-07-0{i + 1}",
+                                          tags='["防汛"]') for i in range(5)}, config)
+    build(root)
+    tag = root / "_site/zh-hant/tags/fangxun"
+    assert [len(soup(p).select(".card")) for p in
+            (tag / "index.html", tag / "page/2/index.html", tag / "page/3/index.html")] == [2, 2, 1]
+    assert soup(tag / "page/3/index.html").select_one('a[rel="prev"]')["href"] == (
+        "/zh-hant/tags/fangxun/page/2/")
+
+
+def test_unknown_topic_config_key_is_named():
+    from builder.errors import BuildError
+
+    with pytest.raises(BuildError) as caught:
+        parse_config('[[topics]]\nslug = "x"\nname = "金融"\nkeyword = ["贷款"]\n', Path("site.toml"))
+    assert "did you mean `keywords`?" in caught.value.problems[0].format()
+
+
+def test_jieba_cache_lives_in_the_project_and_emits_no_warnings(make_site):
+    root = make_site({"a.md": article("防汛", "防汛抢险。")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build(root)
+    assert (root / ".cache/jieba/jieba.cache").is_file()
