@@ -4,13 +4,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: site test serve clean
 
-site: $(STAMP)
-	$(BIN)/builder build
+# BASE_URL overrides site.toml's base_url, e.g. in the GitHub Pages workflow.
+BASE_URL ?=
 
-test: $(STAMP)
+site: $(STAMP)
+	$(BIN)/builder build $(if $(BASE_URL),--base-url "$(BASE_URL)")
+
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -23,5 +27,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Test-only tools from npm (the Nu Html Checker). Without npm the tests that
+# need them skip locally; CI installs npm first (.ci/run).
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: HTML validation tests will be skipped"; fi
+
 clean:
-	rm -rf $(VENV) _site .cache
+	rm -rf $(VENV) _site .cache node_modules

@@ -40,6 +40,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_site
+    from .config import load_config
+    from .errors import BuildError
+
+    config = load_config(args.root)
+    base_url = args.base_url or config.base_url
+    out = args.out or args.root / config.output_dir
+    if not (out / "index.html").is_file():
+        raise BuildError.single(f"no built site in {out}", hint="run `builder build` first")
+    broken = check_site(out, base_url)
+    for item in broken:
+        print(f"{item.page}: broken link {item.url}: {item.reason}", file=sys.stderr)
+    pages = sum(1 for _ in out.rglob("*.html"))
+    print(f"checked {pages} pages under {base_url}: "
+          + (f"{len(broken)} broken links" if broken else "no broken links"))
+    return 1 if broken else 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from .importer import import_pages
 
@@ -85,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("-v", "--verbose", action="store_true",
                        help="also list the characters repaired or kept in each article")
     build.set_defaults(run=cmd_build)
+
+    check = commands.add_parser("check", help="check every internal link and anchor of a build")
+    check.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
+                       help="the site folder, with site.toml (default: .)")
+    check.add_argument("--out", type=Path, metavar="DIR", help="the built site (default: _site)")
+    check.add_argument("--base-url", metavar="URL", help="the URL the build was made for")
+    check.set_defaults(run=cmd_check)
 
     page_import = commands.add_parser(
         "import", help="split newspaper page dumps into articles in content/")

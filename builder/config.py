@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -69,6 +70,9 @@ class SiteConfig:
     output_dir: str = "_site"
     page_size: int = 20
     publisher: str = ""
+    utc_offset: str = "+08:00"  # of the dates in front matter, for feeds and metadata
+    cname: str = ""             # custom domain for GitHub Pages; written to CNAME
+    feed_entries: int = 20
     conversion: ConversionConfig = ConversionConfig()
     tags: TagConfig = TagConfig()
     topics: tuple[Topic, ...] = ()
@@ -94,7 +98,8 @@ def _normalise_base_url(url: str) -> str:
 
 
 _TOP_KEYS = ("title", "description", "base_url", "default_edition", "output_dir",
-             "page_size", "publisher", "conversion", "strings", "tags", "topics")
+             "page_size", "publisher", "utc_offset", "cname", "feed_entries", "conversion",
+             "strings", "tags", "topics")
 _TAG_KEYS = ("min_per_article", "max_per_article", "max_share", "min_corpus", "ban",
              "stopwords", "aliases", "slugs")
 _TOPIC_KEYS = ("slug", "name", "name_hant", "description", "keywords")
@@ -127,6 +132,14 @@ def parse_config(text: str, path: Path) -> SiteConfig:
             "output_dir", "`output_dir` must be a folder inside the site root",
             "use --out to build somewhere else"))
 
+    utc_offset = top.string("utc_offset", SiteConfig.utc_offset) or SiteConfig.utc_offset
+    if not re.fullmatch(r"[+-](?:0\d|1[0-4]):[0-5]\d", utc_offset):
+        problems.append(source.problem("utc_offset",
+                                       f"`utc_offset` must look like +08:00, not {utc_offset!r}"))
+    cname = top.string("cname", "") or ""
+    if cname and not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", cname):
+        problems.append(source.problem("cname", f"`cname` must be a domain name such as news.example.com, "
+                                                f"not {cname!r}"))
     conversion = _parse_conversion(top.table_of("conversion"), source, problems)
     strings_table = top.table_of("strings")
     strings = Fields(strings_table, source, "strings")
@@ -142,6 +155,9 @@ def parse_config(text: str, path: Path) -> SiteConfig:
         output_dir=output_dir,
         page_size=top.integer("page_size", SiteConfig.page_size),
         publisher=top.string("publisher", "") or "",
+        utc_offset=utc_offset,
+        cname=cname,
+        feed_entries=top.integer("feed_entries", SiteConfig.feed_entries),
         conversion=conversion,
         tags=tags,
         topics=topics,

@@ -6,6 +6,7 @@ or parses text.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,10 @@ from .editions import EDITIONS, Script
 from .strings import EDITION_NAMES
 from .taxonomy import Taxonomy
 from .views import (
+    Alternate,
     ArticleCard,
+    FeedEntry,
+    FeedLink,
     Pager,
     TermLink,
     Urls,
@@ -29,6 +33,7 @@ from .views import (
 )
 
 TERM_KINDS = ("tags", "topics", "authors", "sources")
+FEED_KINDS = ("tags", "topics")
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class Page:
     path: str                       # output file, relative to the output root
     template: str
     context: Mapping[str, Any]
+    local: str | None = None        # path inside its edition, for the sitemap; None: not listed
+    lastmod: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -87,16 +94,29 @@ class EditionContext:
     urls: Urls
     localise: Callable[[str], str]  # site.toml text (Simplified) → this edition's script
 
-    def meta(self, path: str, title: str, description: str = ""):
-        return page_meta(self.config, self.urls, path, self.edition, title, description)
+    @property
+    def site_feed(self) -> FeedLink:
+        return FeedLink(self.site.title, self.urls.absolute(f"{self.edition.path}/feed.xml"))
+
+    def meta(self, path: str, title: str, description: str = "",
+             feed: FeedLink | None = None):
+        feeds = (self.site_feed,) + ((feed,) if feed else ())
+        return page_meta(self.config, self.urls, path, self.edition, title, description, feeds)
+
+
+def _lastmod(cards: Sequence[ArticleCard]) -> dt.date | None:
+    return max((dt.date.fromisoformat(c.date_iso) for c in cards), default=None)
 
 
 def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
                   cards: Sequence[ArticleCard], template: str = "list.html",
-                  extra: Mapping[str, Any] | None = None) -> Iterator[Page]:
-    """A paginated list of articles at `path` (inside the edition), `path/page/N/` after."""
+                  description: str = "", feed_title: str | None = None,
+                  feed_content: Callable[[int], Any] | None = None) -> Iterator[Page]:
+    """A paginated list of articles at `path` (inside the edition), `path/page/N/` after,
+    and, with `feed_title`, its Atom feed at `path/feed.xml`."""
     chunks = paginate(cards, ctx.config.page_size)
     edition = ctx.edition.path
+    feed = FeedLink(feed_title, ctx.urls.absolute(f"{edition}/{path}feed.xml")) if feed_title else None
 
     def link(n: int) -> str:
         return ctx.urls.link(f"{edition}/{path}" + ("" if n == 1 else f"page/{n}/"))
@@ -107,14 +127,24 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
             f"{title} · {ctx.site.strings['page'].format(n=number)}")
         yield Page(_index(f"{edition}/{here}"), template, {
             "site": ctx.site,
-            "page": ctx.meta(here, page_title, ctx.site.description),
+            "page": ctx.meta(here, page_title, description or ctx.site.description, feed),
             "heading": heading,
-            "description": "",
+            "description": description,
             "articles": list(chunk),
             "pager": Pager(number, len(chunks),
                            newer=link(number - 1) if number > 1 else None,
                            older=link(number + 1) if number < len(chunks) else None),
-            **(extra or {}),
+        }, local=here, lastmod=_lastmod(chunk))
+    if feed is not None:
+        latest = cards[:ctx.config.feed_entries]
+        entries = [FeedEntry(c, feed_content(i) if feed_content else "") for i, c in enumerate(latest)]
+        yield Page(f"{edition}/{path}feed.xml", "feed.xml", {
+            "site": ctx.site,
+            "feed": feed,
+            "page_url": ctx.urls.absolute(f"{edition}/{path}"),
+            "lang": ctx.edition.value,
+            "updated": max((c.timestamp for c in latest), default="1970-01-01T00:00:00Z"),
+            "entries": entries,
         })
 
 
@@ -122,18 +152,24 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
                   ) -> Iterator[Page]:
     """Every page of one edition. `articles` is sorted newest first."""
     edition, urls, strings = ctx.edition, ctx.urls, ctx.site.strings
-    cards = [card(d, edition, urls) for d in articles]
-    yield from listing_pages(ctx, "", ctx.site.title, strings["latest"], cards, "index.html")
+    cards = [card(d, edition, urls, ctx.config.utc_offset) for d in articles]
+    yield from listing_pages(
+        ctx, "", ctx.site.title, strings["latest"], cards, "index.html",
+        feed_title=ctx.site.title,
+        feed_content=lambda i: article_view(articles[i], edition, urls).body)
 
     for index, derived in enumerate(articles):
         terms = taxonomy.per_article[index]
         view = article_view(derived, edition, urls, terms,
-                            tuple(cards[j] for j in terms.related))
+                            tuple(cards[j] for j in terms.related),
+                            ctx.localise(ctx.config.publisher) or ctx.site.title,
+                            ctx.config.utc_offset)
         path = article_path(derived)
         meta = ctx.meta(path, f"{view.title_text} · {ctx.site.title}",
-                        derived.edition(edition).subtitle.plain)
+                        derived.edition(edition).subtitle.plain or cards[index].summary)
         yield Page(_index(f"{edition.path}/{path}"), "article.html",
-                   {"site": ctx.site, "page": meta, "article": view})
+                   {"site": ctx.site, "page": meta, "article": view},
+                   local=path, lastmod=derived.article.date.date())
         yield Page(_index(f"{edition.path}/{path}parallel/"), "parallel.html", {
             "site": ctx.site,
             "page": ctx.meta(path + "parallel/",
@@ -142,7 +178,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
             "rows": parallel_rows(derived, edition),
             "other_lang": edition.other.value,
             "other_title": article_view(derived, edition.other, urls).title,
-        })
+        }, local=path + "parallel/", lastmod=derived.article.date.date())
 
     for kind in TERM_KINDS:
         groups = taxonomy.groups[kind]
@@ -153,14 +189,14 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
             "heading": heading,
             "kind": kind,
             "terms": [term_link(term, edition, urls, len(members)) for term, members in groups],
-        })
+        }, local=f"{kind}/", lastmod=_lastmod(cards))
         for term, members in groups:
             name = term.hans if edition is Script.HANS else term.hant
             title = strings[f"term_title_{kind}"].format(name=name)
             yield from listing_pages(
                 ctx, f"{kind}/{term.slug}/", f"{title} · {ctx.site.title}", title,
-                [cards[i] for i in members],
-                extra={"description": ctx.localise(term.description)})
+                [cards[i] for i in members], description=ctx.localise(term.description),
+                feed_title=f"{title} · {ctx.site.title}" if kind in FEED_KINDS else None)
 
     years: dict[int, list[MonthLink]] = {}
     for year, month, members in taxonomy.archive:
@@ -175,7 +211,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         "page": ctx.meta("archive/", f"{strings['archive']} · {ctx.site.title}"),
         "heading": strings["archive"],
         "years": [YearGroup(strings["year"].format(year=y), tuple(ms)) for y, ms in years.items()],
-    })
+    }, local="archive/", lastmod=_lastmod(cards))
 
 
 def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Script, str]) -> Page:
@@ -189,3 +225,57 @@ def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Script, str]) -> P
         "alternates": [(s.value, urls.absolute(f"{s.path}/")) for s in EDITIONS],
     })
 
+
+
+@dataclass(frozen=True)
+class NotFoundText:
+    lang: str
+    href: str
+    not_found: str
+    back: str
+
+
+def not_found_page(urls: Urls, strings: Mapping[Script, Mapping[str, str]]) -> Page:
+    """`/404.html`, in both scripts: GitHub Pages serves it for any missing path, so every
+    link in it is absolute."""
+    return Page("404.html", "404.html", {"editions": [
+        NotFoundText(s.value, urls.link(f"{s.path}/"), strings[s]["not_found"], strings[s]["back_home"])
+        for s in EDITIONS]})
+
+
+@dataclass(frozen=True)
+class SitemapUrl:
+    loc: str
+    lastmod: str
+    alternates: tuple[Alternate, ...] = ()
+
+
+SITEMAP_LIMIT = 50_000  # URLs a sitemap file may hold
+
+
+def sitemap_pages(pages: Sequence[Page], config: SiteConfig, urls: Urls,
+                  limit: int = SITEMAP_LIMIT) -> list[Page]:
+    """sitemap.xml with hreflang alternates; past `limit` URLs, an index of numbered files."""
+    entries = []
+    for page in pages:
+        if page.local is None:
+            continue
+        alternates = tuple(Alternate(s.value, urls.absolute(f"{s.path}/{page.local}"))
+                           for s in EDITIONS)
+        alternates += (Alternate("x-default",
+                                 urls.absolute(f"{config.default_edition.path}/{page.local}")),)
+        entries.append(SitemapUrl(urls.absolute(page.path.removesuffix("index.html")),
+                                  page.lastmod.isoformat() if page.lastmod else "",
+                                  tuple(alternates)))
+    if len(entries) <= limit:
+        return [Page("sitemap.xml", "sitemap.xml", {"urls": entries})]
+    chunks = [entries[i:i + limit] for i in range(0, len(entries), limit)]
+    files = [Page(f"sitemap-{n}.xml", "sitemap.xml", {"urls": chunk})
+             for n, chunk in enumerate(chunks, start=1)]
+    index = [SitemapUrl(urls.absolute(f.path), max((u.lastmod for u in chunk), default=""))
+             for f, chunk in zip(files, chunks, strict=True)]
+    return [*files, Page("sitemap.xml", "sitemap-index.xml", {"sitemaps": index})]
+
+
+def robots_txt(urls: Urls) -> str:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {urls.absolute('sitemap.xml')}\n"

@@ -15,7 +15,17 @@ from .editions import EDITIONS, Script
 from .errors import BuildError
 from .markup import Markdown
 from .output import Staging
-from .pages import TERM_KINDS, EditionContext, Page, SiteView, edition_pages, root_page
+from .pages import (
+    TERM_KINDS,
+    EditionContext,
+    Page,
+    SiteView,
+    edition_pages,
+    not_found_page,
+    robots_txt,
+    root_page,
+    sitemap_pages,
+)
 from .render import Renderer
 from .script import Converter
 from .segment import Segmenter
@@ -98,7 +108,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     # Render everything before anything is written.
     renderer = Renderer(project.templates.resolve(), project.root,
                         {"asset": lambda path: config.base_path + path})
-    pages = list(site_pages(derived, config, tools.converter))
+    pages = site_pages(derived, config, tools.converter)
     staging = Staging(out)
     try:
         for page in progress(pages, len(pages), "rendering"):
@@ -106,6 +116,10 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         if project.static.is_dir():
             staging.copy_tree(project.static)
         staging.write_text(OUTPUT_MARKER, "This folder is replaced by every `builder build`.\n")
+        staging.write_text(".nojekyll", "")  # GitHub Pages: serve the files as they are
+        staging.write_text("robots.txt", robots_txt(Urls(config.base_url, config.base_path)))
+        if config.cname:
+            staging.write_text("CNAME", config.cname + "\n")
         files = staging.count
         staging.publish()
     except BaseException:
@@ -120,7 +134,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     )
 
 
-def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter) -> Iterator[Page]:
+def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter) -> list[Page]:
     urls = Urls(config.base_url, config.base_path)
 
     def to_hant(text: str) -> str:
@@ -131,6 +145,8 @@ def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter)
                        d.article.date.year, d.article.date.month) for d in derived],
         config, to_hant)
     titles: dict[Script, str] = {}
+    strings_of: dict[Script, dict[str, str]] = {}
+    pages: list[Page] = []
     for edition in EDITIONS:
         def local(text: str, edition: Script = edition) -> str:
             return text if edition is Script.HANS else to_hant(text)
@@ -140,9 +156,10 @@ def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter)
                              strings["authors_index" if kind == "authors" else kind])
                     for kind in (*TERM_KINDS, "archive"))
         site = SiteView(local(config.title), local(config.description), strings, edition.path, nav)
-        titles[edition] = site.title
-        yield from edition_pages(derived, taxonomy, EditionContext(edition, site, config, urls, local))
-    yield root_page(config, urls, titles)
+        titles[edition], strings_of[edition] = site.title, strings
+        pages += edition_pages(derived, taxonomy, EditionContext(edition, site, config, urls, local))
+    pages += [root_page(config, urls, titles), not_found_page(urls, strings_of)]
+    return pages + sitemap_pages(pages, config, urls)
 
 
 def _check_output(out: Path, project: Project) -> None:

@@ -36,6 +36,8 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
     "sources": "来源",
     "archive": "归档",
     "related": "相关报道",
+    "not_found": "页面不存在",
+    "back_home": "返回首页",
     "articles_count": "{n}篇",
     "month": "{year}年{month}月",
     "year": "{year}年",

@@ -22,6 +22,7 @@ from .taxonomy import ArticleTerms, Term
 READING_CHARS_PER_MINUTE = 400
 SUMMARY_CHARS = 120
 _SENTENCE_END = re.compile(r"[。！？!?…]+[”」』\"]?")
+_HEADING_ID = re.compile(r'(?<=<h[1-6]) id="[^"]*"')
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
@@ -53,6 +54,12 @@ class Switch:
 
 
 @dataclass(frozen=True)
+class FeedLink:
+    title: str
+    href: str                   # absolute
+
+
+@dataclass(frozen=True)
 class PageMeta:
     lang: str                   # zh-Hans / zh-Hant, for <html lang>
     title: str                  # plain text, for <title>
@@ -61,6 +68,7 @@ class PageMeta:
     switch: Switch
     home: str
     description: str = ""
+    feeds: tuple[FeedLink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,16 @@ class ArticleCard:
     date_iso: str
     date_text: str
     summary: str
+    title_text: str = ""
+    url: str = ""               # absolute, for feeds
+    timestamp: str = ""         # RFC 3339, for feeds
+    authors_text: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    card: ArticleCard
+    content: Markup             # the article's HTML, or empty for a summary-only feed
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,8 @@ class ArticleView:
     author_links: tuple[TermLink, ...] = ()
     source_links: tuple[TermLink, ...] = ()
     related: tuple[ArticleCard, ...] = ()
+    timestamp: str = ""
+    json_ld: Mapping[str, object] | None = None   # schema.org NewsArticle
 
 
 @dataclass(frozen=True)
@@ -119,7 +139,7 @@ class Pager:
 
 
 def page_meta(config: SiteConfig, urls: Urls, path: str, edition: Script,
-              title: str, description: str = "") -> PageMeta:
+              title: str, description: str = "", feeds: tuple[FeedLink, ...] = ()) -> PageMeta:
     """`path` is the page's path inside an edition, '' for its home, 'articles/x/' etc."""
     alternates = tuple(Alternate(s.value, urls.absolute(f"{s.path}/{path}")) for s in EDITIONS)
     alternates += (Alternate("x-default",
@@ -133,6 +153,7 @@ def page_meta(config: SiteConfig, urls: Urls, path: str, edition: Script,
         switch=Switch(urls.link(f"{other.path}/{path}"), other.value, SCRIPT_NAMES[other.value]),
         home=urls.link(f"{edition.path}/"),
         description=description,
+        feeds=feeds,
     )
 
 
@@ -158,10 +179,20 @@ def summary(text: str, limit: int = SUMMARY_CHARS) -> str:
     return text[:ends[-1]] if ends and ends[-1] >= limit // 3 else text[:limit] + "…"
 
 
-def card(derived: Derived, edition: Script, urls: Urls) -> ArticleCard:
+def timestamp(date: dt.datetime, utc_offset: str) -> str:
+    return date.strftime("%Y-%m-%dT%H:%M:%S") + (utc_offset if date.tzinfo is None
+                                                 else date.strftime("%z")[:3] + ":" + date.strftime("%z")[3:])
+
+
+def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:00") -> ArticleCard:
     text = derived.edition(edition)
+    path = f"{edition.path}/{article_path(derived)}"
     return ArticleCard(
-        href=urls.link(f"{edition.path}/{article_path(derived)}"),
+        title_text=text.title.plain,
+        url=urls.absolute(path),
+        timestamp=timestamp(derived.article.date, utc_offset),
+        authors_text=tuple(a.plain for a in text.authors),
+        href=urls.link(path),
         title=Markup(text.title.html),
         kicker=Markup(text.kicker.html),
         date_iso=derived.article.date.date().isoformat(),
@@ -175,13 +206,36 @@ def term_link(term: Term, edition: Script, urls: Urls, count: int = 0) -> TermLi
     return TermLink(urls.link(f"{edition.path}/{term.kind}/{term.slug}/"), label, count)
 
 
+def news_article(derived: Derived, edition: Script, url: str, stamp: str,
+                 publisher: str) -> dict[str, object]:
+    text = derived.edition(edition)
+    return {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": text.title.plain,
+        "datePublished": stamp,
+        "dateModified": stamp,
+        "inLanguage": edition.value,
+        "mainEntityOfPage": url,
+        "url": url,
+        "author": [{"@type": "Person", "name": a.plain} for a in text.authors]
+        or [{"@type": "Organization", "name": text.source.plain or publisher}],
+        "publisher": {"@type": "Organization", "name": publisher},
+        **({"description": text.subtitle.plain} if text.subtitle.plain else {}),
+    }
+
+
 def article_view(derived: Derived, edition: Script, urls: Urls,
                  terms: ArticleTerms | None = None,
-                 related: tuple[ArticleCard, ...] = ()) -> ArticleView:
+                 related: tuple[ArticleCard, ...] = (), publisher: str = "",
+                 utc_offset: str = "+08:00") -> ArticleView:
     text: EditionText = derived.edition(edition)
     chars = count_chars(text.plain_body)
     path = f"{edition.path}/{article_path(derived)}"
+    stamp = timestamp(derived.article.date, utc_offset)
     return ArticleView(
+        timestamp=stamp,
+        json_ld=news_article(derived, edition, urls.absolute(path), stamp, publisher),
         href=urls.link(path),
         title=Markup(text.title.html),
         title_text=text.title.plain,
@@ -208,7 +262,8 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
 def parallel_rows(derived: Derived, edition: Script) -> tuple[ParallelRow, ...]:
     primary = derived.edition(edition).blocks
     other = derived.edition(edition.other).blocks
-    return tuple(ParallelRow(Markup(a.html), Markup(b.html))
+    # Anchors stay on the primary column only: ids must be unique in a page.
+    return tuple(ParallelRow(Markup(a.html), Markup(_HEADING_ID.sub("", b.html)))
                  for a, b in zip(primary, other, strict=True))
 
 
