@@ -14,6 +14,7 @@ from typing import Any
 from .config import SiteConfig
 from .derive import Derived
 from .editions import EDITIONS, Script
+from .search import INDEX_DIR
 from .strings import EDITION_NAMES
 from .taxonomy import Taxonomy
 from .views import (
@@ -60,6 +61,12 @@ class EditionLink:
     lang: str
     name: str       # the edition's name, in its own script
     title: str      # the site's title in that script
+
+
+@dataclass(frozen=True)
+class SearchView:
+    index: str      # the folder of the search index
+    base: str       # the site's base path, for result links
 
 
 @dataclass(frozen=True)
@@ -197,6 +204,13 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
                 ctx, f"{kind}/{term.slug}/", f"{title} · {ctx.site.title}", title,
                 [cards[i] for i in members], description=ctx.localise(term.description),
                 feed_title=f"{title} · {ctx.site.title}" if kind in FEED_KINDS else None)
+
+    yield Page(_index(f"{edition.path}/search/"), "search.html", {
+        "site": ctx.site,
+        "page": ctx.meta("search/", f"{strings['search']} · {ctx.site.title}"),
+        "heading": strings["search"],
+        "search": SearchView(urls.link(f"{INDEX_DIR}/"), urls.base_path),
+    }, local="search/")
 
     years: dict[int, list[MonthLink]] = {}
     for year, month, members in taxonomy.archive:

@@ -28,10 +28,11 @@ from .pages import (
 )
 from .render import Renderer
 from .script import Converter
+from .search import IndexFile, SearchDoc, build_index, fold_map
 from .segment import Segmenter
 from .strings import DEFAULTS
 from .taxonomy import Analyzer, TaxonomyInput, build_taxonomy
-from .views import TermLink, Urls
+from .views import TermLink, Urls, article_path, summary
 
 OUTPUT_MARKER = ".builder-output"
 T = TypeVar("T")
@@ -113,6 +114,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     try:
         for page in progress(pages, len(pages), "rendering"):
             staging.write_text(page.path, renderer.render(page.template, page.context))
+        for index_file in search_index(derived, tools.converter):
+            staging.write_text(index_file.path, index_file.text)
         if project.static.is_dir():
             staging.copy_tree(project.static)
         staging.write_text(OUTPUT_MARKER, "This folder is replaced by every `builder build`.\n")
@@ -154,12 +157,26 @@ def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter)
         strings = {key: local(value) for key, value in {**DEFAULTS, **config.strings}.items()}
         nav = tuple(TermLink(urls.link(f"{edition.path}/{kind}/"),
                              strings["authors_index" if kind == "authors" else kind])
-                    for kind in (*TERM_KINDS, "archive"))
+                    for kind in (*TERM_KINDS, "archive", "search"))
         site = SiteView(local(config.title), local(config.description), strings, edition.path, nav)
         titles[edition], strings_of[edition] = site.title, strings
         pages += edition_pages(derived, taxonomy, EditionContext(edition, site, config, urls, local))
     pages += [root_page(config, urls, titles), not_found_page(urls, strings_of)]
     return pages + sitemap_pages(pages, config, urls)
+
+
+def search_index(derived: list[Derived], converter: Converter) -> list[IndexFile]:
+    mapping = fold_map(converter.chars.traditional_only,
+                       lambda ch: converter.convert(ch, Script.HANT, Script.HANS).text)
+    docs = [SearchDoc(
+        path=article_path(d),
+        date=d.article.date.date().isoformat(),
+        titles=(d.hans.title.plain, d.hant.title.plain),
+        summaries=(summary(d.hans.plain_body, 80), summary(d.hant.plain_body, 80)),
+        title_text=" ".join((d.hans.kicker.plain, d.hans.title.plain, d.hans.subtitle.plain)),
+        body_text=d.hans.plain_body,
+    ) for d in derived]
+    return build_index(docs, mapping)
 
 
 def _check_output(out: Path, project: Project) -> None:

@@ -1,0 +1,120 @@
+"""A static search index that finds articles in either script.
+
+Both the index and the reader's query are folded to one form: NFKC, lower
+case, and Traditional characters mapped to Simplified character by character
+(the map is made from OpenCC at build time and shipped with the index). So 貸款餘額
+on the Simplified edition and 贷款余额 on the Traditional one find the same
+articles, whichever script they were written in.
+
+Every Han character and every pair of neighbouring Han characters is a term,
+and Latin letters or digits form whole-word terms. A query matches articles
+that hold all its terms: every two-character word matches, and so does any
+longer substring (生态城 needs 生态 and 态城), which a word index alone misses.
+
+The postings are split into shards by a hash of the term, and documents into
+pages of `DOCS_PER_SHARD`, so the browser downloads only the shards its query
+needs. `static/js/search.js` mirrors `fold`, `terms` and `shard_of` exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+INDEX_DIR = "search"
+DOCS_PER_SHARD = 200
+TARGET_SHARD_BYTES = 48 * 1024
+TITLE_WEIGHT = 5
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUNS = re.compile(rf"[{_HAN}]+|[a-z0-9]+")
+_HAN_RUN = re.compile(rf"^[{_HAN}]+$")
+
+
+def fold_map(traditional: Iterable[str], to_simplified: Callable[[str], str]) -> dict[str, str]:
+    """Traditional character → its Simplified character, where OpenCC gives exactly one."""
+    folded = {}
+    for char in sorted(traditional):
+        simple = to_simplified(char)
+        if len(simple) == 1 and simple != char:
+            folded[char] = simple
+    return folded
+
+
+def fold(text: str, mapping: dict[str, str]) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(mapping.get(ch, ch) for ch in text)
+
+
+def terms(folded: str) -> list[str]:
+    """Han characters and neighbouring pairs, and Latin or digit words, in order."""
+    out: list[str] = []
+    for run in _RUNS.findall(folded):
+        if _HAN_RUN.match(run):
+            out.extend(run)
+            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        else:
+            out.append(run)
+    return out
+
+
+def shard_of(term: str, shards: int) -> int:
+    """FNV-1a over UTF-16 code units, as JavaScript's charCodeAt sees the string."""
+    value = 0x811C9DC5
+    data = term.encode("utf-16-le")
+    for i in range(0, len(data), 2):
+        value ^= data[i] | (data[i + 1] << 8)
+        value = (value * 0x01000193) & 0xFFFFFFFF
+    return value % shards
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    path: str               # inside an edition: articles/<slug>/
+    date: str
+    titles: tuple[str, str]     # Simplified, Traditional
+    summaries: tuple[str, str]
+    title_text: str         # what is indexed: folded from the Simplified edition
+    body_text: str
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    path: str
+    text: str
+
+
+def build_index(docs: Sequence[SearchDoc], mapping: dict[str, str]) -> list[IndexFile]:
+    """The index files, deterministic for the same documents."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    for number, doc in enumerate(docs):
+        counts: Counter[str] = Counter(terms(fold(doc.body_text, mapping)))
+        for term in terms(fold(doc.title_text, mapping)):
+            counts[term] += TITLE_WEIGHT
+        for term in sorted(counts):
+            postings[term] += [number, counts[term]]
+
+    size = sum(len(t) * 3 + 8 * len(p) for t, p in postings.items())
+    shards = 1
+    while shards < 4096 and size / shards > TARGET_SHARD_BYTES:
+        shards *= 2
+    sharded: list[dict[str, list[int]]] = [{} for _ in range(shards)]
+    for term in sorted(postings):
+        sharded[shard_of(term, shards)][term] = postings[term]
+
+    files = [IndexFile(f"{INDEX_DIR}/t/{n}.json", _dump(shard)) for n, shard in enumerate(sharded)]
+    for start in range(0, len(docs), DOCS_PER_SHARD):
+        page = [[d.path, d.date, *d.titles, *d.summaries] for d in docs[start:start + DOCS_PER_SHARD]]
+        files.append(IndexFile(f"{INDEX_DIR}/d/{start // DOCS_PER_SHARD}.json", _dump(page)))
+    meta = {"docs": len(docs), "docsPerShard": DOCS_PER_SHARD, "shards": shards,
+            "titleWeight": TITLE_WEIGHT,
+            "fold": "".join(k + v for k, v in sorted(mapping.items()))}
+    files.append(IndexFile(f"{INDEX_DIR}/meta.json", _dump(meta)))
+    return files
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
