@@ -1,0 +1,81 @@
+"""Search: the index in Python, and the real search page in Chromium."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from builder.search import SearchDoc, build_index, fold, shard_of, terms
+
+MAPPING = {"貸": "贷", "餘": "余", "額": "额", "態": "态"}
+
+
+def test_fold_and_terms():
+    assert fold("貸款餘額ＡＢＣ", MAPPING) == "贷款余额abc"
+    assert terms("生态城 abc 2024") == ["生", "态", "城", "生态", "态城", "abc", "2024"]
+
+
+def test_shard_hash_is_fnv1a_over_utf16():
+    assert shard_of("a", 1 << 32) == 0xE40C292C  # FNV-1a 32-bit of "a"
+    assert 0 <= shard_of("贷款", 7) < 7
+
+
+def test_index_is_deterministic_and_holds_every_term():
+    docs = [SearchDoc(f"articles/a{i}/", "2024-07-22", ("贷款", "貸款"), ("", ""), "贷款",
+                      "贷款余额增长" * (i + 1)) for i in range(3)]
+    first = build_index(docs, MAPPING)
+    assert first == build_index(docs, MAPPING)
+    files = {f.path: json.loads(f.text) for f in first}
+    meta = files["search/meta.json"]
+    shard = files[f"search/t/{shard_of('余额', meta['shards'])}.json"]
+    assert shard["余额"] == [0, 1, 1, 2, 2, 3]
+    assert files["search/d/0.json"][2][:4] == ["articles/a2/", "2024-07-22", "贷款", "貸款"]
+
+
+def test_index_size_per_article(seed_site: Path):
+    index = seed_site / "search"
+    total = sum(p.stat().st_size for p in index.rglob("*.json"))
+    articles = len(list((seed_site / "zh-hans/articles").glob("*/index.html")))
+    assert total / articles < 40_000  # bytes an article, for both scripts at once
+
+
+QUERIES = [
+    ("zh-hans", "貸款餘額", "上半年青岛贷款余额3.14万亿元"),
+    ("zh-hant", "防汛", "青島啟動防汛 三級應急響應"),
+    ("zh-hans", "雁山科技生态城", "雁山科技生态城发展愿景发布"),
+    ("zh-hant", "雁山科技生态城", "雁山科技生態城發展願景發布"),
+    ("zh-hant", "生态城", "雁山科技生態城發展願景發布"),   # a partial word
+]
+
+
+@pytest.mark.parametrize(("edition", "query", "title"), QUERIES)
+def test_search_page_finds_across_scripts(browser, served_seed, edition: str, query: str,
+                                          title: str):
+    base, _ = served_seed
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+    page.goto(f"{base}{edition}/search/")
+    assert page.locator("input[type=search]").is_visible()
+    page.fill("input[type=search]", query)
+    first = page.locator("#search-results li a").first
+    first.wait_for(timeout=10_000)
+    assert first.inner_text() == title
+    assert first.get_attribute("href").startswith(f"/news/{edition}/articles/")
+    assert errors == []
+    page.close()
+
+
+def test_search_from_the_address_bar_and_no_result(browser, served_seed):
+    base, _ = served_seed
+    page = browser.new_page()
+    page.goto(f"{base}zh-hans/search/?q=防汛")
+    page.locator("#search-results li a").first.wait_for(timeout=10_000)
+    assert page.locator("#search-results li").count() == 1
+    page.fill("input[type=search]", "不存在的词语组合")
+    page.wait_for_function("document.querySelectorAll('#search-results li').length === 0")
+    page.locator("#search-status").filter(has_text="没有找到").wait_for(timeout=10_000)
+    page.close()
