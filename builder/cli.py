@@ -40,6 +40,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    serve(args.root, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import check_site
     from .config import load_config
@@ -104,6 +111,14 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("-v", "--verbose", action="store_true",
                        help="also list the characters repaired or kept in each article")
     build.set_defaults(run=cmd_build)
+
+    preview = commands.add_parser("serve", help="preview the site, rebuilding and reloading on save")
+    preview.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
+                         help="the site folder, with site.toml (default: .)")
+    preview.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default: 127.0.0.1, this machine only)")
+    preview.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    preview.set_defaults(run=cmd_serve)
 
     check = commands.add_parser("check", help="check every internal link and anchor of a build")
     check.add_argument("--root", type=Path, default=Path("."), metavar="DIR",

@@ -23,6 +23,7 @@ from .views import (
     FeedEntry,
     FeedLink,
     Pager,
+    RelatedLink,
     TermLink,
     Urls,
     article_path,
@@ -168,7 +169,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
     for index, derived in enumerate(articles):
         terms = taxonomy.per_article[index]
         view = article_view(derived, edition, urls, terms,
-                            tuple(cards[j] for j in terms.related),
+                            tuple(RelatedLink.of(cards[j]) for j in terms.related),
                             ctx.localise(ctx.config.publisher) or ctx.site.title,
                             ctx.config.utc_offset)
         path = article_path(derived)

@@ -87,15 +87,27 @@ class IndexFile:
     text: str
 
 
-def build_index(docs: Sequence[SearchDoc], mapping: dict[str, str]) -> list[IndexFile]:
-    """The index files, deterministic for the same documents."""
+def doc_terms(doc: SearchDoc, mapping: dict[str, str]) -> tuple[tuple[str, int], ...]:
+    """Pure: a document's terms with their weights, title terms counting TITLE_WEIGHT."""
+    counts: Counter[str] = Counter(terms(fold(doc.body_text, mapping)))
+    for term in terms(fold(doc.title_text, mapping)):
+        counts[term] += TITLE_WEIGHT
+    return tuple(sorted(counts.items()))
+
+
+def build_index(docs: Sequence[SearchDoc], mapping: dict[str, str],
+                cache: dict[SearchDoc, tuple[tuple[str, int], ...]] | None = None) -> list[IndexFile]:
+    """The index files, deterministic for the same documents. A long-running process
+    passes `cache` to count each unchanged document's terms only once."""
     postings: dict[str, list[int]] = defaultdict(list)
     for number, doc in enumerate(docs):
-        counts: Counter[str] = Counter(terms(fold(doc.body_text, mapping)))
-        for term in terms(fold(doc.title_text, mapping)):
-            counts[term] += TITLE_WEIGHT
-        for term in sorted(counts):
-            postings[term] += [number, counts[term]]
+        counted = cache.get(doc) if cache is not None else None
+        if counted is None:
+            counted = doc_terms(doc, mapping)
+            if cache is not None:
+                cache[doc] = counted
+        for term, count in counted:
+            postings[term] += [number, count]
 
     size = sum(len(t) * 3 + 8 * len(p) for t, p in postings.items())
     shards = 1

@@ -114,15 +114,10 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     try:
         for page in progress(pages, len(pages), "rendering"):
             staging.write_text(page.path, renderer.render(page.template, page.context))
-        for index_file in search_index(derived, tools.converter):
-            staging.write_text(index_file.path, index_file.text)
+        for path, text in plain_files(derived, config, tools.converter).items():
+            staging.write_text(path, text)
         if project.static.is_dir():
             staging.copy_tree(project.static)
-        staging.write_text(OUTPUT_MARKER, "This folder is replaced by every `builder build`.\n")
-        staging.write_text(".nojekyll", "")  # GitHub Pages: serve the files as they are
-        staging.write_text("robots.txt", robots_txt(Urls(config.base_url, config.base_path)))
-        if config.cname:
-            staging.write_text("CNAME", config.cname + "\n")
         files = staging.count
         staging.publish()
     except BaseException:
@@ -165,7 +160,20 @@ def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter)
     return pages + sitemap_pages(pages, config, urls)
 
 
-def search_index(derived: list[Derived], converter: Converter) -> list[IndexFile]:
+def plain_files(derived: list[Derived], config: SiteConfig, converter: Converter,
+                search_cache: dict | None = None) -> dict[str, str]:
+    """Every output file that is not a rendered page: the search index and the root files."""
+    files = {f.path: f.text for f in search_index(derived, converter, search_cache)}
+    files[OUTPUT_MARKER] = "This folder is replaced by every `builder build`.\n"
+    files[".nojekyll"] = ""  # GitHub Pages: serve the files as they are
+    files["robots.txt"] = robots_txt(Urls(config.base_url, config.base_path))
+    if config.cname:
+        files["CNAME"] = config.cname + "\n"
+    return files
+
+
+def search_index(derived: list[Derived], converter: Converter,
+                 cache: dict | None = None) -> list[IndexFile]:
     mapping = fold_map(converter.chars.traditional_only,
                        lambda ch: converter.convert(ch, Script.HANT, Script.HANS).text)
     docs = [SearchDoc(
@@ -176,7 +184,7 @@ def search_index(derived: list[Derived], converter: Converter) -> list[IndexFile
         title_text=" ".join((d.hans.kicker.plain, d.hans.title.plain, d.hans.subtitle.plain)),
         body_text=d.hans.plain_body,
     ) for d in derived]
-    return build_index(docs, mapping)
+    return build_index(docs, mapping, cache)
 
 
 def _check_output(out: Path, project: Project) -> None:

@@ -86,6 +86,21 @@ class ArticleCard:
 
 
 @dataclass(frozen=True)
+class RelatedLink:
+    """Just what a related-articles list shows, so an edit to an article's body does not
+    make every page that links to it stale."""
+
+    href: str
+    title: Markup
+    date_iso: str
+    date_text: str
+
+    @classmethod
+    def of(cls, card: ArticleCard) -> RelatedLink:
+        return cls(card.href, card.title, card.date_iso, card.date_text)
+
+
+@dataclass(frozen=True)
 class FeedEntry:
     card: ArticleCard
     content: Markup             # the article's HTML, or empty for a summary-only feed
@@ -119,7 +134,7 @@ class ArticleView:
     topics: tuple[TermLink, ...] = ()
     author_links: tuple[TermLink, ...] = ()
     source_links: tuple[TermLink, ...] = ()
-    related: tuple[ArticleCard, ...] = ()
+    related: tuple[RelatedLink, ...] = ()
     timestamp: str = ""
     json_ld: Mapping[str, object] | None = None   # schema.org NewsArticle
 
@@ -227,7 +242,7 @@ def news_article(derived: Derived, edition: Script, url: str, stamp: str,
 
 def article_view(derived: Derived, edition: Script, urls: Urls,
                  terms: ArticleTerms | None = None,
-                 related: tuple[ArticleCard, ...] = (), publisher: str = "",
+                 related: tuple[RelatedLink, ...] = (), publisher: str = "",
                  utc_offset: str = "+08:00") -> ArticleView:
     text: EditionText = derived.edition(edition)
     chars = count_chars(text.plain_body)
