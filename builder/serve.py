@@ -1,0 +1,159 @@
+"""`builder serve`: a local preview that rebuilds what changed and reloads the browser.
+
+The livereload package serves the files and injects its reload script into
+HTML as it is served, never into the built files. This module gives it three
+things: a watcher that polls the sources often and runs the incremental
+`Session`, a static handler that refuses anything outside the output folder
+(symlinks included) and shows an error page while the last build failed, and
+the base path of `base_url`, so a project site previews at /repo/ as deployed.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from livereload import Server
+from livereload.handlers import LiveReloadHandler, StaticFileHandler
+from livereload.watcher import Watcher
+from tornado import web
+from tornado.ioloop import PeriodicCallback
+
+from .config import load_config
+from .errors import BuildError, format_problems
+from .incremental import Session
+
+POLL_MS = 50  # how often sources are checked: small against the 300 ms save-to-served target
+
+
+@dataclass
+class Status:
+    """The outcome of the last update, shared by the watcher and the page handler."""
+
+    error: str | None = None
+    updates: int = 0
+
+
+class SessionWatcher(Watcher):
+    """Replaces livereload's 800 ms file polling: checks the sources every POLL_MS and runs
+    the incremental build; a non-empty result tells livereload to reload the browsers."""
+
+    def __init__(self, session: Session, status: Status, log=print):
+        super().__init__()
+        self.session = session
+        self.status = status
+        self.log = log
+
+    def start(self, callback) -> bool:
+        PeriodicCallback(callback, POLL_MS).start()
+        return True
+
+    def examine(self):
+        if self._changes:
+            return self._changes.pop()
+        self.filepath = None
+        if not self.session.pending():
+            return None, None
+        self.filepath = rebuild(self.session, self.status, self.log)
+        return self.filepath, None
+
+
+def rebuild(session: Session, status: Status, log=print) -> str | None:
+    """Run one update; report it; return what to reload, if anything."""
+    try:
+        result = session.update()
+    except BuildError as error:
+        status.error = format_problems(error.problems)
+        status.updates += 1
+        log(status.error)
+        return "*"  # reload, to show the error page
+    except OSError as error:  # a file vanished or is half-written mid-build: try again
+        log(f"retrying: {error}")
+        return None
+    recovered = status.error is not None
+    status.error = None
+    status.updates += 1
+    if result.changed or recovered:
+        log(f"rebuilt {len(result.written)} files, removed {len(result.removed)} "
+            f"in {result.seconds * 1000:.0f} ms")
+        return result.written[0] if len(result.written) == 1 else "*"
+    return None
+
+
+class PreviewHandler(StaticFileHandler):
+    """Static files from the output folder only, or the build error while there is one."""
+
+    def initialize(self, path, default_filename=None, status=None, base_path="/"):
+        super().initialize(path, default_filename)
+        self.status = status
+        self.base_path = base_path
+
+    async def get(self, path, include_body=True):
+        request_path = "/" + path
+        if self.base_path != "/" and request_path in ("/", "/index.html"):
+            self.redirect(self.base_path)
+            return
+        if self.status is not None and self.status.error and _is_page(path):
+            self.set_status(500)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(error_page(self.status.error))
+            return
+        await super().get(path, include_body)
+
+    def validate_absolute_path(self, root, absolute_path):
+        real_root = os.path.realpath(root)
+        real = os.path.realpath(absolute_path)
+        if real != real_root and not real.startswith(real_root + os.sep):
+            raise web.HTTPError(403)  # a symlink or a path pointing out of the site
+        return super().validate_absolute_path(root, absolute_path)
+
+    def write_error(self, status_code, **kwargs):
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish(f"{status_code} {self._reason}\n")
+
+
+def _is_page(path: str) -> bool:
+    return path == "" or path.endswith("/") or path.endswith(".html")
+
+
+def error_page(message: str) -> str:
+    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>Build failed</title></head><body style=\"font-family:sans-serif;margin:2rem\">"
+            "<h1>Build failed</h1><p>Fix the file and save: this page reloads by itself.</p>"
+            f"<pre style=\"white-space:pre-wrap\">{html.escape(message)}</pre></body></html>")
+
+
+class PreviewServer(Server):
+    def __init__(self, watcher: SessionWatcher, status: Status, base_path: str):
+        super().__init__(watcher=watcher)
+        self.status = status
+        self.base_path = base_path
+
+    def _setup_logging(self):
+        """Quiet: the session prints what each rebuild did; no per-request lines."""
+
+    def get_web_handlers(self, script):
+        return [(r"/(.*)", PreviewHandler, {"path": self.root, "default_filename": "index.html",
+                                            "status": self.status, "base_path": self.base_path})]
+
+
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    config = load_config(root)
+    base_path = urlsplit(config.base_url).path or "/"
+    base_path = base_path if base_path.endswith("/") else base_path + "/"
+    serve_root = (root / ".cache" / "serve").resolve()
+    out = serve_root / base_path.strip("/") if base_path != "/" else serve_root
+    session = Session(root, out, base_url=f"http://{host}:{port}{base_path}")
+    status = Status()
+    rebuild(session, status)
+    # livereload throttles reloads to one per three seconds; a writer saving twice
+    # in a row wants to see both.
+    LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
+    server = PreviewServer(SessionWatcher(session, status), status, base_path)
+    print(f"serving http://{host}:{port}{base_path} (Ctrl-C to stop)", flush=True)
+    server.serve(host=host, port=port, root=str(serve_root), restart_delay=0)
+    print("stopped", file=sys.stderr)

@@ -1,0 +1,232 @@
+"""The preview server: the incremental session without sockets, then the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from builder.errors import BuildError
+from builder.incremental import Session
+
+from .conftest import article
+
+A = article("防汛", "防汛抢险人员在岗。暴雨预警。", date="2024-07-20", tags='["防汛"]',
+            authors='["吴帅"]')
+B = article("贷款", "贷款余额增长。银行信贷。", date="2024-07-21", tags='["贷款"]')
+
+
+def bump(path: Path, text: str) -> None:
+    """Write and make sure the stamp differs even on coarse file systems."""
+    path.write_text(text, encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+
+def test_session_rebuilds_only_what_an_edit_affects(make_site, tmp_path):
+    root = make_site({"a.md": A, "b.md": B})
+    session = Session(root, tmp_path / "out")
+    first = session.update()
+    assert first.full and "zh-hans/articles/a/index.html" in first.written
+    assert session.update().written == []  # nothing changed: nothing written
+    assert not session.pending()
+
+    bump(root / "content/a.md", A.replace("防汛抢险人员在岗", "防汛队伍连夜值守"))
+    assert session.pending()
+    update = session.update()
+    written = set(update.written)
+    for edition in ("zh-hans", "zh-hant"):
+        assert f"{edition}/articles/a/index.html" in written
+        assert f"{edition}/articles/a/parallel/index.html" in written
+        assert f"{edition}/index.html" in written            # the summary changed
+        assert f"{edition}/feed.xml" in written
+    assert "zh-hans/articles/b/index.html" not in written   # untouched article
+    assert "zh-hans/tags/daikuan/index.html" not in written
+    assert "連夜值守" in (tmp_path / "out/zh-hant/articles/a/index.html").read_text()
+
+
+def test_session_handles_new_and_deleted_articles(make_site, tmp_path):
+    root = make_site({"a.md": A, "b.md": B})
+    session = Session(root, tmp_path / "out")
+    session.update()
+    assert (tmp_path / "out/zh-hans/tags/daikuan/index.html").exists()
+    (root / "content/b.md").unlink()
+    update = session.update()
+    assert "zh-hans/tags/daikuan/index.html" in update.removed
+    assert not (tmp_path / "out/zh-hans/tags/daikuan").exists()   # its last article is gone
+    assert not (tmp_path / "out/zh-hant/articles/b").exists()
+    bump(root / "content/c.md", article("新文章", "新内容。", slug='"c"'))
+    assert "zh-hant/articles/c/index.html" in session.update().written
+
+
+def test_session_template_and_static_changes(make_site, tmp_path):
+    root = make_site({"a.md": A})
+    session = Session(root, tmp_path / "out")
+    session.update()
+    terms = root / "templates/terms.html"
+    bump(terms, terms.read_text().replace('<ul class="terms', '<ul data-edited class="terms'))
+    written = set(session.update().written)
+    assert "zh-hans/tags/index.html" in written and "zh-hant/authors/index.html" in written
+    assert "zh-hans/articles/a/index.html" not in written   # article.html does not use it
+    bump(root / "static/js/site.js", "/* edited */\n")
+    assert session.update().written == ["js/site.js"]
+
+
+def test_session_keeps_the_last_good_output_on_error_and_recovers(make_site, tmp_path):
+    root = make_site({"a.md": A})
+    session = Session(root, tmp_path / "out")
+    session.update()
+    page = tmp_path / "out/zh-hans/articles/a/index.html"
+    before = page.read_text()
+    bump(root / "content/a.md", A.replace("date = 2024-07-20", 'date = "yesterday"'))
+    with pytest.raises(BuildError) as caught:
+        session.update()
+    assert caught.value.problems[0].line == 3
+    assert page.read_text() == before
+    bump(root / "content/a.md", A.replace("防汛抢险", "恢复正常"))
+    session.update()
+    assert "恢复正常" in page.read_text()
+
+
+# --- the real server ---------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def wait_for(condition, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.fixture
+def server(make_site):
+    root = make_site({"a.md": A, "b.md": B},
+                     config='base_url = "https://example.org/news/"\n')
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "builder", "serve", "--root", str(root),
+                                "--port", str(port)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}/news/"
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"the server stopped: {process.stdout.read()}")
+        try:
+            return fetch(base)[0] == 200
+        except (urllib.error.URLError, ConnectionError):
+            return False
+
+    wait_for(ready, timeout=60)
+    yield root, base, process
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_serves_under_the_base_path_with_the_reload_script(server):
+    root, base, _ = server
+    status, body = fetch(base + "zh-hant/articles/a/")
+    assert status == 200 and "防汛" in body and "livereload.js" in body
+    assert "livereload" not in (root / ".cache/serve/news/zh-hant/articles/a/index.html").read_text()
+    assert fetch(base.replace("/news/", "/"))[0] == 200  # / redirects to /news/
+
+
+def test_an_edit_is_served_in_both_editions(server):
+    root, base, _ = server
+    bump(root / "content/a.md", A.replace("防汛抢险人员在岗", "抢险队伍连夜值守"))
+    wait_for(lambda: "抢险队伍连夜值守" in fetch(base + "zh-hans/articles/a/")[1])
+    wait_for(lambda: "搶險隊伍連夜值守" in fetch(base + "zh-hant/articles/a/")[1])
+
+
+def test_live_reload_signal(server):
+    from tornado.ioloop import IOLoop
+    from tornado.websocket import websocket_connect
+
+    root, base, _ = server
+    url = base.replace("http://", "ws://").replace("/news/", "/livereload")
+
+    async def listen() -> dict:
+        connection = await websocket_connect(url)
+        connection.write_message(json.dumps({"command": "hello", "protocols": [
+            "http://livereload.com/protocols/official-7"]}))
+        hello = json.loads(await connection.read_message())
+        assert hello["command"] == "hello"
+        connection.write_message(json.dumps({"command": "info", "url": base}))
+        await asyncio.sleep(0.3)  # the server registers the browser
+        bump(root / "content/b.md", B.replace("银行信贷", "银行信贷投放"))
+        message = json.loads(await connection.read_message())
+        connection.close()
+        return message
+
+    message = IOLoop.current().run_sync(listen, timeout=20)
+    assert message["command"] == "reload"
+
+
+def test_broken_front_matter_shows_an_error_page_then_recovers(server):
+    root, base, process = server
+    bump(root / "content/a.md", A.replace("date = 2024-07-20", 'date = "yesterday"'))
+    _, body = wait_for(lambda: (r := fetch(base + "zh-hans/"))[0] == 500 and r)
+    assert "content/a.md:3" in body and "must be a TOML date" in body and "livereload.js" in body
+    assert process.poll() is None
+    bump(root / "content/a.md", A.replace("防汛抢险", "恢复之后"))
+    wait_for(lambda: "恢复之后" in fetch(base + "zh-hans/articles/a/")[1])
+    assert fetch(base + "zh-hans/")[0] == 200
+
+
+def test_nothing_outside_the_site_is_served(server, tmp_path):
+    root, base, _ = server
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret")
+    (root / ".cache/serve/news/leak.txt").symlink_to(secret)
+    origin = base.replace("/news/", "")
+    for path in ("/news/%2e%2e/%2e%2e/site.toml", "/news/..%2f..%2fsite.toml", "/%2e%2e/site.toml",
+                 "/news/leak.txt", f"/news/{secret}", "//etc/passwd", "/news/%2F%2Fetc%2Fpasswd"):
+        status, body = fetch(origin + path)
+        assert status in (400, 403, 404), (path, status)
+        assert "top secret" not in body and "base_url" not in body and "root:" not in body
+
+
+def test_survives_200_concurrent_requests(server):
+    _, base, process = server
+    urls = [base + path for path in ("", "zh-hans/", "zh-hant/articles/a/", "css/site.css")] * 50
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(lambda u: fetch(u)[0], urls))
+    assert statuses.count(200) == 200
+    assert process.poll() is None
+
+
+def test_binds_loopback_by_default_and_stops_on_ctrl_c(server):
+    _, base, process = server
+    assert base.startswith("http://127.0.0.1:")
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=10) == 0
