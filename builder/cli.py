@@ -34,6 +34,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.verbose:
         for note in result.notes:
             print(f"{note.path}: {note.message}", file=sys.stderr)
+        print("time: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.timings),
+              file=sys.stderr)
     print(f"built {result.pages} pages ({result.articles} articles × 2 editions) "
           f"into {result.out} in {result.seconds:.2f} s, "
           f"{len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}")

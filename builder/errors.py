@@ -45,6 +45,9 @@ class BuildError(Exception):
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
 
+    def __reduce__(self):
+        return (BuildError, (self.problems,))  # survives the trip back from a worker
+
     @classmethod
     def single(cls, message: str, path: Path | None = None, line: int | None = None,
                column: int | None = None, hint: str | None = None) -> BuildError:

@@ -517,7 +517,7 @@ def load_import_tools(root: Path) -> ImportTools:
 
     conversion = (load_config(root).conversion if (root / CONFIG_FILE).is_file()
                   else ConversionConfig())
-    return ImportTools(Segmenter(root / ".cache" / "jieba"), Converter(conversion))
+    return ImportTools(Segmenter(), Converter(conversion))
 
 
 def import_pages(root: Path, pages: Sequence[Path], date: dt.date | None = None,

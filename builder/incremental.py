@@ -104,7 +104,7 @@ class Session:
                 config = config.with_base_url(self.base_url)
             self._reset()
             if self._tools is None or self._tools.config != config:
-                self._tools = load_tools(config, self.project.root / ".cache")
+                self._tools = load_tools(config)
             self.config, self._config_stamp, result.full = config, config_stamp, True
         assert self.config is not None and self._tools is not None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import posixpath
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,18 +29,27 @@ class Staging:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.staging-", dir=self.out.parent))
         self._written: set[str] = set()
+        self._folders: set[str] = set()
 
-    def target(self, relative: str) -> Path:
+    def reserve(self, relative: str) -> Path:
         """Where `relative` goes; refuses paths outside the output and paths written twice."""
-        path = (self.dir / relative).resolve()
-        if not path.is_relative_to(self.dir) or path == self.dir:
+        normal = posixpath.normpath(relative)
+        if (normal != relative or normal.startswith(("/", "../")) or normal in ("", ".", "..")
+                or "\\" in relative or "\0" in relative):
             raise BuildError.single(f"output path {relative!r} would be outside the output folder",
                                     hint="use a plain slug: letters, digits and hyphens")
         if relative in self._written:
             raise BuildError.single(f"two pages would be written to {relative!r}",
                                     hint="give the articles different slugs")
         self._written.add(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        return self.dir / relative
+
+    def target(self, relative: str) -> Path:
+        path = self.reserve(relative)
+        folder = posixpath.dirname(relative)
+        if folder not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
         return path
 
     def write_text(self, relative: str, text: str) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup
+
 from .config import SiteConfig
 from .derive import Derived
 from .editions import EDITIONS, Script
@@ -185,7 +187,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
             "article": view,
             "rows": parallel_rows(derived, edition),
             "other_lang": edition.other.value,
-            "other_title": article_view(derived, edition.other, urls).title,
+            "other_title": Markup(derived.edition(edition.other).title.html),
         }, local=path + "parallel/", lastmod=derived.article.date.date())
 
     for kind in TERM_KINDS:

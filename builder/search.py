@@ -44,9 +44,15 @@ def fold_map(traditional: Iterable[str], to_simplified: Callable[[str], str]) ->
     return folded
 
 
-def fold(text: str, mapping: dict[str, str]) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return "".join(mapping.get(ch, ch) for ch in text)
+def fold(text: str, mapping: dict[str, str] | dict[int, str]) -> str:
+    """`mapping` is a fold map, or the translate table `table(mapping)` made from it once."""
+    if mapping and isinstance(next(iter(mapping)), str):
+        mapping = table(mapping)  # type: ignore[arg-type]
+    return unicodedata.normalize("NFKC", text).lower().translate(mapping)
+
+
+def table(mapping: dict[str, str]) -> dict[int, str]:
+    return {ord(k): v for k, v in mapping.items()}
 
 
 def terms(folded: str) -> list[str]:
@@ -55,7 +61,7 @@ def terms(folded: str) -> list[str]:
     for run in _RUNS.findall(folded):
         if _HAN_RUN.match(run):
             out.extend(run)
-            out.extend(run[i:i + 2] for i in range(len(run) - 1))
+            out.extend(map(str.__add__, run, run[1:]))
         else:
             out.append(run)
     return out
@@ -87,7 +93,8 @@ class IndexFile:
     text: str
 
 
-def doc_terms(doc: SearchDoc, mapping: dict[str, str]) -> tuple[tuple[str, int], ...]:
+def doc_terms(doc: SearchDoc, mapping: dict[str, str] | dict[int, str]
+              ) -> tuple[tuple[str, int], ...]:
     """Pure: a document's terms with their weights, title terms counting TITLE_WEIGHT."""
     counts: Counter[str] = Counter(terms(fold(doc.body_text, mapping)))
     for term in terms(fold(doc.title_text, mapping)):
@@ -100,10 +107,11 @@ def build_index(docs: Sequence[SearchDoc], mapping: dict[str, str],
     """The index files, deterministic for the same documents. A long-running process
     passes `cache` to count each unchanged document's terms only once."""
     postings: dict[str, list[int]] = defaultdict(list)
+    translate = table(mapping)
     for number, doc in enumerate(docs):
         counted = cache.get(doc) if cache is not None else None
         if counted is None:
-            counted = doc_terms(doc, mapping)
+            counted = doc_terms(doc, translate)
             if cache is not None:
                 cache[doc] = counted
         for term, count in counted:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +28,7 @@ from .pages import (
     root_page,
     sitemap_pages,
 )
+from .parallel import fork_map, run_all, workers
 from .render import Renderer
 from .script import Converter
 from .search import IndexFile, SearchDoc, build_index, fold_map
@@ -51,6 +54,19 @@ class Note:
     message: str
 
 
+class Clock:
+    """Wall time per build phase, for `build -v` and the benchmark's profile."""
+
+    def __init__(self) -> None:
+        self.laps: list[tuple[str, float]] = []
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self._last))
+        self._last = now
+
+
 @dataclass(frozen=True)
 class BuildResult:
     out: Path
@@ -60,6 +76,7 @@ class BuildResult:
     seconds: float
     warnings: tuple[Note, ...]
     notes: tuple[Note, ...]
+    timings: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,14 +98,14 @@ class Project:
         return self.root / "static"
 
 
-def load_tools(config: SiteConfig, cache: Path | None = None) -> Tools:
-    segmenter = Segmenter(cache / "jieba" if cache else None)
-    return Tools(Converter(config.conversion), Markdown(), Analyzer(segmenter, config.tags), config)
+def load_tools(config: SiteConfig) -> Tools:
+    return Tools(Converter(config.conversion), Markdown(), Analyzer(Segmenter(), config.tags), config)
 
 
 def build(root: Path, out: Path | None = None, base_url: str | None = None,
           progress: Progress = no_progress, tools: Tools | None = None) -> BuildResult:
     started = time.perf_counter()
+    clock = Clock()
     project = Project(root.resolve())
     config = load_config(project.root)
     if base_url:
@@ -98,28 +115,39 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
 
     # Load: every article, all problems reported at once.
     articles = [a for a in load_articles(project.root, project.content) if not a.draft]
+    clock.lap("load")
     if tools is None or tools.config != config:
-        tools = load_tools(config, project.root / ".cache")
+        tools = load_tools(config)
+        clock.lap("tools")
 
-    # Derive: the per-article stage.
-    derived = [derive(article, tools)
-               for article in progress(articles, len(articles), "converting")]
+    # Derive: the per-article stage, on every core.
+    derived = fork_map(partial(derive, tools=tools), articles)
     derived.sort(key=lambda d: (d.article.date, d.article.slug), reverse=True)
+    clock.lap("derive")
 
-    # Render everything before anything is written.
+    # Plan every page (a reduce over the derived metadata), render, then publish.
     renderer = Renderer(project.templates.resolve(), project.root,
                         {"asset": lambda path: config.base_path + path})
     pages = site_pages(derived, config, tools.converter)
+    clock.lap("plan")
     staging = Staging(out)
     try:
-        for page in progress(pages, len(pages), "rendering"):
-            staging.write_text(page.path, renderer.render(page.template, page.context))
-        for path, text in plain_files(derived, config, tools.converter).items():
+        targets = [staging.reserve(page.path) for page in pages]
+        for folder in sorted({str(t.parent) for t in targets}):
+            os.makedirs(folder, exist_ok=True)
+        # Pages render on every core; the search index is made beside them.
+        jobs = list(zip(pages, targets, strict=True))
+        shares = workers() if len(jobs) > 256 else 1
+        results = run_all([partial(_render_all, jobs[k::shares], renderer) for k in range(shares)]
+                          + [partial(plain_files, derived, config, tools.converter)])
+        for path, text in results[-1].items():
             staging.write_text(path, text)
+        clock.lap("render")
         if project.static.is_dir():
             staging.copy_tree(project.static)
         files = staging.count
         staging.publish()
+        clock.lap("publish")
     except BaseException:
         staging.discard()
         raise
@@ -129,6 +157,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         seconds=time.perf_counter() - started,
         warnings=tuple(_stray_files(project)),
         notes=tuple(_conversion_notes(derived)),
+        timings=tuple(clock.laps),
     )
 
 
@@ -158,6 +187,12 @@ def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter)
         pages += edition_pages(derived, taxonomy, EditionContext(edition, site, config, urls, local))
     pages += [root_page(config, urls, titles), not_found_page(urls, strings_of)]
     return pages + sitemap_pages(pages, config, urls)
+
+
+def _render_all(jobs: list[tuple[Page, Path]], renderer: Renderer) -> None:
+    for page, target in jobs:
+        target.write_text(renderer.render(page.template, page.context), encoding="utf-8",
+                          newline="\n")
 
 
 def plain_files(derived: list[Derived], config: SiteConfig, converter: Converter,

@@ -11,6 +11,7 @@ Two stages, like the rest of the build:
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 from collections import Counter, defaultdict
@@ -57,7 +58,7 @@ class Analyzer:
                 if self._eligible(word.text, word.pos):
                     counts[word.text] += weight
         total = sum(counts.values()) or 1
-        scored = sorted(((w, c / total * self.idf.get(w, self.default_idf)) for w, c in counts.items()),
+        scored = sorted(((w, c / total * self._idf(w)) for w, c in counts.items()),
                         key=lambda item: (-item[1], item[0]))
         return Analysis(
             terms=tuple((w, round(s, 6)) for w, s in scored[:CANDIDATES_KEPT]),
@@ -66,6 +67,10 @@ class Analyzer:
                 (topic.slug, score) for topic in topics
                 if (score := topic_score(topic, title, text)) > 0),
         )
+
+    def _idf(self, word: str) -> float:
+        value = self.idf.get(word)
+        return float(value) if value is not None else self.default_idf
 
     def _eligible(self, word: str, pos: str) -> bool:
         return (len(word) >= 2 and pos in TAG_POS and bool(_HAN_ONLY.match(word))
@@ -77,18 +82,18 @@ def topic_score(topic: Topic, title: str, text: str) -> int:
     return sum(TITLE_WEIGHT * title.count(k) + text.count(k) for k in topic.keywords)
 
 
-def _load_idf() -> tuple[dict[str, float], float]:
-    import jieba
-
-    path = Path(jieba.__file__).parent / "analyse" / "idf.txt"
-    idf: dict[str, float] = {}
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            word, _, value = line.strip().partition(" ")
-            if value:
-                idf[word] = float(value)
-    values = sorted(idf.values())
-    return idf, values[len(values) // 2]
+def _load_idf() -> tuple[dict[str, str], float]:
+    # Found without importing jieba, whose import warns and is not needed here.
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("jieba is not installed: it provides the IDF table for tags")
+    path = Path(spec.submodule_search_locations[0]) / "analyse" / "idf.txt"
+    fields = path.read_text(encoding="utf-8").split()
+    # Values stay text until looked up: parsing 350,000 floats would cost more than
+    # all the lookups of a build.
+    idf = dict(zip(fields[::2], fields[1::2], strict=True))
+    median = sorted(map(float, fields[1::2]))[len(idf) // 2]
+    return idf, median
 
 
 def _load_stopwords() -> frozenset[str]:

@@ -40,7 +40,7 @@ def import_tools(tmp_path_factory: pytest.TempPathFactory):
     from builder.script import Converter
     from builder.segment import Segmenter
 
-    return ImportTools(Segmenter(tmp_path_factory.mktemp("jieba")), Converter(ConversionConfig()))
+    return ImportTools(Segmenter(), Converter(ConversionConfig()))
 
 
 @pytest.fixture

@@ -180,9 +180,13 @@ def test_unknown_topic_config_key_is_named():
     assert "did you mean `keywords`?" in caught.value.problems[0].format()
 
 
-def test_jieba_cache_lives_in_the_project_and_emits_no_warnings(make_site):
+def test_building_emits_no_warnings_and_writes_nothing_outside_the_project(make_site, tmp_path,
+                                                                         monkeypatch):
     root = make_site({"a.md": article("防汛", "防汛抢险。")})
+    elsewhere = tmp_path / "tmp"
+    elsewhere.mkdir()
+    monkeypatch.setenv("TMPDIR", str(elsewhere))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         build(root)
-    assert (root / ".cache/jieba/jieba.cache").is_file()
+    assert list(elsewhere.iterdir()) == []  # no segmenter cache in /tmp
