@@ -14,6 +14,7 @@ from .editions import EDITIONS, Script
 from .markup import Block, Markdown
 from .script import Converted, Converter
 from .taxonomy import Analysis, Analyzer
+from .text import count_chars
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class EditionText:
     credits: tuple[Text, ...]
     blocks: tuple[Block, ...]
     plain_body: str
+    chars: int          # the body's length in characters (Han, plus Latin words and numbers)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ def derive(article: Article, tools: Tools) -> Derived:
             credits=tuple(Text.of(convert(line, target)) for line in article.credits),
             blocks=blocks,
             plain_body="".join(body_plain),
+            chars=count_chars("".join(body_plain)),
         )
 
     hans, hant = (edition(script) for script in EDITIONS)

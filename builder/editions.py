@@ -9,10 +9,10 @@ class Script(StrEnum):
     HANS = "zh-Hans"
     HANT = "zh-Hant"
 
-    @property
-    def path(self) -> str:
-        """The URL folder of this edition: zh-hans or zh-hant."""
-        return self.value.lower()
+    def __init__(self, code: str) -> None:
+        # Plain attributes: an enum's `value` is a descriptor, slow in the page loops.
+        self.code = code
+        self.path = code.lower()   # the URL folder of this edition: zh-hans or zh-hant
 
     @property
     def other(self) -> Script:
@@ -21,7 +21,7 @@ class Script(StrEnum):
     @classmethod
     def parse(cls, value: str) -> Script | None:
         for script in cls:
-            if value.lower() == script.value.lower():
+            if value.lower() == script.path:
                 return script
         return None
 

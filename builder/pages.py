@@ -152,7 +152,7 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
             "site": ctx.site,
             "feed": feed,
             "page_url": ctx.urls.absolute(f"{edition}/{path}"),
-            "lang": ctx.edition.value,
+            "lang": ctx.edition.code,
             "updated": max((c.timestamp for c in latest), default="1970-01-01T00:00:00Z"),
             "entries": entries,
         })
@@ -186,7 +186,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
                              f"{view.title_text} · {strings['parallel_title']}"),
             "article": view,
             "rows": parallel_rows(derived, edition),
-            "other_lang": edition.other.value,
+            "other_lang": edition.other.code,
             "other_title": Markup(derived.edition(edition.other).title.html),
         }, local=path + "parallel/", lastmod=derived.article.date.date())
 
@@ -233,13 +233,13 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
 
 def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Script, str]) -> Page:
     """`/`: picks an edition in the browser; without JavaScript, a page of two links."""
-    editions = [EditionLink(urls.link(f"{s.path}/"), s.value, EDITION_NAMES[s.value], titles[s])
+    editions = [EditionLink(urls.link(f"{s.path}/"), s.code, EDITION_NAMES[s.code], titles[s])
                 for s in EDITIONS]
     return Page("index.html", "root.html", {
         "editions": editions,
         "default_edition": urls.link(f"{config.default_edition.path}/"),
         "canonical": urls.absolute(""),
-        "alternates": [(s.value, urls.absolute(f"{s.path}/")) for s in EDITIONS],
+        "alternates": [(s.code, urls.absolute(f"{s.path}/")) for s in EDITIONS],
     })
 
 
@@ -256,7 +256,7 @@ def not_found_page(urls: Urls, strings: Mapping[Script, Mapping[str, str]]) -> P
     """`/404.html`, in both scripts: GitHub Pages serves it for any missing path, so every
     link in it is absolute."""
     return Page("404.html", "404.html", {"editions": [
-        NotFoundText(s.value, urls.link(f"{s.path}/"), strings[s]["not_found"], strings[s]["back_home"])
+        NotFoundText(s.code, urls.link(f"{s.path}/"), strings[s]["not_found"], strings[s]["back_home"])
         for s in EDITIONS]})
 
 
@@ -277,7 +277,7 @@ def sitemap_pages(pages: Sequence[Page], config: SiteConfig, urls: Urls,
     for page in pages:
         if page.local is None:
             continue
-        alternates = tuple(Alternate(s.value, urls.absolute(f"{s.path}/{page.local}"))
+        alternates = tuple(Alternate(s.code, urls.absolute(f"{s.path}/{page.local}"))
                            for s in EDITIONS)
         alternates += (Alternate("x-default",
                                  urls.absolute(f"{config.default_edition.path}/{page.local}")),)

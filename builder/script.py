@@ -78,7 +78,7 @@ class Converted:
     @property
     def html(self) -> str:
         return "".join(
-            f'<span lang="{run.lang.value}">{html.escape(run.text, quote=False)}</span>'
+            f'<span lang="{run.lang.code}">{html.escape(run.text, quote=False)}</span>'
             if run.lang else html.escape(run.text, quote=False)
             for run in self.runs)
 

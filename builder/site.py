@@ -35,7 +35,8 @@ from .search import IndexFile, SearchDoc, build_index, fold_map
 from .segment import Segmenter
 from .strings import DEFAULTS
 from .taxonomy import Analyzer, TaxonomyInput, build_taxonomy
-from .views import TermLink, Urls, article_path, summary
+from .text import summary
+from .views import TermLink, Urls, article_path
 
 OUTPUT_MARKER = ".builder-output"
 T = TypeVar("T")
@@ -252,4 +253,4 @@ def _conversion_notes(derived: list[Derived]) -> Iterator[Note]:
             yield Note(d.article.path, f"repaired {len(d.repaired)} stray characters: {fixed}")
         if d.ambiguous:
             kept = " ".join(sorted({f"{a}({b})" for a, b in d.ambiguous}))
-            yield Note(d.article.path, f"kept as written, valid in {d.script.value}: {kept}")
+            yield Note(d.article.path, f"kept as written, valid in {d.script.code}: {kept}")

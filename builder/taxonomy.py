@@ -12,6 +12,7 @@ Two stages, like the rest of the build:
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
@@ -30,6 +31,7 @@ _NUMERIC = re.compile(r"[0-9０-９.%％]|^[零〇一二两三四五六七八九
 _UNIT_END = re.compile(r"[年月日时分秒号届期次个家亿万元米吨]$")
 _HAN_ONLY = re.compile(r"^[\u4e00-\u9fff]+$")
 CANDIDATES_KEPT = 24
+QUERY_TERMS = 12        # an article's strongest words, used to look for related articles
 TITLE_WEIGHT = 3
 
 
@@ -264,7 +266,7 @@ def _terms(kind: str, keys: set[str], slugger: _Slugger,
 
 def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str, ...]],
                  topic_lists: Sequence[tuple[str, ...]], too_common: frozenset[str],
-                 most: int = 5, least: int = 3, posting_cap: int = 64) -> list[tuple[int, ...]]:
+                 most: int = 5, least: int = 3, posting_cap: int = 32) -> list[tuple[int, ...]]:
     """For each article, the articles that share its tags and words, then its topic.
 
     Scored through an inverted index whose lists keep only each word's strongest
@@ -289,7 +291,7 @@ def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str,
     related = []
     for i, item in enumerate(inputs):
         shared: dict[int, float] = defaultdict(float)
-        for word, score in item.analysis.terms:
+        for word, score in item.analysis.terms[:QUERY_TERMS]:
             for other_score, j in postings.get(word, ()):
                 shared[j] += score * other_score
         scores = {j: math.sqrt(v) for j, v in shared.items()}
@@ -299,8 +301,9 @@ def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str,
         scores.pop(i, None)
         ranked = sorted(scores, key=lambda j: (-scores[j], j))[:most]
         # Too few by content: the same topic, then simply the nearest in time.
-        fill = [j for topic in topic_lists[i] for j in by_topic[topic]]
-        fill += sorted(range(len(inputs)), key=lambda j: (abs(j - i), j))
+        nearest = sorted(range(max(0, i - least - 1), min(len(inputs), i + least + 2)),
+                         key=lambda j: (abs(j - i), j))
+        fill = itertools.chain((j for topic in topic_lists[i] for j in by_topic[topic]), nearest)
         for j in fill:
             if len(ranked) >= least:
                 break

@@ -18,12 +18,10 @@ from .derive import Derived, EditionText
 from .editions import EDITIONS, Script
 from .strings import SCRIPT_NAMES
 from .taxonomy import ArticleTerms, Term
+from .text import summary
 
 READING_CHARS_PER_MINUTE = 400
-SUMMARY_CHARS = 120
-_SENTENCE_END = re.compile(r"[。！？!?…]+[”」』\"]?")
 _HEADING_ID = re.compile(r'(?<=<h[1-6]) id="[^"]*"')
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 @dataclass(frozen=True)
@@ -156,16 +154,16 @@ class Pager:
 def page_meta(config: SiteConfig, urls: Urls, path: str, edition: Script,
               title: str, description: str = "", feeds: tuple[FeedLink, ...] = ()) -> PageMeta:
     """`path` is the page's path inside an edition, '' for its home, 'articles/x/' etc."""
-    alternates = tuple(Alternate(s.value, urls.absolute(f"{s.path}/{path}")) for s in EDITIONS)
+    alternates = tuple(Alternate(s.code, urls.absolute(f"{s.path}/{path}")) for s in EDITIONS)
     alternates += (Alternate("x-default",
                              urls.absolute(f"{config.default_edition.path}/{path}")),)
     other = edition.other
     return PageMeta(
-        lang=edition.value,
+        lang=edition.code,
         title=title,
         canonical=urls.absolute(f"{edition.path}/{path}"),
         alternates=alternates,
-        switch=Switch(urls.link(f"{other.path}/{path}"), other.value, SCRIPT_NAMES[other.value]),
+        switch=Switch(urls.link(f"{other.path}/{path}"), other.code, SCRIPT_NAMES[other.code]),
         home=urls.link(f"{edition.path}/"),
         description=description,
         feeds=feeds,
@@ -178,20 +176,6 @@ def article_path(derived: Derived) -> str:
 
 def date_text(date: dt.datetime) -> str:
     return f"{date.year}年{date.month}月{date.day}日"
-
-
-def count_chars(text: str) -> int:
-    """Chinese is counted in characters, not whitespace-separated words."""
-    return len(_HAN.findall(text)) + len(re.findall(r"[A-Za-z0-9]+", text))
-
-
-def summary(text: str, limit: int = SUMMARY_CHARS) -> str:
-    """The first ~limit characters, cut at the last sentence end inside them."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, limit + 1)]
-    return text[:ends[-1]] if ends and ends[-1] >= limit // 3 else text[:limit] + "…"
 
 
 def timestamp(date: dt.datetime, utc_offset: str) -> str:
@@ -230,7 +214,7 @@ def news_article(derived: Derived, edition: Script, url: str, stamp: str,
         "headline": text.title.plain,
         "datePublished": stamp,
         "dateModified": stamp,
-        "inLanguage": edition.value,
+        "inLanguage": edition.code,
         "mainEntityOfPage": url,
         "url": url,
         "author": [{"@type": "Person", "name": a.plain} for a in text.authors]
@@ -245,7 +229,7 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
                  related: tuple[RelatedLink, ...] = (), publisher: str = "",
                  utc_offset: str = "+08:00") -> ArticleView:
     text: EditionText = derived.edition(edition)
-    chars = count_chars(text.plain_body)
+    chars = text.chars
     path = f"{edition.path}/{article_path(derived)}"
     stamp = timestamp(derived.article.date, utc_offset)
     return ArticleView(
@@ -278,7 +262,8 @@ def parallel_rows(derived: Derived, edition: Script) -> tuple[ParallelRow, ...]:
     primary = derived.edition(edition).blocks
     other = derived.edition(edition.other).blocks
     # Anchors stay on the primary column only: ids must be unique in a page.
-    return tuple(ParallelRow(Markup(a.html), Markup(_HEADING_ID.sub("", b.html)))
+    return tuple(ParallelRow(Markup(a.html),
+                             Markup(_HEADING_ID.sub("", b.html) if b.html.startswith("<h") else b.html))
                  for a, b in zip(primary, other, strict=True))
 
 

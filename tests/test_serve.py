@@ -169,7 +169,6 @@ def test_an_edit_is_served_in_both_editions(server):
 
 
 def test_live_reload_signal(server):
-    from tornado.ioloop import IOLoop
     from tornado.websocket import websocket_connect
 
     root, base, _ = server
@@ -188,7 +187,9 @@ def test_live_reload_signal(server):
         connection.close()
         return message
 
-    message = IOLoop.current().run_sync(listen, timeout=20)
+    # Its own thread and event loop: the browser tests' Playwright owns this thread's loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        message = pool.submit(asyncio.run, asyncio.wait_for(listen(), 20)).result(timeout=30)
     assert message["command"] == "reload"
 
 

