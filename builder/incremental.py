@@ -126,9 +126,10 @@ class Session:
             seen.add(page.path)
             previous = self._pages.get(page.path)
             stale = bool(uses.get(page.template, set()) & dirty_templates)
-            if previous != (page.template, page.context) or stale:
-                self._write(page.path, self._renderer.render(page.template, page.context))
-                self._pages[page.path] = (page.template, page.context)
+            context = page.view()
+            if previous != (page.template, context) or stale:
+                self._write(page.path, self._renderer.render(page.template, context))
+                self._pages[page.path] = (page.template, context)
                 result.written.append(page.path)
         for path in sorted(set(self._pages) - seen):
             self._remove(path)

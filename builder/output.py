@@ -21,6 +21,16 @@ from .errors import BuildError
 _RENAME_EXCHANGE = 2
 
 
+def safe_relative(relative: str) -> str:
+    """`relative`, if it is a plain path inside the output; else a BuildError."""
+    normal = posixpath.normpath(relative)
+    if (normal != relative or normal.startswith(("/", "../")) or normal in ("", ".", "..")
+            or "\\" in relative or "\0" in relative):
+        raise BuildError.single(f"output path {relative!r} would be outside the output folder",
+                                hint="use a plain slug: letters, digits and hyphens")
+    return relative
+
+
 class Staging:
     """A fresh folder beside `out` that collects a build's files."""
 
@@ -33,11 +43,7 @@ class Staging:
 
     def reserve(self, relative: str) -> Path:
         """Where `relative` goes; refuses paths outside the output and paths written twice."""
-        normal = posixpath.normpath(relative)
-        if (normal != relative or normal.startswith(("/", "../")) or normal in ("", ".", "..")
-                or "\\" in relative or "\0" in relative):
-            raise BuildError.single(f"output path {relative!r} would be outside the output folder",
-                                    hint="use a plain slug: letters, digits and hyphens")
+        safe_relative(relative)
         if relative in self._written:
             raise BuildError.single(f"two pages would be written to {relative!r}",
                                     hint="give the articles different slugs")

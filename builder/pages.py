@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from markupsafe import Markup
@@ -18,7 +19,7 @@ from .derive import Derived
 from .editions import EDITIONS, Script
 from .search import INDEX_DIR
 from .strings import EDITION_NAMES
-from .taxonomy import Taxonomy
+from .taxonomy import ArticleTerms, Taxonomy
 from .views import (
     Alternate,
     ArticleCard,
@@ -44,9 +45,23 @@ FEED_KINDS = ("tags", "topics")
 class Page:
     path: str                       # output file, relative to the output root
     template: str
-    context: Mapping[str, Any]
+    # The template's variables, or a function that makes them: article pages build their
+    # views only in the worker that renders them.
+    context: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
     local: str | None = None        # path inside its edition, for the sitemap; None: not listed
     lastmod: dt.date | None = None
+
+    def view(self) -> Mapping[str, Any]:
+        return self.context() if callable(self.context) else self.context
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What the sitemap needs of a page: a worker renders pages and returns these."""
+
+    path: str
+    local: str | None
+    lastmod: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -158,37 +173,27 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
         })
 
 
-def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionContext
-                  ) -> Iterator[Page]:
-    """Every page of one edition. `articles` is sorted newest first."""
+def edition_cards(articles: Sequence[Derived], ctx: EditionContext) -> list[ArticleCard]:
+    return [card(d, ctx.edition, ctx.urls, ctx.config.utc_offset) for d in articles]
+
+
+def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionContext,
+                  cards: Sequence[ArticleCard]) -> Iterator[Page]:
+    """Every page of one edition. `articles` is sorted newest first; `cards` are theirs."""
     edition, urls, strings = ctx.edition, ctx.urls, ctx.site.strings
-    cards = [card(d, edition, urls, ctx.config.utc_offset) for d in articles]
     yield from listing_pages(
         ctx, "", ctx.site.title, strings["latest"], cards, "index.html",
         feed_title=ctx.site.title,
         feed_content=lambda i: article_view(articles[i], edition, urls).body)
 
     for index, derived in enumerate(articles):
-        terms = taxonomy.per_article[index]
-        view = article_view(derived, edition, urls, terms,
-                            tuple(RelatedLink.of(cards[j]) for j in terms.related),
-                            ctx.localise(ctx.config.publisher) or ctx.site.title,
-                            ctx.config.utc_offset)
         path = article_path(derived)
-        meta = ctx.meta(path, f"{view.title_text} · {ctx.site.title}",
-                        derived.edition(edition).subtitle.plain or cards[index].summary)
-        yield Page(_index(f"{edition.path}/{path}"), "article.html",
-                   {"site": ctx.site, "page": meta, "article": view},
-                   local=path, lastmod=derived.article.date.date())
-        yield Page(_index(f"{edition.path}/{path}parallel/"), "parallel.html", {
-            "site": ctx.site,
-            "page": ctx.meta(path + "parallel/",
-                             f"{view.title_text} · {strings['parallel_title']}"),
-            "article": view,
-            "rows": parallel_rows(derived, edition),
-            "other_lang": edition.other.code,
-            "other_title": Markup(derived.edition(edition.other).title.html),
-        }, local=path + "parallel/", lastmod=derived.article.date.date())
+        lastmod = derived.article.date.date()
+        make = partial(_article_context, ctx, derived, taxonomy.per_article[index], cards, index)
+        yield Page(_index(f"{edition.path}/{path}"), "article.html", partial(make, False),
+                   local=path, lastmod=lastmod)
+        yield Page(_index(f"{edition.path}/{path}parallel/"), "parallel.html", partial(make, True),
+                   local=path + "parallel/", lastmod=lastmod)
 
     for kind in TERM_KINDS:
         groups = taxonomy.groups[kind]
@@ -231,6 +236,28 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
     }, local="archive/", lastmod=_lastmod(cards))
 
 
+def _article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
+                     cards: Sequence[ArticleCard], index: int, parallel: bool) -> dict[str, Any]:
+    edition = ctx.edition
+    view = article_view(derived, edition, ctx.urls, terms,
+                        tuple(RelatedLink.of(cards[j]) for j in terms.related),
+                        ctx.localise(ctx.config.publisher) or ctx.site.title, ctx.config.utc_offset)
+    path = article_path(derived)
+    if not parallel:
+        meta = ctx.meta(path, f"{view.title_text} · {ctx.site.title}",
+                        derived.edition(edition).subtitle.plain or cards[index].summary)
+        return {"site": ctx.site, "page": meta, "article": view}
+    return {
+        "site": ctx.site,
+        "page": ctx.meta(path + "parallel/",
+                         f"{view.title_text} · {ctx.site.strings['parallel_title']}"),
+        "article": view,
+        "rows": parallel_rows(derived, edition),
+        "other_lang": edition.other.code,
+        "other_title": Markup(derived.edition(edition.other).title.html),
+    }
+
+
 def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Script, str]) -> Page:
     """`/`: picks an edition in the browser; without JavaScript, a page of two links."""
     editions = [EditionLink(urls.link(f"{s.path}/"), s.code, EDITION_NAMES[s.code], titles[s])
@@ -270,7 +297,7 @@ class SitemapUrl:
 SITEMAP_LIMIT = 50_000  # URLs a sitemap file may hold
 
 
-def sitemap_pages(pages: Sequence[Page], config: SiteConfig, urls: Urls,
+def sitemap_pages(pages: Sequence[Page | Listed], config: SiteConfig, urls: Urls,
                   limit: int = SITEMAP_LIMIT) -> list[Page]:
     """sitemap.xml with hreflang alternates; past `limit` URLs, an index of numbered files."""
     entries = []

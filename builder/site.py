@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -16,12 +15,14 @@ from .derive import Derived, Tools, derive
 from .editions import EDITIONS, Script
 from .errors import BuildError
 from .markup import Markdown
-from .output import Staging
+from .output import Staging, safe_relative
 from .pages import (
     TERM_KINDS,
     EditionContext,
+    Listed,
     Page,
     SiteView,
+    edition_cards,
     edition_pages,
     not_found_page,
     robots_txt,
@@ -34,9 +35,9 @@ from .script import Converter
 from .search import IndexFile, SearchDoc, build_index, fold_map
 from .segment import Segmenter
 from .strings import DEFAULTS
-from .taxonomy import Analyzer, TaxonomyInput, build_taxonomy
+from .taxonomy import Analyzer, Taxonomy, TaxonomyInput, build_taxonomy
 from .text import summary
-from .views import TermLink, Urls, article_path
+from .views import ArticleCard, TermLink, Urls, article_path
 
 OUTPUT_MARKER = ".builder-output"
 T = TypeVar("T")
@@ -129,18 +130,23 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     # Plan every page (a reduce over the derived metadata), render, then publish.
     renderer = Renderer(project.templates.resolve(), project.root,
                         {"asset": lambda path: config.base_path + path})
-    pages = site_pages(derived, config, tools.converter)
+    plan = plan_site(derived, config, tools.converter)
     clock.lap("plan")
     staging = Staging(out)
     try:
-        targets = [staging.reserve(page.path) for page in pages]
-        for folder in sorted({str(t.parent) for t in targets}):
-            os.makedirs(folder, exist_ok=True)
-        # Pages render on every core; the search index is made beside them.
-        jobs = list(zip(pages, targets, strict=True))
-        shares = workers() if len(jobs) > 256 else 1
-        results = run_all([partial(_render_all, jobs[k::shares], renderer) for k in range(shares)]
+        # Pages are made and rendered on every core, each worker walking the plan and
+        # keeping every n-th page; the search index is made beside them.
+        shares = workers() if len(derived) > 100 else 1
+        results = run_all([partial(_render_share, plan, renderer, staging.dir, k, shares)
+                           for k in range(shares)]
                           + [partial(plain_files, derived, config, tools.converter)])
+        pages = [listed for share in results[:-1] for listed in share]
+        for page in pages:
+            staging.reserve(page.path)  # refuses a path written twice
+        urls = Urls(config.base_url, config.base_path)
+        sitemaps = sitemap_pages(pages, config, urls)
+        for sitemap in sitemaps:
+            staging.write_text(sitemap.path, renderer.render(sitemap.template, sitemap.view()))
         for path, text in results[-1].items():
             staging.write_text(path, text)
         clock.lap("render")
@@ -154,7 +160,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         raise
 
     return BuildResult(
-        out=out, articles=len(derived), pages=len(pages), files=files,
+        out=out, articles=len(derived), pages=len(pages) + len(sitemaps), files=files,
         seconds=time.perf_counter() - started,
         warnings=tuple(_stray_files(project)),
         notes=tuple(_conversion_notes(derived)),
@@ -162,7 +168,24 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     )
 
 
-def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter) -> list[Page]:
+@dataclass(frozen=True)
+class SitePlan:
+    """Everything the pages are made from: computed once, then walked by every worker."""
+
+    derived: list[Derived]
+    taxonomy: Taxonomy
+    editions: tuple[tuple[EditionContext, list[ArticleCard]], ...]
+    root: Page
+    not_found: Page
+
+    def pages(self) -> Iterator[Page]:
+        for ctx, cards in self.editions:
+            yield from edition_pages(self.derived, self.taxonomy, ctx, cards)
+        yield self.root
+        yield self.not_found
+
+
+def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter) -> SitePlan:
     urls = Urls(config.base_url, config.base_path)
 
     def to_hant(text: str) -> str:
@@ -174,7 +197,7 @@ def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter)
         config, to_hant)
     titles: dict[Script, str] = {}
     strings_of: dict[Script, dict[str, str]] = {}
-    pages: list[Page] = []
+    editions = []
     for edition in EDITIONS:
         def local(text: str, edition: Script = edition) -> str:
             return text if edition is Script.HANS else to_hant(text)
@@ -185,15 +208,34 @@ def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter)
                     for kind in (*TERM_KINDS, "archive", "search"))
         site = SiteView(local(config.title), local(config.description), strings, edition.path, nav)
         titles[edition], strings_of[edition] = site.title, strings
-        pages += edition_pages(derived, taxonomy, EditionContext(edition, site, config, urls, local))
-    pages += [root_page(config, urls, titles), not_found_page(urls, strings_of)]
-    return pages + sitemap_pages(pages, config, urls)
+        ctx = EditionContext(edition, site, config, urls, local)
+        editions.append((ctx, edition_cards(derived, ctx)))
+    return SitePlan(derived, taxonomy, tuple(editions), root_page(config, urls, titles),
+                    not_found_page(urls, strings_of))
 
 
-def _render_all(jobs: list[tuple[Page, Path]], renderer: Renderer) -> None:
-    for page, target in jobs:
-        target.write_text(renderer.render(page.template, page.context), encoding="utf-8",
+def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter) -> list[Page]:
+    """Every page, sitemap included, in one list: for the incremental preview."""
+    pages = list(plan_site(derived, config, converter).pages())
+    return pages + sitemap_pages(pages, config, Urls(config.base_url, config.base_path))
+
+
+def _render_share(plan: SitePlan, renderer: Renderer, out: Path, share: int,
+                  shares: int) -> list[Listed]:
+    """Render every `shares`-th page, starting at `share`, into `out`."""
+    listed = []
+    folders: set[Path] = set()
+    for number, page in enumerate(plan.pages()):
+        if number % shares != share:
+            continue
+        target = out / safe_relative(page.path)
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        target.write_text(renderer.render(page.template, page.view()), encoding="utf-8",
                           newline="\n")
+        listed.append(Listed(page.path, page.local, page.lastmod))
+    return listed
 
 
 def plain_files(derived: list[Derived], config: SiteConfig, converter: Converter,
