@@ -6,7 +6,7 @@ run it in any order, in any process, and cache its result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .config import SiteConfig
 from .content import Article
@@ -14,7 +14,7 @@ from .editions import EDITIONS, Script
 from .markup import Block, Markdown
 from .script import Converted, Converter
 from .taxonomy import Analysis, Analyzer
-from .text import count_chars
+from .text import count_chars, summary
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class EditionText:
     source: Text
     credits: tuple[Text, ...]
     blocks: tuple[Block, ...]
-    plain_body: str
+    summary: str        # the first ~120 characters, cut at a sentence end
     chars: int          # the body's length in characters (Han, plus Latin words and numbers)
 
 
@@ -55,6 +55,7 @@ class Derived:
     tags: tuple[str, ...]       # front matter tags, in Simplified
     authors: tuple[str, ...]    # in Simplified: the identity of an author across editions
     sources: tuple[str, ...]    # outlets, in Simplified: 青岛日报/观海新闻 is two
+    search_text: str            # the body in Simplified: the one full plain text kept
 
     def edition(self, script: Script) -> EditionText:
         return self.hans if script is Script.HANS else self.hant
@@ -84,7 +85,7 @@ def derive(article: Article, tools: Tools) -> Derived:
         ambiguous.extend(result.ambiguous)
         return result
 
-    def edition(target: Script) -> EditionText:
+    def edition(target: Script) -> tuple[EditionText, str]:
         body_plain: list[str] = []
 
         def body_html(text: str) -> str:
@@ -102,22 +103,24 @@ def derive(article: Article, tools: Tools) -> Derived:
             source=Text.of(convert(article.source, target)),
             credits=tuple(Text.of(convert(line, target)) for line in article.credits),
             blocks=blocks,
-            plain_body="".join(body_plain),
+            summary=summary("".join(body_plain)),
             chars=count_chars("".join(body_plain)),
-        )
+        ), "".join(body_plain)
 
-    hans, hant = (edition(script) for script in EDITIONS)
+    (hans, hans_body), (hant, _) = (edition(script) for script in EDITIONS)
 
     def simplified(text: str) -> str:
         return tools.converter.convert(text, written, Script.HANS, article.phrases).text
 
     analysis = tools.analyzer.analyse(
-        hans.title.plain, f"{hans.kicker.plain}\n{hans.subtitle.plain}\n{hans.plain_body}",
+        hans.title.plain, f"{hans.kicker.plain}\n{hans.subtitle.plain}\n{hans_body}",
         tools.config.topics)
     return Derived(
-        article, written, hans, hant, tuple(repaired), tuple(ambiguous), analysis,
+        replace(article, body=""),  # the Markdown is spent; a site keeps thousands of these
+        written, hans, hant, tuple(repaired), tuple(ambiguous), analysis,
         tags=tuple(("-" if t.startswith("-") else "") + simplified(t.removeprefix("-"))
                    for t in article.tags),
         authors=tuple(a.plain for a in hans.authors),
         sources=tuple(s.strip() for s in hans.source.plain.split("/") if s.strip()),
+        search_text=hans_body,
     )

@@ -13,6 +13,8 @@ import ctypes.util
 import os
 import posixpath
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -92,10 +94,21 @@ class Staging:
             os.rename(self.out, old)
             os.rename(self.dir, self.out)
             self.dir = old
-        shutil.rmtree(self.dir, ignore_errors=True)
+        _remove_later(self.dir)
 
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _remove_later(folder: Path) -> None:
+    """Delete the replaced output in a detached process: the new site is already live, and
+    removing tens of thousands of files should not hold up the build."""
+    try:
+        subprocess.Popen([sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)",
+                          str(folder)], start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:

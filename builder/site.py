@@ -36,7 +36,6 @@ from .search import IndexFile, SearchDoc, build_index, fold_map
 from .segment import Segmenter
 from .strings import DEFAULTS
 from .taxonomy import Analyzer, Taxonomy, TaxonomyInput, build_taxonomy
-from .text import summary
 from .views import ArticleCard, TermLink, Urls, article_path
 
 OUTPUT_MARKER = ".builder-output"
@@ -258,9 +257,9 @@ def search_index(derived: list[Derived], converter: Converter,
         path=article_path(d),
         date=d.article.date.date().isoformat(),
         titles=(d.hans.title.plain, d.hant.title.plain),
-        summaries=(summary(d.hans.plain_body, 80), summary(d.hant.plain_body, 80)),
+        summaries=(d.hans.summary, d.hant.summary),
         title_text=" ".join((d.hans.kicker.plain, d.hans.title.plain, d.hans.subtitle.plain)),
-        body_text=d.hans.plain_body,
+        body_text=d.search_text,
     ) for d in derived]
     return build_index(docs, mapping, cache)
 

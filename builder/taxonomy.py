@@ -49,7 +49,7 @@ class Analyzer:
 
     def __init__(self, segmenter: Segmenter, config: TagConfig):
         self.segmenter = segmenter
-        self.idf, self.default_idf = _load_idf()
+        self._table: tuple[dict[str, str], float] | None = None
         self.stopwords = _load_stopwords() | frozenset(config.stopwords)
 
     def analyse(self, title: str, text: str, topics: Sequence[Topic]) -> Analysis:
@@ -71,8 +71,13 @@ class Analyzer:
         )
 
     def _idf(self, word: str) -> float:
-        value = self.idf.get(word)
-        return float(value) if value is not None else self.default_idf
+        # Loaded on first use: in the workers that derive articles, not in the process
+        # that plans and renders pages and never needs it.
+        if self._table is None:
+            self._table = _load_idf()
+        idf, default = self._table
+        value = idf.get(word)
+        return float(value) if value is not None else default
 
     def _eligible(self, word: str, pos: str) -> bool:
         return (len(word) >= 2 and pos in TAG_POS and bool(_HAN_ONLY.match(word))

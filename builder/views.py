@@ -18,7 +18,6 @@ from .derive import Derived, EditionText
 from .editions import EDITIONS, Script
 from .strings import SCRIPT_NAMES
 from .taxonomy import ArticleTerms, Term
-from .text import summary
 
 READING_CHARS_PER_MINUTE = 400
 _HEADING_ID = re.compile(r'(?<=<h[1-6]) id="[^"]*"')
@@ -196,7 +195,7 @@ def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:0
         kicker=Markup(text.kicker.html),
         date_iso=derived.article.date.date().isoformat(),
         date_text=date_text(derived.article.date),
-        summary=summary(text.plain_body),
+        summary=text.summary,
     )
 
 
