@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -26,9 +27,23 @@ def terminal_progress(items: Iterable[T], total: int, label: str) -> Iterable[T]
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if not args.force:
+        # Answered before the heavy imports: a build with nothing to do takes a few stats.
+        from .fingerprint import up_to_date
+
+        current = up_to_date(args.root.resolve(), args.out, args.base_url)
+        if current is not None:
+            print(f"up to date: {current[0]} ({time.perf_counter() - started:.2f} s; "
+                  "--force rebuilds)")
+            return 0
     from .site import build
 
-    result = build(args.root, out=args.out, base_url=args.base_url, progress=terminal_progress)
+    result = build(args.root, out=args.out, base_url=args.base_url, progress=terminal_progress,
+                   force=args.force)
+    if result.up_to_date:
+        print(f"up to date: {result.out} ({result.seconds:.2f} s; --force rebuilds)")
+        return 0
     for note in result.warnings:
         print(f"{note.path}: warning: {note.message}", file=sys.stderr)
     if args.verbose:
@@ -101,20 +116,28 @@ def parser() -> argparse.ArgumentParser:
         description="Build a news site in Simplified and Traditional Chinese.")
     top.add_argument("--version", action="version", version=f"builder {__version__}")
     top.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    # --debug is accepted after the command too: `builder build --debug`.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks for errors")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", help="build the site into the output folder")
+    build = commands.add_parser("build", help="build the site into the output folder",
+                                parents=[common])
     build.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
                        help="the site folder, with site.toml (default: .)")
     build.add_argument("--out", type=Path, metavar="DIR",
                        help="output folder (default: site.toml's output_dir, _site)")
     build.add_argument("--base-url", metavar="URL",
                        help="the URL the site is served at, overriding site.toml")
+    build.add_argument("--force", action="store_true",
+                       help="build even when nothing changed since the last build")
     build.add_argument("-v", "--verbose", action="store_true",
                        help="also list the characters repaired or kept in each article")
     build.set_defaults(run=cmd_build)
 
-    preview = commands.add_parser("serve", help="preview the site, rebuilding and reloading on save")
+    preview = commands.add_parser("serve", help="preview the site, rebuilding and reloading on save",
+                                  parents=[common])
     preview.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
                          help="the site folder, with site.toml (default: .)")
     preview.add_argument("--host", default="127.0.0.1",
@@ -122,7 +145,8 @@ def parser() -> argparse.ArgumentParser:
     preview.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     preview.set_defaults(run=cmd_serve)
 
-    check = commands.add_parser("check", help="check every internal link and anchor of a build")
+    check = commands.add_parser("check", help="check every internal link and anchor of a build",
+                                parents=[common])
     check.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
                        help="the site folder, with site.toml (default: .)")
     check.add_argument("--out", type=Path, metavar="DIR", help="the built site (default: _site)")
@@ -130,7 +154,7 @@ def parser() -> argparse.ArgumentParser:
     check.set_defaults(run=cmd_check)
 
     page_import = commands.add_parser(
-        "import", help="split newspaper page dumps into articles in content/")
+        "import", parents=[common], help="split newspaper page dumps into articles in content/")
     page_import.add_argument("pages", nargs="+", type=Path, metavar="PAGE.txt")
     page_import.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
                              help="the site folder (default: .)")

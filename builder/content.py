@@ -181,6 +181,15 @@ def content_files(content_dir: Path) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
+def symlinked_folders(content_dir: Path) -> Iterator[Path]:
+    """Folders under content/ that are symlinks: listed, never entered."""
+    for folder, dirs, _ in os.walk(content_dir):
+        dirs.sort()
+        for name in dirs:
+            if os.path.islink(os.path.join(folder, name)):
+                yield Path(folder) / name
+
+
 def article_files(content_dir: Path) -> Iterator[Path]:
     return (path for path in content_files(content_dir) if path.suffix == ARTICLE_SUFFIX)
 

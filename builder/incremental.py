@@ -126,10 +126,10 @@ class Session:
             seen.add(page.path)
             previous = self._pages.get(page.path)
             stale = bool(uses.get(page.template, set()) & dirty_templates)
-            context = page.view()
-            if previous != (page.template, context) or stale:
-                self._write(page.path, self._renderer.render(page.template, context))
-                self._pages[page.path] = (page.template, context)
+            identity = page.identity()
+            if previous != (page.template, identity) or stale:
+                self._write(page.path, self._renderer.render(page.template, page.view()))
+                self._pages[page.path] = (page.template, identity)
                 result.written.append(page.path)
         for path in sorted(set(self._pages) - seen):
             self._remove(path)

@@ -50,6 +50,12 @@ class Page:
     context: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
     local: str | None = None        # path inside its edition, for the sitemap; None: not listed
     lastmod: dt.date | None = None
+    # What the context is made from, when that is cheaper to compare than the context:
+    # the preview re-renders a page only when this changes.
+    key: object = None
+
+    def identity(self) -> object:
+        return self.key if self.key is not None else self.view()
 
     def view(self) -> Mapping[str, Any]:
         return self.context() if callable(self.context) else self.context
@@ -189,11 +195,14 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
     for index, derived in enumerate(articles):
         path = article_path(derived)
         lastmod = derived.article.date.date()
-        make = partial(_article_context, ctx, derived, taxonomy.per_article[index], cards, index)
+        terms = taxonomy.per_article[index]
+        make = partial(_article_context, ctx, derived, terms, cards, index)
+        key = (derived, terms, tuple(RelatedLink.of(cards[j]) for j in terms.related),
+               cards[index].summary, ctx.site)
         yield Page(_index(f"{edition.path}/{path}"), "article.html", partial(make, False),
-                   local=path, lastmod=lastmod)
+                   local=path, lastmod=lastmod, key=key)
         yield Page(_index(f"{edition.path}/{path}parallel/"), "parallel.html", partial(make, True),
-                   local=path + "parallel/", lastmod=lastmod)
+                   local=path + "parallel/", lastmod=lastmod, key=key)
 
     for kind in TERM_KINDS:
         groups = taxonomy.groups[kind]

@@ -137,4 +137,7 @@ def build_index(docs: Sequence[SearchDoc], mapping: dict[str, str],
 
 
 def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    # <, > and & escaped as in Jinja's tojson: the index stays inert even if a browser or a
+    # careless template ever treats it as HTML.
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

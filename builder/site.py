@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from .config import SiteConfig, load_config
-from .content import ARTICLE_SUFFIX, content_files, load_articles
+from .content import ARTICLE_SUFFIX, content_files, load_articles, symlinked_folders
 from .derive import Derived, Tools, derive
 from .editions import EDITIONS, Script
 from .errors import BuildError
+from .fingerprint import MARKER, fingerprint, marker_text, output_folder, published_fingerprint
 from .markup import Markdown
 from .output import Staging, safe_relative
 from .pages import (
@@ -38,7 +39,7 @@ from .strings import DEFAULTS
 from .taxonomy import Analyzer, Taxonomy, TaxonomyInput, build_taxonomy
 from .views import ArticleCard, TermLink, Urls, article_path
 
-OUTPUT_MARKER = ".builder-output"
+OUTPUT_MARKER = MARKER
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], int, str], Iterable[T]]
 
@@ -78,6 +79,7 @@ class BuildResult:
     warnings: tuple[Note, ...]
     notes: tuple[Note, ...]
     timings: tuple[tuple[str, float], ...] = ()
+    up_to_date: bool = False    # nothing changed since the last build: nothing was done
 
 
 @dataclass(frozen=True)
@@ -104,15 +106,21 @@ def load_tools(config: SiteConfig) -> Tools:
 
 
 def build(root: Path, out: Path | None = None, base_url: str | None = None,
-          progress: Progress = no_progress, tools: Tools | None = None) -> BuildResult:
+          progress: Progress = no_progress, tools: Tools | None = None,
+          force: bool = False) -> BuildResult:
     started = time.perf_counter()
     clock = Clock()
     project = Project(root.resolve())
     config = load_config(project.root)
     if base_url:
         config = config.with_base_url(base_url)
-    out = (out or project.root / config.output_dir).resolve()
+    out = output_folder(project.root, out, config.output_dir)
     _check_output(out, project)
+    inputs = fingerprint(project.root, base_url)  # before reading: a later edit rebuilds
+    if not force and published_fingerprint(out / OUTPUT_MARKER) == inputs:
+        return BuildResult(out=out, articles=0, pages=0, files=0,
+                           seconds=time.perf_counter() - started, warnings=(), notes=(),
+                           up_to_date=True)
 
     # Load: every article, all problems reported at once.
     articles = [a for a in load_articles(project.root, project.content) if not a.draft]
@@ -138,7 +146,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         shares = workers() if len(derived) > 100 else 1
         results = run_all([partial(_render_share, plan, renderer, staging.dir, k, shares)
                            for k in range(shares)]
-                          + [partial(plain_files, derived, config, tools.converter)])
+                          + [partial(plain_files, derived, config, tools.converter,
+                                     marker=marker_text(inputs))])
         pages = [listed for share in results[:-1] for listed in share]
         for page in pages:
             staging.reserve(page.path)  # refuses a path written twice
@@ -238,10 +247,10 @@ def _render_share(plan: SitePlan, renderer: Renderer, out: Path, share: int,
 
 
 def plain_files(derived: list[Derived], config: SiteConfig, converter: Converter,
-                search_cache: dict | None = None) -> dict[str, str]:
+                search_cache: dict | None = None, marker: str = "") -> dict[str, str]:
     """Every output file that is not a rendered page: the search index and the root files."""
     files = {f.path: f.text for f in search_index(derived, converter, search_cache)}
-    files[OUTPUT_MARKER] = "This folder is replaced by every `builder build`.\n"
+    files[OUTPUT_MARKER] = marker or marker_text("")
     files[".nojekyll"] = ""  # GitHub Pages: serve the files as they are
     files["robots.txt"] = robots_txt(Urls(config.base_url, config.base_path))
     if config.cname:
@@ -285,6 +294,10 @@ def _stray_files(project: Project) -> Iterator[Note]:
         if path.suffix != ARTICLE_SUFFIX:
             yield Note(path.relative_to(project.root),
                        f"ignored: only {ARTICLE_SUFFIX} files in content/ are articles")
+    for folder in symlinked_folders(project.content):
+        yield Note(folder.relative_to(project.root),
+                   "ignored: a symlinked folder is not followed (it could loop); "
+                   "move or copy the articles into content/")
 
 
 def _conversion_notes(derived: list[Derived]) -> Iterator[Note]:

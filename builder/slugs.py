@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import lazy_pinyin
-
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -23,6 +21,8 @@ def slugify(text: str) -> str:
     else is lower-cased, and anything not a letter or digit separates words.
     Pass Simplified text: pypinyin's phrase data reads it best (银行 → yinhang).
     """
+    from pypinyin import lazy_pinyin  # imported on use: `builder build` with nothing to do skips it
+
     spelled = _HAN.sub(lambda m: " " + "".join(lazy_pinyin(m.group())) + " ", text)
     slug = _NON_ALNUM.sub("-", spelled.lower()).strip("-")
     if len(slug) > MAX_LENGTH:

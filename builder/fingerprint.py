@@ -1,0 +1,79 @@
+"""Is the published output already what a build would make? Answered from file stamps.
+
+A build writes a fingerprint of its inputs into the output's marker file: every
+file under content/, templates/ and static/ (path, size, modification time),
+site.toml, the base URL and the builder version. When nothing changed, `builder
+build` says so and stops, the way make does; `--force` rebuilds anyway. Only
+light modules are imported here, so the answer costs a few stats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from . import __version__
+
+FOLDERS = ("content", "templates", "static")
+PREFIX = "fingerprint: "
+
+
+def fingerprint(root: Path, base_url: str | None) -> str:
+    digest = hashlib.sha256(f"{__version__}\n{base_url}\n".encode())
+    for name in (*_package_files(), root / "site.toml"):
+        _stamp(digest, Path(name), Path(name).name)
+    for folder in FOLDERS:
+        for directory, dirs, files in os.walk(root / folder):
+            dirs.sort()
+            for file in sorted(files):
+                path = Path(directory) / file
+                _stamp(digest, path, path.relative_to(root).as_posix())
+    return digest.hexdigest()
+
+
+def _package_files() -> list[Path]:
+    here = Path(__file__).parent
+    return sorted(p for p in here.iterdir() if p.suffix in (".py", ".json", ".txt"))
+
+
+def _stamp(digest, path: Path, name: str) -> None:
+    try:
+        stat = path.stat()
+    except OSError:
+        digest.update(f"{name}:missing\n".encode())
+        return
+    digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+
+
+def marker_text(print_: str) -> str:
+    return f"This folder is replaced by every `builder build`.\n{PREFIX}{print_}\n"
+
+
+def published_fingerprint(marker: Path) -> str | None:
+    try:
+        for line in marker.read_text(encoding="utf-8").splitlines():
+            if line.startswith(PREFIX):
+                return line[len(PREFIX):]
+    except OSError:
+        return None
+    return None
+
+
+MARKER = ".builder-output"
+
+
+def output_folder(root: Path, out: Path | None, output_dir: str) -> Path:
+    return (out or root / output_dir).resolve()
+
+
+def up_to_date(root: Path, out: Path | None, base_url: str | None) -> tuple[Path, str] | None:
+    """(output folder, fingerprint) when the published output already matches the inputs."""
+    from .config import load_config
+
+    config = load_config(root)
+    folder = output_folder(root, out, config.output_dir)
+    current = fingerprint(root, base_url)
+    if published_fingerprint(folder / MARKER) == current:
+        return folder, current
+    return None

@@ -1,0 +1,178 @@
+"""Hostile text comes out inert everywhere, and builds are reproducible."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from builder.content import parse_article
+from builder.errors import BuildError
+from builder.incremental import Session
+from builder.site import OUTPUT_MARKER, build
+from builder.slugs import SLUG_PATTERN, slugify
+
+from .conftest import REPO
+
+EVIL = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+QUOTED = EVIL.replace('"', '\\"')
+HOSTILE = f'''+++
+title = "{QUOTED}标题"
+subtitle = "<b onmouseover=alert(3)>副题</b>"
+date = 2024-07-22
+authors = ["<script>alert(4)</script>"]
+source = "javascript:alert(5)"
+tags = ["<svg onload=alert(6)>", "防汛"]
++++
+
+正文 <script>alert(7)</script> 和 <iframe src="javascript:alert(8)"></iframe>。
+
+[点我](javascript:alert(9)) [也点我](JAVASCRIPT:alert(10)) ![图](javascript:alert(11))
+
+<a href="javascript:alert(12)" onclick="alert(13)">链接</a>
+
+## <script>alert(14)</script>小标题
+'''
+
+CONFIG = ('title = "<script>alert(15)</script>新闻"\n'
+          'description = "<img src=x onerror=alert(16)>"\nbase_url = "https://example.org/"\n'
+          '[strings]\nlatest = "<script>alert(17)</script>"\n')
+
+class ActiveContent(HTMLParser):
+    """Collects anything a browser would run: event attributes, javascript: URLs, foreign
+    scripts and embedding tags."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}>")
+            if name in ("href", "src", "action") and (value or "").strip().lower().startswith(
+                    "javascript:"):
+                self.found.append(f"<{tag} {name}={value}>")
+        if tag in ("iframe", "svg", "object", "embed", "img"):
+            self.found.append(f"<{tag}>")
+        self._script = (values.get("type") or "js") if tag == "script" and "src" not in values else ""
+
+    def handle_data(self, data: str) -> None:
+        if self._script == "application/ld+json":
+            if "<" in data:  # escaped by tojson, or it could close the script element
+                self.found.append(f"JSON-LD with markup: {data[:40]}")
+        elif self._script and "alert(" in data:
+            self.found.append(f"script: {data[:40]}")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._script = ""
+
+
+def active(html: str) -> list[str]:
+    parser = ActiveContent()
+    parser.feed(html)
+    return parser.found
+
+
+def test_hostile_content_is_escaped_or_dropped_everywhere(make_site):
+    root = make_site({"evil.md": HOSTILE}, config=CONFIG)
+    build(root)
+    out = root / "_site"
+    checked = 0
+    for path in out.rglob("*"):
+        if path.suffix == ".html":
+            assert active(path.read_text(encoding="utf-8")) == [], path
+        elif path.suffix == ".xml":
+            for element in ET.parse(path).iter():
+                if element.get("type") == "html" and element.text:  # HTML carried in a feed
+                    assert active(element.text) == [], path
+        elif path.suffix == ".json":
+            text = path.read_text(encoding="utf-8")
+            json.loads(text)  # still valid once < > & are escaped
+            assert "<" not in text and ">" not in text, path
+        else:
+            continue
+        checked += 1
+    assert checked > 20
+    article = (out / "zh-hans/articles/evil/index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in article   # shown as text, not run
+    assert "&lt;script&gt;alert(7)&lt;/script&gt;" in article
+    links = re.findall(r'<a href="([^"]*)">点我', article)
+    assert links == []  # markdown-it drops the javascript: link and keeps the text
+    feed = (out / "zh-hans/feed.xml").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)" in feed
+
+
+def test_two_clean_builds_are_byte_identical(make_site, tmp_path):
+    root = make_site({p.name: p.read_text(encoding="utf-8")
+                      for p in (REPO / "content").rglob("*.md")})
+    build(root, out=tmp_path / "one")
+    build(root, out=tmp_path / "two")
+    one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
+    assert one == two and len(one) > 100
+
+
+def test_the_incremental_preview_makes_the_same_files_as_a_build(make_site, tmp_path):
+    root = make_site({p.name: p.read_text(encoding="utf-8")
+                      for p in (REPO / "content").rglob("*.md")})
+    build(root, out=tmp_path / "clean")
+    session = Session(root, tmp_path / "warm")
+    session.update()
+    first = root / "content" / sorted(p.name for p in (root / "content").glob("*.md"))[0]
+    original = first.read_text(encoding="utf-8")
+    first.write_text(original + "\n补充一段。\n", encoding="utf-8")
+    session.update()
+    first.write_text(original, encoding="utf-8")
+    session.update()  # edited and restored: the warm output must equal a clean build
+    clean, warm = snapshot(tmp_path / "clean"), snapshot(tmp_path / "warm")
+    clean.pop(OUTPUT_MARKER)
+    warm.pop(OUTPUT_MARKER)
+    assert clean.keys() == warm.keys()
+    assert [k for k in clean if clean[k] != warm[k]] == []
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# --- property tests ----------------------------------------------------------------------
+
+text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_front_matter_parser_never_crashes(source: str):
+    try:
+        parse_article(source, Path("content/x.md"))
+    except BuildError as error:
+        assert error.problems and all(p.message for p in error.problems)
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=text.filter(lambda t: t.strip()), body=text, authors=st.lists(text, max_size=3))
+def test_front_matter_round_trip_loses_nothing(title: str, body: str, authors: list[str]):
+    import tomli_w
+
+    front = tomli_w.dumps({"title": title, "date": __import__("datetime").date(2024, 7, 22),
+                           "authors": authors})
+    parsed = parse_article(f"+++\n{front}+++\n{body}", Path("content/x.md"))
+    assert parsed.title == title.strip() and parsed.authors == tuple(authors)
+    assert parsed.body == body or parsed.body == body.replace("\r\n", "\n")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=120))
+def test_slugs_are_ascii_url_safe_and_stable(source: str):
+    slug = slugify(source)
+    assert slug == "" or SLUG_PATTERN.match(slug)
+    assert slug.isascii() and len(slug) <= 80
+    assert slugify(source) == slug

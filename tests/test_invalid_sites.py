@@ -1,0 +1,131 @@
+"""A catalogue of broken sites. Each case breaks a good site in one way, then builds:
+exit code 1, one clear message naming the file (and line), no traceback, and the
+published output exactly as it was."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .conftest import article
+
+GOOD = {"a.md": article("防汛", "防汛抢险人员在岗。"), "b.md": article("贷款", "贷款余额增长。")}
+
+
+def write(path: Path, text: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
+    "site.toml is not TOML": (
+        lambda r: write(r / "site.toml", 'title = "新闻\nbase_url = "https://example.org/"\n'),
+        ["site.toml:1:", "invalid TOML"]),
+    "misspelt config key": (
+        lambda r: write(r / "site.toml", 'title = "新闻"\nbase_url = "https://example.org/"\n'
+                                         "page_sise = 10\n"),
+        ["site.toml:3: error: unknown key `page_sise`", "did you mean `page_size`?"]),
+    "front matter is not TOML": (
+        lambda r: write(r / "content/bad.md", "+++\ntitle = 防汛\ndate = 2024-07-22\n+++\n"),
+        ["content/bad.md:2:", "invalid TOML"]),
+    "unterminated front matter": (
+        lambda r: write(r / "content/bad.md", '+++\ntitle = "x"\ndate = 2024-07-22\n正文\n'),
+        ["content/bad.md:1: error: front matter is not closed"]),
+    "missing required field": (
+        lambda r: write(r / "content/bad.md", '+++\ntitle = "x"\n+++\n正文\n'),
+        ["content/bad.md:2: error: missing required key `date`"]),
+    "wrong type": (
+        lambda r: write(r / "content/bad.md", '+++\ntitle = "x"\ndate = "yesterday"\n+++\n'),
+        ["content/bad.md:3: error: `date` must be a TOML date"]),
+    "duplicate slugs": (
+        lambda r: write(r / "content/sub/a.md", article("重复", "内容。")),
+        ["duplicate slug 'a' in 2 files: content/a.md, content/sub/a.md"]),
+    "slug that would write outside the output": (
+        lambda r: write(r / "content/bad.md", article("x", "y", slug='"../../etc"')),
+        ["content/bad.md:4: error: slug '../../etc' is not usable in a URL"]),
+    "content file that is not UTF-8": (
+        lambda r: write(r / "content/bad.md", article("青岛新闻", "防汛。").encode("gb18030")),
+        ["content/bad.md:2: error: not UTF-8 text; it looks like GB18030"]),
+    "binary file in content": (
+        lambda r: write(r / "content/photo.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+        ["content/photo.md: error: binary file in content/"]),
+    "template syntax error": (
+        lambda r: edit(r / "templates/article.html", "{% endblock %}", "{% endblok %}"),
+        ["templates/article.html:", "template syntax error"]),
+    "undefined template variable": (
+        lambda r: edit(r / "templates/index.html", "{{ heading }}", "{{ headline }}"),
+        ["templates/index.html:3: error: undefined template variable: 'headline' is undefined"]),
+    "missing template": (
+        lambda r: (r / "templates/parallel.html").unlink(),
+        ["templates/parallel.html: error: template 'parallel.html' not found"]),
+    "very large article": (
+        lambda r: write(r / "content/huge.md", article("大", "防汛。" * 2_400_000)),
+        ["content/huge.md: error: article is 20 MB; the limit is 2 MB", "split it"]),
+    "output folder that builder did not make": (
+        lambda r: write(r / "site.toml", 'base_url = "https://example.org/"\noutput_dir = "content"\n'),
+        ["overlaps"]),
+}
+
+
+def build(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "builder", "build", "--root", str(root)],
+                          capture_output=True, text=True, timeout=300, cwd=root)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_broken_site_fails_cleanly_and_keeps_the_published_site(make_site, case: str):
+    root = make_site(GOOD, config='title = "新闻"\nbase_url = "https://example.org/"\n')
+    assert build(root).returncode == 0
+    published = snapshot(root / "_site")
+    breakage, expected = CASES[case]
+    breakage(root)
+    result = build(root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    for text in expected:
+        assert text in result.stderr, (text, result.stderr)
+    assert "hint: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(root / "_site") == published
+    assert [p.name for p in root.iterdir() if "staging" in p.name] == []
+
+
+def test_empty_content_builds_an_empty_site(make_site):
+    root = make_site({})
+    result = build(root)
+    assert result.returncode == 0 and "built" in result.stdout
+    assert (root / "_site/zh-hans/index.html").exists()
+
+
+def test_symlink_loop_in_content_is_not_followed(make_site):
+    root = make_site(GOOD)
+    (root / "content/loop").symlink_to(root / "content", target_is_directory=True)
+    result = build(root)
+    assert result.returncode == 0
+    assert "content/loop: warning: ignored: a symlinked folder is not followed" in result.stderr
+    assert len(list((root / "_site/zh-hans/articles").iterdir())) == 2
+
+
+def test_debug_after_the_command_shows_the_traceback(make_site):
+    root = make_site(GOOD)
+    write(root / "content/bad.md", "no front matter\n")
+    result = subprocess.run([sys.executable, "-m", "builder", "build", "--debug", "--root",
+                             str(root)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "Traceback" in result.stderr
