@@ -132,7 +132,7 @@ def edit_latency(site: Path, saves: int = 7) -> list[float]:
                         raise SystemExit(f"edit {n} was not served within 60 s")
                     time.sleep(0.005)
             latencies.append(time.perf_counter() - saved)
-            time.sleep(0.3)
+            time.sleep(2.0)  # a writer pauses between saves; the full update settles
         return latencies
     finally:
         article.write_text(original, encoding="utf-8")

@@ -27,8 +27,10 @@ from .config import CONFIG_FILE, SiteConfig, load_config
 from .content import content_files, read_article
 from .derive import Derived, Tools, derive
 from .errors import BuildError, Problem
+from .pages import article_context, sitemap_pages
 from .render import Renderer
-from .site import Project, load_tools, plain_files, site_pages
+from .site import Project, SitePlan, load_tools, plain_files, plan_site
+from .views import Urls, article_path
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class Session:
         self._plain: dict[str, str] = {}
         self._search_cache: dict = {}
         self._renderer: Renderer | None = None
+        self._plan: SitePlan | None = None
+        self._quick_done = False
 
     # -- what changed ---------------------------------------------------------------------
 
@@ -118,7 +122,9 @@ class Session:
                                       {"asset": lambda path, c=self.config: c.base_path + path})
         derived = sorted((d for _, d in articles.values()),
                          key=lambda d: (d.article.date, d.article.slug), reverse=True)
-        pages = site_pages(derived, self.config, self._tools.converter)
+        plan = plan_site(derived, self.config, self._tools.converter)
+        pages = list(plan.pages())
+        pages += sitemap_pages(pages, self.config, Urls(self.config.base_url, self.config.base_path))
         uses = self._template_uses({p.template for p in pages}) if dirty_templates else {}
 
         seen: set[str] = set()
@@ -148,6 +154,49 @@ class Session:
         self._copy_static(result)
 
         self._articles, self._templates = articles, templates
+        self._plan, self._quick_done = plan, False
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def quick_update(self) -> Update | None:
+        """The first of two steps for the common save: only existing articles changed.
+
+        Re-derives them and writes just their own pages, with the tags and related
+        articles of the last full update, so the edit is served at once; the full
+        `update()` that follows brings every listing, feed and the search index up to
+        date. Returns None when the change needs the full update straight away."""
+        started = time.perf_counter()
+        if (self._plan is None or self._quick_done or self._renderer is None
+                or Stamp.of(self.project.root / CONFIG_FILE) != self._config_stamp
+                or _stamps(self.project.templates) != self._templates
+                or _stamps(self.project.static) != self._static):
+            return None
+        current = {p: s for p, s in _stamps(self.project.content).items() if p.suffix == ".md"}
+        if set(current) != set(self._articles):
+            return None  # a new, renamed or deleted article: the full update handles it
+        changed = [p for p, stamp in current.items() if self._articles[p][0] != stamp]
+        if not changed:
+            return None
+        order = {id(d): i for i, d in enumerate(self._plan.derived)}
+        result = Update()
+        for path in changed:
+            old = self._articles[path][1]
+            article = read_article(path, self.project.root)
+            if (article.draft or article.slug != old.article.slug
+                    or article.date != old.article.date or id(old) not in order):
+                return None  # it moves in the lists: the full update places it
+            assert self._tools is not None
+            new = derive(article, self._tools)
+            index = order[id(old)]
+            terms = self._plan.taxonomy.per_article[index]
+            for ctx, cards in self._plan.editions:
+                base = f"{ctx.edition.path}/{article_path(new)}"
+                for parallel, page in ((False, "index.html"), (True, "parallel/index.html")):
+                    context = article_context(ctx, new, terms, cards, index, parallel)
+                    template = "parallel.html" if parallel else "article.html"
+                    self._write(base + page, self._renderer.render(template, context))
+                    result.written.append(base + page)
+        self._quick_done = True  # pending() stays true: the full update comes next
         result.seconds = time.perf_counter() - started
         return result
 

@@ -196,7 +196,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         path = article_path(derived)
         lastmod = derived.article.date.date()
         terms = taxonomy.per_article[index]
-        make = partial(_article_context, ctx, derived, terms, cards, index)
+        make = partial(article_context, ctx, derived, terms, cards, index)
         key = (derived, terms, tuple(RelatedLink.of(cards[j]) for j in terms.related),
                cards[index].summary, ctx.site)
         yield Page(_index(f"{edition.path}/{path}"), "article.html", partial(make, False),
@@ -245,7 +245,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
     }, local="archive/", lastmod=_lastmod(cards))
 
 
-def _article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
+def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
                      cards: Sequence[ArticleCard], index: int, parallel: bool) -> dict[str, Any]:
     edition = ctx.edition
     view = article_view(derived, edition, ctx.urls, terms,

@@ -63,9 +63,11 @@ class SessionWatcher(Watcher):
 
 
 def rebuild(session: Session, status: Status, log=print) -> str | None:
-    """Run one update; report it; return what to reload, if anything."""
+    """Run one update; report it; return what to reload, if anything. An edit to an
+    article is served first on its own pages; the next tick updates the rest."""
     try:
-        result = session.update()
+        result = session.quick_update() if status.error is None else None
+        result = result or session.update()
     except BuildError as error:
         status.error = format_problems(error.problems)
         status.updates += 1

@@ -231,3 +231,21 @@ def test_binds_loopback_by_default_and_stops_on_ctrl_c(server):
     assert base.startswith("http://127.0.0.1:")
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=10) == 0
+
+
+def test_an_edit_is_served_first_on_its_own_pages(make_site, tmp_path):
+    root = make_site({"a.md": A, "b.md": B})
+    session = Session(root, tmp_path / "out")
+    session.update()
+    bump(root / "content/a.md", A.replace("防汛抢险人员在岗", "值守人员连夜巡查"))
+    quick = session.quick_update()
+    assert sorted(quick.written) == ["zh-hans/articles/a/index.html",
+                                     "zh-hans/articles/a/parallel/index.html",
+                                     "zh-hant/articles/a/index.html",
+                                     "zh-hant/articles/a/parallel/index.html"]
+    assert "連夜巡查" in (tmp_path / "out/zh-hant/articles/a/index.html").read_text()
+    assert session.pending() and session.quick_update() is None  # the full update is next
+    full = session.update()
+    assert "zh-hans/index.html" in full.written and not session.pending()
+    bump(root / "content/c.md", article("新", "新文章。"))
+    assert session.quick_update() is None  # a new article goes through the full update
