@@ -159,8 +159,8 @@ class ImportTools:
         return self.segmenter.spans(self.simplified(left[-8:]), self.simplified(right[:8]))
 
     def starts_with_verb(self, text: str) -> bool:
-        words = [w for w in self.segmenter.tagged(self.simplified(text)) if w.text.strip()]
-        return bool(words) and words[0].pos.startswith("v")
+        words = [(w, pos) for w, pos in self.segmenter.tagged(self.simplified(text)) if w.strip()]
+        return bool(words) and words[0][1].startswith("v")
 
 
 # --- splitting a page -----------------------------------------------------------------

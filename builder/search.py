@@ -99,7 +99,7 @@ def doc_terms(doc: SearchDoc, mapping: dict[str, str] | dict[int, str]
     counts: Counter[str] = Counter(terms(fold(doc.body_text, mapping)))
     for term in terms(fold(doc.title_text, mapping)):
         counts[term] += TITLE_WEIGHT
-    return tuple(sorted(counts.items()))
+    return tuple(counts.items())  # in first-seen order: deterministic, and no sort needed
 
 
 def build_index(docs: Sequence[SearchDoc], mapping: dict[str, str],

@@ -10,16 +10,9 @@ the dictionary is Simplified.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import resources
 
 import rjieba
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-    pos: str    # jieba's part-of-speech tag: n, ns, nr, v, m, …
 
 
 class Segmenter:
@@ -33,8 +26,9 @@ class Segmenter:
     def words(self, text: str) -> list[str]:
         return self._jieba.cut(text, True)
 
-    def tagged(self, text: str) -> list[Word]:
-        return [Word(word, pos) for word, pos in self._jieba.tag(text, True)]
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part of speech) pairs; jieba's tags: n, ns, nr, v, m, …"""
+        return self._jieba.tag(text, True)
 
     def spans(self, left: str, right: str, context: int = 6) -> bool:
         """Does a word run across the point where `left` ends and `right` begins?

@@ -56,9 +56,9 @@ class Analyzer:
         """`title` and `text` are Simplified."""
         counts: Counter[str] = Counter()
         for weight, part in ((TITLE_WEIGHT, title), (1, text)):
-            for word in self.segmenter.tagged(part):
-                if self._eligible(word.text, word.pos):
-                    counts[word.text] += weight
+            for word, pos in self.segmenter.tagged(part):
+                if pos in TAG_POS and self._eligible(word):
+                    counts[word] += weight
         total = sum(counts.values()) or 1
         scored = sorted(((w, c / total * self._idf(w)) for w, c in counts.items()),
                         key=lambda item: (-item[1], item[0]))
@@ -79,8 +79,8 @@ class Analyzer:
         value = idf.get(word)
         return float(value) if value is not None else default
 
-    def _eligible(self, word: str, pos: str) -> bool:
-        return (len(word) >= 2 and pos in TAG_POS and bool(_HAN_ONLY.match(word))
+    def _eligible(self, word: str) -> bool:
+        return (len(word) >= 2 and bool(_HAN_ONLY.match(word))
                 and word not in self.stopwords and not _NUMERIC.search(word)
                 and not (_UNIT_END.search(word) and _NUMERIC.search(word[:-1])))
 
