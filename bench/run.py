@@ -96,7 +96,7 @@ def hugo(folder: Path) -> tuple[float, float]:
     return timed([str(BIN / "hugo"), "--quiet", "-d", "public"], folder)
 
 
-def edit_latency(site: Path, saves: int = 7) -> list[float]:
+def edit_latency(site: Path, saves: int = 7, pause: float = 2.0) -> list[float]:
     """Seconds from saving one article to its new text being served in both editions."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -112,7 +112,7 @@ def edit_latency(site: Path, saves: int = 7) -> list[float]:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return needle in response.read().decode("utf-8")
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 
     try:
@@ -132,7 +132,7 @@ def edit_latency(site: Path, saves: int = 7) -> list[float]:
                         raise SystemExit(f"edit {n} was not served within 60 s")
                     time.sleep(0.005)
             latencies.append(time.perf_counter() - saved)
-            time.sleep(2.0)  # a writer pauses between saves; the full update settles
+            time.sleep(pause)  # a writer pauses between saves; the full update settles
         return latencies
     finally:
         article.write_text(original, encoding="utf-8")
@@ -147,6 +147,8 @@ def main() -> None:
     parser.add_argument("--only", choices=["builder"], help="skip the peers (e.g. for 100,000)")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "builder-bench")
     parser.add_argument("--no-serve", action="store_true", help="skip the edit latency")
+    parser.add_argument("--saves", type=int, default=7, help="saves timed for the edit latency")
+    parser.add_argument("--pause", type=float, default=2.0, help="seconds between saves")
     args = parser.parse_args()
     if not args.only:
         ensure_peers()
@@ -164,7 +166,8 @@ def main() -> None:
             if not args.only:
                 results["Pelican"].add(*pelican(folder / "pelican"))
                 results["Hugo"].add(*hugo(folder / "hugo"))
-        edits = [] if args.no_serve or size > 10_000 else edit_latency(site)
+        edits = ([] if args.no_serve or size > 10_000
+                 else edit_latency(site, args.saves, args.pause))
         rows.append((size, results, edits))
         report(size, results, edits)
     print("\n" + table(rows))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
 from livereload.watcher import Watcher
 from tornado import web
-from tornado.ioloop import PeriodicCallback
+from tornado.ioloop import IOLoop, PeriodicCallback
 
 from .config import load_config
 from .errors import BuildError, format_problems
@@ -40,13 +41,16 @@ class Status:
 
 class SessionWatcher(Watcher):
     """Replaces livereload's 800 ms file polling: checks the sources every POLL_MS and runs
-    the incremental build; a non-empty result tells livereload to reload the browsers."""
+    the incremental build in a worker thread, so pages keep being served while a large site
+    rebuilds; when a build finishes, the browsers reload."""
 
     def __init__(self, session: Session, status: Status, log=print):
         super().__init__()
         self.session = session
         self.status = status
         self.log = log
+        self._busy = False
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild")
 
     def start(self, callback) -> bool:
         PeriodicCallback(callback, POLL_MS).start()
@@ -56,10 +60,24 @@ class SessionWatcher(Watcher):
         if self._changes:
             return self._changes.pop()
         self.filepath = None
-        if not self.session.pending():
-            return None, None
-        self.filepath = rebuild(self.session, self.status, self.log)
-        return self.filepath, None
+        if not self._busy and self.session.pending():
+            self._busy = True
+            loop = IOLoop.current()
+            self._worker.submit(self._rebuild, loop)
+        return None, None
+
+    def _rebuild(self, loop: IOLoop) -> None:
+        changed = None
+        try:
+            changed = rebuild(self.session, self.status, self.log)
+        finally:  # back on the server's thread: reload there, and accept the next change
+            loop.add_callback(self._done, changed)
+
+    def _done(self, changed: str | None) -> None:
+        self._busy = False
+        if changed:
+            self.filepath = changed
+            LiveReloadHandler.reload_waiters(changed)
 
 
 def rebuild(session: Session, status: Status, log=print) -> str | None:

@@ -249,3 +249,24 @@ def test_an_edit_is_served_first_on_its_own_pages(make_site, tmp_path):
     assert "zh-hans/index.html" in full.written and not session.pending()
     bump(root / "content/c.md", article("新", "新文章。"))
     assert session.quick_update() is None  # a new article goes through the full update
+
+
+def test_survives_files_deleted_and_half_written_while_it_rebuilds(server):
+    root, base, process = server
+    content = root / "content"
+    deadline = time.monotonic() + 4
+    n = 0
+    while time.monotonic() < deadline:  # churn: create, half-write, delete, as fast as we can
+        path = content / f"churn{n % 5}.md"
+        path.write_text("+++\ntitle = \"半", encoding="utf-8")          # half-written
+        path.write_text(article(f"稿件{n}", "内容。"), encoding="utf-8")  # complete
+        if n % 2:
+            path.unlink()
+        n += 1
+        time.sleep(0.01)
+    for leftover in content.glob("churn*.md"):
+        leftover.unlink()
+    bump(content / "a.md", A.replace("防汛抢险", "风波过后"))
+    wait_for(lambda: "风波过后" in fetch(base + "zh-hans/articles/a/")[1], timeout=30)
+    wait_for(lambda: fetch(base + "zh-hans/")[0] == 200 and "churn" not in fetch(base + "zh-hans/")[1])
+    assert process.poll() is None

@@ -1,0 +1,24 @@
+"""The benchmark harness still works: a tiny corpus through every tool. Timings are
+measured in bench/, never asserted here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .conftest import REPO
+
+
+def test_harness_runs_every_tool_on_a_tiny_corpus(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench/run.py"), "--sizes", "20", "--repeat", "1",
+         "--saves", "2", "--pause", "0.5", "--work", str(tmp_path)],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = result.stdout.split("| articles |")[1]
+    row = next(line for line in table.splitlines() if line.startswith("| 20 |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert len(cells) == 9 and all(cell != "—" for cell in cells), row
+    assert all(cell.endswith(" s") for cell in cells[1:5])
+    assert (tmp_path / "20/builder/_site/zh-hant/index.html").is_file()
+    assert len(list((tmp_path / "20/builder/content").glob("*.md"))) == 20
