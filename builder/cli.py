@@ -6,24 +6,35 @@ import argparse
 import datetime as dt
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 from . import __version__
 from .errors import BuildError, format_problems
 
-T = TypeVar("T")
 
+class TerminalProgress:
+    """A progress bar on stderr when it is a terminal and the work takes a while."""
 
-def terminal_progress(items: Iterable[T], total: int, label: str) -> Iterable[T]:
-    """A progress bar on a terminal, nothing when stderr is a file or a pipe."""
-    if not sys.stderr.isatty():
-        return items
-    from tqdm import tqdm
+    def __init__(self) -> None:
+        self.bar = None
+        self.active = sys.stderr.isatty()
 
-    return tqdm(items, total=total, desc=label, unit="", leave=False, mininterval=0.5,
-                delay=1.0)
+    def start(self, label: str, total: int) -> None:
+        if self.active:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=label, unit="", leave=False, delay=0.3,
+                            mininterval=0.2)
+
+    def update(self, done: int) -> None:
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -39,7 +50,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             return 0
     from .site import build
 
-    result = build(args.root, out=args.out, base_url=args.base_url, progress=terminal_progress,
+    result = build(args.root, out=args.out, base_url=args.base_url, progress=TerminalProgress(),
                    force=args.force)
     if result.up_to_date:
         print(f"up to date: {result.out} ({result.seconds:.2f} s; --force rebuilds)")
@@ -87,7 +98,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .importer import import_pages
 
     report = import_pages(args.root, args.pages, date=args.date, source=args.source,
-                          force=args.force)
+                          force=args.force, progress=TerminalProgress())
     for item in report.written:
         print(f"{item.outcome.value}: {item.path}")
     for leftover in report.leftovers:

@@ -522,7 +522,7 @@ def load_import_tools(root: Path) -> ImportTools:
 
 def import_pages(root: Path, pages: Sequence[Path], date: dt.date | None = None,
                  source: str | None = None, force: bool = False,
-                 tools: ImportTools | None = None) -> ImportReport:
+                 tools: ImportTools | None = None, progress=None) -> ImportReport:
     """Read every page first, so one unreadable page means nothing is written."""
     root = root.resolve()
     problems = []
@@ -538,12 +538,18 @@ def import_pages(root: Path, pages: Sequence[Path], date: dt.date | None = None,
     planned: list[PlannedFile] = []
     leftovers: list[Leftover] = []
     count = 0
-    for page, lines in read:
+    if progress is not None:
+        progress.start("importing", len(read))
+    for done, (page, lines) in enumerate(read, start=1):
         result = split_page(lines, tools, date=date, source=source)
+        if progress is not None:
+            progress.update(done)
         origin = _shown(page, root)
         planned += plan_files(result, origin, tools)
         leftovers += [Leftover(page, line) for line in result.leftovers]
         count += len(result.articles)
+    if progress is not None:
+        progress.finish()
     return ImportReport(tuple(write_planned(root, planned, force)), tuple(leftovers), count)
 
 

@@ -15,11 +15,36 @@ import os
 import pickle
 import traceback
 from collections.abc import Callable, Sequence
+from multiprocessing.connection import wait
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 MIN_PER_WORKER = 64
+Report = Callable[[int], None]   # told how many items are done so far
+
+
+class Counter:
+    """A count shared with forked workers, for progress bars."""
+
+    def __init__(self) -> None:
+        self._value = multiprocessing.get_context("fork").Value("q", 0) if _can_fork() else None
+        self._local = 0
+
+    def tick(self) -> None:
+        if self._value is None:
+            self._local += 1
+            return
+        with self._value.get_lock():
+            self._value.value += 1
+
+    @property
+    def value(self) -> int:
+        return self._value.value if self._value is not None else self._local
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def workers() -> int:
@@ -27,44 +52,66 @@ def workers() -> int:
 
 
 def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int | None = None,
-             min_per_worker: int = MIN_PER_WORKER) -> list[R]:
-    """[func(x) for x in items], in order, split over `jobs` forked workers."""
+             min_per_worker: int = MIN_PER_WORKER, counter: Counter | None = None,
+             report: Report | None = None, count_items: bool = True) -> list[R]:
+    """[func(x) for x in items], in order, split over `jobs` forked workers. With a
+    `counter`, each finished item ticks it (unless the items tick it themselves:
+    `count_items=False`) and `report` hears the count as it grows."""
+    ticks = counter if count_items else None
     jobs = min(jobs or workers(), max(1, len(items) // min_per_worker))
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [func(item) for item in items]
+    if jobs <= 1 or not _can_fork():
+        results = []
+        for item in items:
+            results.append(func(item))
+            if ticks is not None:
+                ticks.tick()
+            if counter is not None and report:
+                report(counter.value)
+        return results
     context = multiprocessing.get_context("fork")
-    pipes, processes = [], []
+    readers = {}
+    processes = []
     for share in range(jobs):
         reader, writer = context.Pipe(duplex=False)
-        process = context.Process(target=_work, args=(func, items, share, jobs, writer), daemon=True)
+        process = context.Process(target=_work, args=(func, items, share, jobs, writer, ticks),
+                                  daemon=True)
         process.start()
         writer.close()
-        pipes.append(reader)
+        readers[reader] = share
         processes.append(process)
-    shares: list[list[R]] = []
+    shares: dict[int, list[R]] = {}
     failure: BaseException | None = None
-    for reader, process in zip(pipes, processes, strict=True):
-        try:
-            status, payload = pickle.loads(reader.recv_bytes())
-        except EOFError:
-            status, payload = "crash", f"worker exited with code {process.exitcode}"
+    while readers:
+        for reader in wait(list(readers), timeout=0.2):
+            share = readers.pop(reader)
+            try:
+                status, payload = pickle.loads(reader.recv_bytes())
+            except EOFError:
+                status, payload = "crash", f"worker exited with code {processes[share].exitcode}"
+            if status == "ok":
+                shares[share] = payload
+            elif failure is None:
+                failure = payload if isinstance(payload, BaseException) else RuntimeError(payload)
+        if counter is not None and report:
+            report(counter.value)
+    for process in processes:
         process.join()
-        if status == "ok":
-            shares.append(payload)
-        elif failure is None:
-            failure = payload if isinstance(payload, BaseException) else RuntimeError(payload)
     if failure is not None:
         raise failure
     results: list[R] = [None] * len(items)  # type: ignore[list-item]
-    for share, values in enumerate(shares):
+    for share, values in shares.items():
         results[share::jobs] = values
     return results
 
 
-def _work(func, items, share, jobs, writer) -> None:
+def _work(func, items, share, jobs, writer, counter) -> None:
     try:
-        payload = ("ok", [func(item) for item in items[share::jobs]])
-        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        done = []
+        for item in items[share::jobs]:
+            done.append(func(item))
+            if counter is not None:
+                counter.tick()
+        data = pickle.dumps(("ok", done), protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException as error:  # sent back and raised in the parent
         try:
             data = pickle.dumps(("error", error))
@@ -75,9 +122,12 @@ def _work(func, items, share, jobs, writer) -> None:
     os._exit(0)  # skip the inherited atexit handlers and buffers of the parent
 
 
-def run_all(tasks: Sequence[Callable[[], R]]) -> list[R]:
-    """Run independent tasks side by side, one forked worker each; their results in order."""
-    return fork_map(_call, tasks, jobs=len(tasks), min_per_worker=1)
+def run_all(tasks: Sequence[Callable[[], R]], counter: Counter | None = None,
+            report: Report | None = None) -> list[R]:
+    """Run independent tasks side by side, one forked worker each; their results in order.
+    Tasks may tick `counter` themselves."""
+    return fork_map(_call, tasks, jobs=len(tasks), min_per_worker=1, counter=counter,
+                    report=report, count_items=False)
 
 
 def _call(task: Callable[[], R]) -> R:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
 from .config import SiteConfig, load_config
 from .content import ARTICLE_SUFFIX, content_files, load_articles, symlinked_folders
@@ -30,7 +29,7 @@ from .pages import (
     root_page,
     sitemap_pages,
 )
-from .parallel import fork_map, run_all, workers
+from .parallel import Counter, fork_map, run_all, workers
 from .render import Renderer
 from .script import Converter
 from .search import IndexFile, SearchDoc, build_index, fold_map
@@ -40,12 +39,19 @@ from .taxonomy import Analyzer, Taxonomy, TaxonomyInput, build_taxonomy
 from .views import ArticleCard, TermLink, Urls, article_path
 
 OUTPUT_MARKER = MARKER
-T = TypeVar("T")
-Progress = Callable[[Iterable[T], int, str], Iterable[T]]
+class Progress:
+    """Told what the build is doing; the command line draws a bar on a terminal."""
 
+    active = False  # when false, totals that cost work to count are not counted
 
-def no_progress(items: Iterable[T], total: int, label: str) -> Iterable[T]:
-    return items
+    def start(self, label: str, total: int) -> None:
+        """A phase of `total` items begins."""
+
+    def update(self, done: int) -> None:
+        """`done` items of the phase are finished."""
+
+    def finish(self) -> None:
+        """The phase is over."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def load_tools(config: SiteConfig) -> Tools:
 
 
 def build(root: Path, out: Path | None = None, base_url: str | None = None,
-          progress: Progress = no_progress, tools: Tools | None = None,
+          progress: Progress | None = None, tools: Tools | None = None,
           force: bool = False) -> BuildResult:
     started = time.perf_counter()
     clock = Clock()
@@ -130,7 +136,11 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         clock.lap("tools")
 
     # Derive: the per-article stage, on every core.
-    derived = fork_map(partial(derive, tools=tools), articles)
+    progress = progress or Progress()
+    progress.start("converting", len(articles))
+    derived = fork_map(partial(derive, tools=tools), articles, counter=Counter(),
+                       report=progress.update)
+    progress.finish()
     derived.sort(key=lambda d: (d.article.date, d.article.slug), reverse=True)
     clock.lap("derive")
 
@@ -144,10 +154,14 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         # Pages are made and rendered on every core, each worker walking the plan and
         # keeping every n-th page; the search index is made beside them.
         shares = workers() if len(derived) > 100 else 1
-        results = run_all([partial(_render_share, plan, renderer, staging.dir, k, shares)
+        rendered = Counter()
+        progress.start("rendering", plan.count() if progress.active else 0)
+        results = run_all([partial(_render_share, plan, renderer, staging.dir, k, shares, rendered)
                            for k in range(shares)]
                           + [partial(plain_files, derived, config, tools.converter,
-                                     marker=marker_text(inputs))])
+                                     marker=marker_text(inputs))],
+                          counter=rendered, report=progress.update)
+        progress.finish()
         pages = [listed for share in results[:-1] for listed in share]
         for page in pages:
             staging.reserve(page.path)  # refuses a path written twice
@@ -185,6 +199,9 @@ class SitePlan:
     editions: tuple[tuple[EditionContext, list[ArticleCard]], ...]
     root: Page
     not_found: Page
+
+    def count(self) -> int:
+        return sum(1 for _ in self.pages())
 
     def pages(self) -> Iterator[Page]:
         for ctx, cards in self.editions:
@@ -229,7 +246,7 @@ def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter)
 
 
 def _render_share(plan: SitePlan, renderer: Renderer, out: Path, share: int,
-                  shares: int) -> list[Listed]:
+                  shares: int, rendered: Counter) -> list[Listed]:
     """Render every `shares`-th page, starting at `share`, into `out`."""
     listed = []
     folders: set[Path] = set()
@@ -243,6 +260,7 @@ def _render_share(plan: SitePlan, renderer: Renderer, out: Path, share: int,
         target.write_text(renderer.render(page.template, page.view()), encoding="utf-8",
                           newline="\n")
         listed.append(Listed(page.path, page.local, page.lastmod))
+        rendered.tick()
     return listed
 
 

@@ -190,3 +190,34 @@ def test_the_repository_site_builds(seed_site: Path):
     assert (seed_site / "zh-hans/index.html").exists()
     assert (seed_site / "zh-hant/index.html").exists()
     assert REPO.joinpath("sources").is_dir()
+
+
+def test_progress_bar_on_a_terminal_and_quiet_otherwise(make_site):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    body = "防汛抢险人员在岗，暴雨预警发布。" * 40
+    root = make_site({f"a{i:03d}.md": article(f"文章{i}", body, date=f"2024-07-{i % 28 + 1:02d}")
+                      for i in range(400)})
+    quiet = run("build", "--root", str(root), "--force")
+    assert quiet.returncode == 0 and quiet.stderr == ""  # not a terminal: no bar
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns
+    process = subprocess.Popen([sys.executable, "-m", "builder", "build", "--root", str(root),
+                                "--force"], stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    assert process.wait(timeout=300) == 0
+    assert b"converting" in drawn or b"rendering" in drawn
+    assert b"%|" in drawn  # a tqdm bar
