@@ -131,12 +131,12 @@ def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks for errors")
+    common.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
+                        help="the site folder, with site.toml (default: .)")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build the site into the output folder",
                                 parents=[common])
-    build.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
-                       help="the site folder, with site.toml (default: .)")
     build.add_argument("--out", type=Path, metavar="DIR",
                        help="output folder (default: site.toml's output_dir, _site)")
     build.add_argument("--base-url", metavar="URL",
@@ -149,8 +149,6 @@ def parser() -> argparse.ArgumentParser:
 
     preview = commands.add_parser("serve", help="preview the site, rebuilding and reloading on save",
                                   parents=[common])
-    preview.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
-                         help="the site folder, with site.toml (default: .)")
     preview.add_argument("--host", default="127.0.0.1",
                          help="address to listen on (default: 127.0.0.1, this machine only)")
     preview.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -158,8 +156,6 @@ def parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check every internal link and anchor of a build",
                                 parents=[common])
-    check.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
-                       help="the site folder, with site.toml (default: .)")
     check.add_argument("--out", type=Path, metavar="DIR", help="the built site (default: _site)")
     check.add_argument("--base-url", metavar="URL", help="the URL the build was made for")
     check.set_defaults(run=cmd_check)
@@ -167,8 +163,6 @@ def parser() -> argparse.ArgumentParser:
     page_import = commands.add_parser(
         "import", parents=[common], help="split newspaper page dumps into articles in content/")
     page_import.add_argument("pages", nargs="+", type=Path, metavar="PAGE.txt")
-    page_import.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
-                             help="the site folder (default: .)")
     page_import.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
                              help="the page's date, instead of reading it from the page")
     page_import.add_argument("--source", metavar="NAME",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -43,24 +44,23 @@ def import_tools(tmp_path_factory: pytest.TempPathFactory):
     return ImportTools(Segmenter(), Converter(ConversionConfig()))
 
 
+def create_site(root: Path, articles: dict[str, str], config: str = MINIMAL_CONFIG) -> Path:
+    """A site folder with the project's templates and static files and the given articles."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "site.toml").write_text(config, encoding="utf-8")
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copytree(REPO / "static", root / "static")
+    (root / "content").mkdir()
+    for name, text in articles.items():
+        path = root / "content" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def make_site(tmp_path: Path) -> Callable[..., Path]:
-    """A site folder with the project's templates and static files and the given articles."""
-
-    def make(articles: dict[str, str], config: str = MINIMAL_CONFIG) -> Path:
-        root = tmp_path / "site"
-        root.mkdir()
-        (root / "site.toml").write_text(config, encoding="utf-8")
-        shutil.copytree(REPO / "templates", root / "templates")
-        shutil.copytree(REPO / "static", root / "static")
-        (root / "content").mkdir()
-        for name, text in articles.items():
-            path = root / "content" / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        return root
-
-    return make
+    return lambda articles, config=MINIMAL_CONFIG: create_site(tmp_path / "site", articles, config)
 
 
 def soup(path: Path) -> BeautifulSoup:
@@ -83,19 +83,43 @@ def seed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def make_site_module(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """make_site, for a site shared by the tests of one module."""
+    return lambda articles, config=MINIMAL_CONFIG: create_site(
+        tmp_path_factory.mktemp("module") / "site", articles, config)
 
-    def make(articles: dict[str, str], config: str = MINIMAL_CONFIG) -> Path:
-        root = tmp_path_factory.mktemp("site")
-        (root / "site.toml").write_text(config, encoding="utf-8")
-        shutil.copytree(REPO / "templates", root / "templates")
-        shutil.copytree(REPO / "static", root / "static")
-        for name, text in articles.items():
-            path = root / "content" / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        return root
 
-    return make
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def static_server(folder: Path, ready_path: str):
+    """A plain static server (python -m http.server) on a free loopback port: its origin."""
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory",
+         str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(origin + ready_path, timeout=1)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.05)
+        yield origin
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -129,28 +153,7 @@ def browser():
 @pytest.fixture(scope="session")
 def served_seed(tmp_path_factory: pytest.TempPathFactory):
     """The seed site built for /news/ and served by a plain static server: (base URL, folder)."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.error
-    import urllib.request
-
     www = tmp_path_factory.mktemp("served")
     build(REPO, out=www / "news", base_url="https://example.github.io/news/")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory",
-         str(www)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/news/"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(base, timeout=1)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.05)
-    yield base, www / "news"
-    process.terminate()
-    process.wait(timeout=10)
+    with static_server(www, "/news/") as origin:
+        yield f"{origin}/news/", www / "news"

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -22,7 +20,7 @@ import pytest
 from builder.check import check_site, extract
 from builder.site import build
 
-from .conftest import REPO, soup
+from .conftest import REPO, soup, static_server
 
 SUBPATH_URL = "https://example.github.io/repo/"
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
@@ -41,28 +39,10 @@ def site(served_root: Path) -> Path:
     return served_root / "repo"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(served_root: Path):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-         "--directory", str(served_root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/repo/", timeout=1)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.05)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with static_server(served_root, "/repo/") as origin:
+        yield origin
 
 
 def test_crawl_under_the_subpath_finds_no_broken_link(server: str):

@@ -7,7 +7,6 @@ import concurrent.futures
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 from builder.errors import BuildError
 from builder.incremental import Session
 
-from .conftest import article
+from .conftest import article, free_port
 
 A = article("防汛", "防汛抢险人员在岗。暴雨预警。", date="2024-07-20", tags='["防汛"]',
             authors='["吴帅"]')
@@ -100,12 +99,6 @@ def test_session_keeps_the_last_good_output_on_error_and_recovers(make_site, tmp
 
 
 # --- the real server ---------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def fetch(url: str) -> tuple[int, str]:
     try:
