@@ -24,7 +24,7 @@ class TerminalProgress:
         if self.active:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=label, unit="", leave=False, delay=0.3,
+            self.bar = tqdm(total=total, desc=label, unit="", leave=False,
                             mininterval=0.2)
 
     def update(self, done: int) -> None:
