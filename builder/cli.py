@@ -50,11 +50,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             return 0
     from .site import build
 
+    # Checked above (or --force): build() need not check again.
     result = build(args.root, out=args.out, base_url=args.base_url, progress=TerminalProgress(),
-                   force=args.force)
-    if result.up_to_date:
-        print(f"up to date: {result.out} ({result.seconds:.2f} s; --force rebuilds)")
-        return 0
+                   skip_if_up_to_date=False)
     for note in result.warnings:
         print(f"{note.path}: warning: {note.message}", file=sys.stderr)
     if args.verbose:

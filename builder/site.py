@@ -39,6 +39,8 @@ from .taxonomy import Analyzer, Taxonomy, TaxonomyInput, build_taxonomy
 from .views import ArticleCard, TermLink, Urls, article_path
 
 OUTPUT_MARKER = MARKER
+
+
 class Progress:
     """Told what the build is doing; the command line draws a bar on a terminal."""
 
@@ -113,7 +115,7 @@ def load_tools(config: SiteConfig) -> Tools:
 
 def build(root: Path, out: Path | None = None, base_url: str | None = None,
           progress: Progress | None = None, tools: Tools | None = None,
-          force: bool = False) -> BuildResult:
+          skip_if_up_to_date: bool = True) -> BuildResult:
     started = time.perf_counter()
     clock = Clock()
     project = Project(root.resolve())
@@ -123,7 +125,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     out = output_folder(project.root, out, config.output_dir)
     _check_output(out, project)
     inputs = fingerprint(project.root, base_url)  # before reading: a later edit rebuilds
-    if not force and published_fingerprint(out / OUTPUT_MARKER) == inputs:
+    if skip_if_up_to_date and published_fingerprint(out / OUTPUT_MARKER) == inputs:
         return BuildResult(out=out, articles=0, pages=0, files=0,
                            seconds=time.perf_counter() - started, warnings=(), notes=(),
                            up_to_date=True)

@@ -221,3 +221,18 @@ def test_progress_bar_on_a_terminal_and_quiet_otherwise(make_site):
     assert process.wait(timeout=300) == 0
     assert b"converting" in drawn or b"rendering" in drawn
     assert b"%|" in drawn  # a tqdm bar
+
+
+def test_a_build_with_nothing_to_do_stops_early(site: Path):
+    assert run("build", "--root", str(site)).returncode == 0
+    again = run("build", "--root", str(site))
+    assert again.returncode == 0 and again.stdout.startswith("up to date: ")
+    page = site / "_site/zh-hans/articles/yanshan/index.html"
+    before = page.stat().st_mtime_ns
+    (site / "content/yanshan.md").write_text(YANSHAN.replace("依托", "依託"), encoding="utf-8")
+    rebuilt = run("build", "--root", str(site))
+    assert rebuilt.stdout.startswith("built ") and page.stat().st_mtime_ns != before
+    forced = run("build", "--root", str(site), "--force")
+    assert forced.stdout.startswith("built ")
+    other = run("build", "--root", str(site), "--base-url", "https://news.example.com/")
+    assert other.stdout.startswith("built ")  # another base URL is another site
