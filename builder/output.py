@@ -63,9 +63,6 @@ class Staging:
     def write_text(self, relative: str, text: str) -> None:
         self.target(relative).write_text(text, encoding="utf-8", newline="\n")
 
-    def write_bytes(self, relative: str, data: bytes) -> None:
-        self.target(relative).write_bytes(data)
-
     def copy_tree(self, source: Path, prefix: str = "") -> int:
         """Copy every file below `source`, skipping hidden names; returns the count."""
         count = 0

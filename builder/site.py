@@ -241,12 +241,6 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter) 
                     not_found_page(urls, strings_of))
 
 
-def site_pages(derived: list[Derived], config: SiteConfig, converter: Converter) -> list[Page]:
-    """Every page, sitemap included, in one list: for the incremental preview."""
-    pages = list(plan_site(derived, config, converter).pages())
-    return pages + sitemap_pages(pages, config, Urls(config.base_url, config.base_path))
-
-
 def _render_share(plan: SitePlan, renderer: Renderer, out: Path, share: int,
                   shares: int, rendered: Counter) -> list[Listed]:
     """Render every `shares`-th page, starting at `share`, into `out`."""

@@ -265,6 +265,3 @@ def parallel_rows(derived: Derived, edition: Script) -> tuple[ParallelRow, ...]:
                              Markup(_HEADING_ID.sub("", b.html) if b.html.startswith("<h") else b.html))
                  for a, b in zip(primary, other, strict=True))
 
-
-def ui_strings(config: SiteConfig, defaults: Mapping[str, str]) -> dict[str, str]:
-    return {**defaults, **config.strings}
