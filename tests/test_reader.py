@@ -109,17 +109,30 @@ def test_parallel_mode_side_by_side_on_desktop_and_stacked_on_a_phone(browser, s
         context.close()
 
 
-def test_nothing_scrolls_sideways_on_a_phone(browser, served_seed):
-    base, _ = served_seed
+def test_every_page_on_a_phone_no_errors_no_sideways_scroll(browser, served_seed):
+    """All pages of the seed site, both editions, at 375 px: no console errors, no failed
+    requests, the right lang, and nothing wider than the screen."""
+    base, folder = served_seed
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    for url in every_page(base):
-        if url == base:
-            continue
-        page = context.new_page()
-        page.goto(url)
+    page, problems = None, []
+    urls = [base + p.relative_to(folder).as_posix().removesuffix("index.html")
+            for p in sorted(folder.rglob("*.html")) if p.name != "index.html" or p.parent != folder]
+    assert len(urls) > 150
+    for url in urls:
+        if page is None:
+            page = context.new_page()
+            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+                    if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+            page.on("response", lambda r: problems.append(f"{r.status}: {r.url}")
+                    if r.status >= 400 and not r.url.endswith("404.html") else None)
+        page.goto(url, wait_until="load")
+        assert problems == [], url
+        expected = "zh-Hant" if "/zh-hant/" in url else "zh-Hans" if "/zh-hans/" in url else "zh"
+        assert page.get_attribute("html", "lang") == expected, url
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], (url, width)
-        page.close()
     context.close()
 
 
