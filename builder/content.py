@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,13 +203,14 @@ def load_articles(root: Path, content_dir: Path) -> list[Article]:
             articles.append(read_article(path, root))
         except BuildError as error:
             problems.extend(error.problems)
-    problems += _duplicate_slugs(articles)
+    problems += duplicate_slugs(articles)
     if problems:
         raise BuildError(problems)
     return articles
 
 
-def _duplicate_slugs(articles: list[Article]) -> list[Problem]:
+def duplicate_slugs(articles: Iterable[Article]) -> list[Problem]:
+    """One problem per slug shared by several articles, naming every file."""
     by_slug: dict[str, list[Path]] = {}
     for article in articles:
         by_slug.setdefault(article.slug, []).append(article.path)

@@ -94,6 +94,7 @@ def derive(article: Article, tools: Tools) -> Derived:
             return result.html
 
         blocks = tools.markdown.render_blocks(tokens, body_html)
+        body = "".join(body_plain)
         return EditionText(
             script=target,
             title=Text.of(convert(article.title, target)),
@@ -103,9 +104,9 @@ def derive(article: Article, tools: Tools) -> Derived:
             source=Text.of(convert(article.source, target)),
             credits=tuple(Text.of(convert(line, target)) for line in article.credits),
             blocks=blocks,
-            summary=summary("".join(body_plain)),
-            chars=count_chars("".join(body_plain)),
-        ), "".join(body_plain)
+            summary=summary(body),
+            chars=count_chars(body),
+        ), body
 
     (hans, hans_body), (hant, _) = (edition(script) for script in EDITIONS)
 

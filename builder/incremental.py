@@ -24,7 +24,7 @@ from typing import Any
 import jinja2.meta
 
 from .config import CONFIG_FILE, SiteConfig, load_config
-from .content import content_files, read_article
+from .content import content_files, duplicate_slugs, read_article
 from .derive import Derived, Tools, derive
 from .errors import BuildError, Problem
 from .pages import article_context, sitemap_pages
@@ -229,15 +229,8 @@ class Session:
                 continue  # deleted between the listing and the read: gone
             if not article.draft:
                 articles[path] = (stamp, derive(article, self._tools))
-        slugs: dict[str, list[Path]] = {}
-        for _, derived in articles.values():
-            slugs.setdefault(derived.article.slug, []).append(derived.article.path)
-        for slug, paths in sorted(slugs.items()):
-            if len(paths) > 1:
-                problems.append(Problem(
-                    f"duplicate slug {slug!r} in {len(paths)} files: "
-                    + ", ".join(str(p) for p in sorted(paths)), sorted(paths)[0],
-                    hint="give each article its own `slug` in the front matter"))
+        problems += duplicate_slugs(d.article for _, d in sorted(articles.values(),
+                                                                 key=lambda e: e[1].article.path))
         if problems:
             raise BuildError(problems)
         return articles
