@@ -111,8 +111,9 @@ def test_parallel_mode_side_by_side_on_desktop_and_stacked_on_a_phone(browser, s
 
 def test_every_page_on_a_phone_no_errors_no_sideways_scroll(browser, served_seed):
     """All pages of the seed site, both editions, at 375 px: no console errors, no failed
-    requests, the right lang, and nothing wider than the screen."""
+    requests, nothing from another host, the right lang, and nothing wider than the screen."""
     base, folder = served_seed
+    origin = base.removesuffix("news/")
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page, problems = None, []
     urls = [base + p.relative_to(folder).as_posix().removesuffix("index.html")
@@ -127,6 +128,8 @@ def test_every_page_on_a_phone_no_errors_no_sideways_scroll(browser, served_seed
             page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
             page.on("response", lambda r: problems.append(f"{r.status}: {r.url}")
                     if r.status >= 400 and not r.url.endswith("404.html") else None)
+            page.on("request", lambda r: problems.append(f"another host: {r.url}")
+                    if not r.url.startswith(origin) else None)
         page.goto(url, wait_until="load")
         assert problems == [], url
         expected = "zh-Hant" if "/zh-hant/" in url else "zh-Hans" if "/zh-hans/" in url else "zh"
