@@ -10,6 +10,7 @@ then alternates the tools round by round, so a noisy neighbour hurts all alike,
 and prints medians, ratios and peak memory (max RSS of the build process):
 - builder cold: no output, no cache; both editions, tags, topics, feeds, search;
 - builder no-change: the same build run again;
+- builder one edit: a build after one article changed (the rest from the cache);
 - builder edit: `builder serve` running, one article saved, until the new text
   is served in both editions (p50 of several saves);
 - Pelican and Hugo: a cold build of the same articles.
@@ -85,6 +86,17 @@ def builder_again(site: Path) -> tuple[float, float]:
     return timed([str(BIN / "builder"), "build"], site)
 
 
+def builder_one_edit(site: Path) -> tuple[float, float]:
+    """A build after one article changed: the other articles come from the derive cache."""
+    article = sorted((site / "content").glob("*.md"))[0]
+    original = article.read_text(encoding="utf-8")
+    article.write_text(original + "\n补记。\n", encoding="utf-8")
+    try:
+        return timed([str(BIN / "builder"), "build"], site)
+    finally:
+        article.write_text(original, encoding="utf-8")
+
+
 def pelican(folder: Path) -> tuple[float, float]:
     shutil.rmtree(folder / "output", ignore_errors=True)
     return timed([str(BIN / "pelican"), "content", "-o", "output", "-s", "pelicanconf.py", "-q"],
@@ -158,11 +170,12 @@ def main() -> None:
         folder = args.work / str(size)
         corpus.write(size, folder)
         site = folder / "builder"
-        results = {name: Samples() for name in ("builder cold", "builder no-change", "Pelican",
-                                                "Hugo")}
+        results = {name: Samples() for name in ("builder cold", "builder no-change",
+                                                "builder one edit", "Pelican", "Hugo")}
         for _ in range(args.repeat):  # alternate the tools round by round
             results["builder cold"].add(*builder_cold(site))
             results["builder no-change"].add(*builder_again(site))
+            results["builder one edit"].add(*builder_one_edit(site))
             if not args.only:
                 results["Pelican"].add(*pelican(folder / "pelican"))
                 results["Hugo"].add(*hugo(folder / "hugo"))
@@ -185,9 +198,9 @@ def report(size: int, results: dict[str, Samples], edits: list[float]) -> None:
 
 
 def table(rows) -> str:
-    lines = ["| articles | builder cold | no-change | Pelican | Hugo | cold ÷ Pelican | "
+    lines = ["| articles | builder cold | no-change | one edit | Pelican | Hugo | cold ÷ Pelican | "
              "no-change ÷ Hugo | peak RSS (builder) | edit → served p50 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
 
     def seconds(s: Samples) -> str:
         return f"{s.median:.2f} s" if s.seconds else "—"
@@ -199,7 +212,9 @@ def table(rows) -> str:
         cold, again = results["builder cold"], results["builder no-change"]
         pel, hug = results["Pelican"], results["Hugo"]
         edit = f"{statistics.median(edits) * 1000:.0f} ms" if edits else "—"
-        cells = [f"{size:,}", seconds(cold), seconds(again), seconds(pel), seconds(hug),
+        edited = results["builder one edit"]
+        cells = [f"{size:,}", seconds(cold), seconds(again), seconds(edited), seconds(pel),
+                 seconds(hug),
                  ratio(cold, pel), ratio(again, hug), f"{max(cold.peak, again.peak):.0f} MB", edit]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ thin layers that touch the disk.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class Article:
     origin: str = ""                # the page it was imported from
     draft: bool = False
     phrases: tuple[PhrasePair, ...] = ()
+    digest: str = ""                # of the file's text: what the derive cache is keyed on
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
@@ -116,6 +118,7 @@ def parse_article(text: str, path: Path) -> Article:
         origin=fields.string("origin", "") or "",
         draft=fields.boolean("draft", False),
         phrases=phrases,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
     fields.table_of("extra")
     problems += fields.problems

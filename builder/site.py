@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from .cache import DerivedCache, code_salt
 from .config import SiteConfig, load_config
 from .content import ARTICLE_SUFFIX, content_files, load_articles, symlinked_folders
 from .derive import Derived, Tools, derive
@@ -137,12 +138,20 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         tools = load_tools(config)
         clock.lap("tools")
 
-    # Derive: the per-article stage, on every core.
+    # Derive: the per-article stage, on every core, for the articles the cache lacks.
+    cache = DerivedCache(project.root, code_salt(config.fingerprint()))
+    cached = [cache.get(article) for article in articles]
+    missing = [a for a, d in zip(articles, cached, strict=True) if d is None]
     progress = progress or Progress()
-    progress.start("converting", len(articles))
-    derived = fork_map(partial(derive, tools=tools), articles, counter=Counter(),
-                       report=progress.update)
+    progress.start("converting", len(missing))
+    fresh = iter(fork_map(partial(derive, tools=tools), missing, counter=Counter(),
+                          report=progress.update))
     progress.finish()
+    derived = [d if d is not None else next(fresh) for d in cached]
+    for article, result, hit in zip(articles, derived, cached, strict=True):
+        if hit is None:
+            cache.put(article, result)
+    cache.prune()
     derived.sort(key=lambda d: (d.article.date, d.article.slug), reverse=True)
     clock.lap("derive")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -117,6 +118,20 @@ def test_two_clean_builds_are_byte_identical(make_site, tmp_path):
     build(root, out=tmp_path / "two")
     one, two = snapshot(tmp_path / "one"), snapshot(tmp_path / "two")
     assert one == two and len(one) > 100
+
+
+def test_a_cached_build_equals_a_clean_one(make_site, tmp_path):
+    root = make_site({p.name: p.read_text(encoding="utf-8")
+                      for p in (REPO / "content").rglob("*.md")})
+    build(root, out=tmp_path / "first")
+    assert list((root / ".cache/derived").rglob("*.pickle"))
+    first = root / "content" / sorted(p.name for p in (root / "content").glob("*.md"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n补充一段。\n", encoding="utf-8")
+    cached = build(root, out=tmp_path / "cached")       # seven articles from the cache
+    assert cached.articles == 8
+    shutil.rmtree(root / ".cache")
+    build(root, out=tmp_path / "clean")
+    assert snapshot(tmp_path / "cached") == snapshot(tmp_path / "clean")
 
 
 def test_the_incremental_preview_makes_the_same_files_as_a_build(make_site, tmp_path):

@@ -1,0 +1,73 @@
+"""A per-article cache of the derive stage, in `<root>/.cache/derived/`.
+
+Deriving an article (OpenCC twice, Markdown, tagging) is a third of a cold
+build. Its result depends only on the article's text, the site's settings and
+the builder's code, so it is stored under a hash of exactly those, and a build
+derives again only the articles that changed. Entries no build used are
+removed at the end of each build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+from . import __version__
+from .content import Article
+from .derive import Derived
+
+FOLDER = Path(".cache") / "derived"
+
+
+def code_salt(config_fingerprint: str) -> str:
+    """The builder's own code and the settings: either changing invalidates every entry."""
+    digest = hashlib.sha256(f"{__version__}\n{config_fingerprint}\n".encode())
+    here = Path(__file__).parent
+    for path in sorted(here.iterdir()):
+        if path.suffix in (".py", ".json", ".txt"):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class DerivedCache:
+    def __init__(self, root: Path, salt: str):
+        self.folder = root / FOLDER
+        self.salt = salt
+        self.used: set[str] = set()
+
+    def key(self, article: Article) -> str:
+        return hashlib.sha256(f"{self.salt}\n{article.path}\n{article.digest}".encode()).hexdigest()
+
+    def get(self, article: Article) -> Derived | None:
+        key = self.key(article)
+        self.used.add(key)
+        try:
+            with open(self._path(key), "rb") as file:
+                derived = pickle.load(file)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None  # missing or unreadable: derive again
+        return derived if isinstance(derived, Derived) else None
+
+    def put(self, article: Article, derived: Derived) -> None:
+        key = self.key(article)
+        self.used.add(key)
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(temporary, path)
+
+    def prune(self) -> None:
+        """Drop the entries this build did not use: edited or deleted articles."""
+        if not self.folder.is_dir():
+            return
+        for folder in self.folder.iterdir():
+            for entry in folder.iterdir() if folder.is_dir() else ():
+                if entry.stem not in self.used:
+                    entry.unlink(missing_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.pickle"
