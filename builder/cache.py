@@ -52,6 +52,7 @@ class DerivedCache:
         return derived if isinstance(derived, Derived) else None
 
     def put(self, article: Article, derived: Derived) -> None:
+        """Store an entry; safe from forked workers (the key was marked used by `get`)."""
         key = self.key(article)
         self.used.add(key)
         path = self._path(key)

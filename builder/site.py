@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .cache import DerivedCache, code_salt
 from .config import SiteConfig, load_config
-from .content import ARTICLE_SUFFIX, content_files, load_articles, symlinked_folders
+from .content import ARTICLE_SUFFIX, Article, content_files, load_articles, symlinked_folders
 from .derive import Derived, Tools, derive
 from .editions import EDITIONS, Script
 from .errors import BuildError
@@ -144,14 +144,12 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     missing = [a for a, d in zip(articles, cached, strict=True) if d is None]
     progress = progress or Progress()
     progress.start("converting", len(missing))
-    fresh = iter(fork_map(partial(derive, tools=tools), missing, counter=Counter(),
-                          report=progress.update))
+    fresh = iter(fork_map(partial(_derive_and_store, tools=tools, cache=cache), missing,
+                          counter=Counter(), report=progress.update))
     progress.finish()
     derived = [d if d is not None else next(fresh) for d in cached]
-    for article, result, hit in zip(articles, derived, cached, strict=True):
-        if hit is None:
-            cache.put(article, result)
     cache.prune()
+    del articles, missing, cached, fresh  # the Markdown sources: not needed past this point
     derived.sort(key=lambda d: (d.article.date, d.article.slug), reverse=True)
     clock.lap("derive")
 
@@ -248,6 +246,13 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter) 
         editions.append((ctx, edition_cards(derived, ctx)))
     return SitePlan(derived, taxonomy, tuple(editions), root_page(config, urls, titles),
                     not_found_page(urls, strings_of))
+
+
+def _derive_and_store(article: Article, tools: Tools, cache: DerivedCache) -> Derived:
+    """The per-article stage, its result stored in the cache by the worker that made it."""
+    derived = derive(article, tools)
+    cache.put(article, derived)
+    return derived
 
 
 def _render_share(plan: SitePlan, renderer: Renderer, out: Path, share: int,
