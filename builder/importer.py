@@ -33,12 +33,13 @@ from .slugs import slugify
 # --- what lines look like -------------------------------------------------------------
 
 _NAMES = r"[\u4e00-\u9fff·]{2,4}(?:[ \u3000、，][\u4e00-\u9fff·]{2,4})*"
-_REPORTER = r"(?:见习记者|見習記者|记者|記者)"
+_REPORTERS = "见习记者|見習記者|记者|記者"
+_OTHER_ROLES = "实习生|實習生|通讯员|通訊員|摄影|攝影"
+ROLE = re.compile(f"(?:{_REPORTERS}|{_OTHER_ROLES})")
 BYLINE_MARK = "□"
-EXTRA_BYLINE = re.compile(
-    r"^(?:实习生|實習生|通讯员|通訊員|" + _REPORTER[3:-1] + r"|摄影|攝影)\s*(?P<names>" + _NAMES + r")$")
+EXTRA_BYLINE = re.compile(rf"^{ROLE.pattern}\s*(?P<names>{_NAMES})$")
 END_BYLINE = re.compile(
-    r"^(?P<source>[^。，！？：:]{0,40}?)\s*" + _REPORTER + r"\s*(?P<names>" + _NAMES + r")$")
+    rf"^(?P<source>[^。，！？：:]{{0,40}}?)\s*(?:{_REPORTERS})\s*(?P<names>{_NAMES})$")
 CREDIT = re.compile(r"^(?:责编|責編|美编|美編|审读|審讀|校对|校對|编辑|編輯|组版|組版|摄影|攝影)[/／:：]\S+$")
 CAPTION_MARK = re.compile(r"^[■▲▼●]")
 CAPTION_WORDS = re.compile(r"(?:图|圖|摄|攝|效果|照片)。?$")
@@ -88,7 +89,7 @@ def classify(text: str) -> Kind:
 def parse_byline(text: str) -> tuple[str, list[str]]:
     """'□青岛日报/观海新闻记者 傅军' → ('青岛日报/观海新闻', ['傅军']); '实习生 魏亚楠' → ('', ['魏亚楠'])."""
     text = text.removeprefix(BYLINE_MARK).strip()
-    found = re.search(r"(?:见习记者|見習記者|记者|記者|实习生|實習生|通讯员|通訊員|摄影|攝影)", text)
+    found = ROLE.search(text)
     outlet, names = (text[:found.start()], text[found.end():]) if found else ("", text)
     if not found and " " in text:
         outlet, _, names = text.rpartition(" ")
