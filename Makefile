@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 NODE_STAMP := node_modules/.installed
 
 .PHONY: site test serve clean
@@ -14,7 +15,7 @@ BASE_URL ?=
 site: $(STAMP)
 	$(BIN)/builder build $(if $(BASE_URL),--base-url "$(BASE_URL)")
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(TEST_STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -24,8 +25,13 @@ serve: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+# The tests also need their own tools (pytest, ruff, Playwright, the benchmark's peers).
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 # Test-only tools from npm (the Nu Html Checker). Without npm the tests that
 # need them skip locally; CI installs npm first (.ci/run).
