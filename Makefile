@@ -33,7 +33,7 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(TEST_STAMP)
 
-# Test-only tools from npm (the Nu Html Checker). Without npm the tests that
+# Test-only tools from npm (the Nu Html Checker, axe-core). Without npm the tests that
 # need them skip locally; CI installs npm first (.ci/run).
 $(NODE_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
