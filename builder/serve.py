@@ -16,7 +16,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
@@ -36,7 +35,6 @@ class Status:
     """The outcome of the last update, shared by the watcher and the page handler."""
 
     error: str | None = None
-    updates: int = 0
 
 
 class SessionWatcher(Watcher):
@@ -88,7 +86,6 @@ def rebuild(session: Session, status: Status, log=print) -> str | None:
         result = result or session.update()
     except BuildError as error:
         status.error = format_problems(error.problems)
-        status.updates += 1
         log(status.error)
         return "*"  # reload, to show the error page
     except OSError as error:  # a file vanished or is half-written mid-build: try again
@@ -96,7 +93,6 @@ def rebuild(session: Session, status: Status, log=print) -> str | None:
         return None
     recovered = status.error is not None
     status.error = None
-    status.updates += 1
     if result.changed or recovered:
         log(f"rebuilt {len(result.written)} files, removed {len(result.removed)} "
             f"in {result.seconds * 1000:.0f} ms")
@@ -162,9 +158,7 @@ class PreviewServer(Server):
 
 
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
-    config = load_config(root)
-    base_path = urlsplit(config.base_url).path or "/"
-    base_path = base_path if base_path.endswith("/") else base_path + "/"
+    base_path = load_config(root).base_path
     serve_root = (root / ".cache" / "serve").resolve()
     out = serve_root / base_path.strip("/") if base_path != "/" else serve_root
     session = Session(root, out, base_url=f"http://{host}:{port}{base_path}")
