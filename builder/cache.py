@@ -10,13 +10,13 @@ removed at the end of each build.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from pathlib import Path
 
 from . import __version__
 from .content import Article
 from .derive import Derived
+from .output import write_atomic
 
 FOLDER = Path(".cache") / "derived"
 
@@ -55,11 +55,7 @@ class DerivedCache:
         """Store an entry; safe from forked workers (the key was marked used by `get`)."""
         key = self.key(article)
         self.used.add(key)
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, path)
+        write_atomic(self._path(key), pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL))
 
     def prune(self) -> None:
         """Drop the entries this build did not use: edited or deleted articles."""

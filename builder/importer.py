@@ -12,7 +12,6 @@ Everything here is pure except `Importer.write`, which writes the Markdown files
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ import tomli_w
 from .content import FENCE
 from .editions import Script
 from .errors import BuildError
+from .output import write_atomic
 from .pagetext import Line, decode_page, page_lines
 from .script import Converter
 from .segment import Segmenter
@@ -481,10 +481,7 @@ def write_planned(root: Path, planned: Sequence[PlannedFile], force: bool) -> li
             outcome = Outcome.REPLACED
         else:
             outcome = Outcome.CREATED
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(item.text, encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomic(path, item.text)
         results.append(Written(item.path, outcome))
     return results
 

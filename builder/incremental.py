@@ -13,7 +13,6 @@ Pages that no longer exist (a tag whose last article is gone) are removed.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from .config import CONFIG_FILE, SiteConfig, load_config
 from .content import content_files, duplicate_slugs, read_article
 from .derive import Derived, Tools, derive
 from .errors import BuildError, Problem
+from .output import write_atomic
 from .pages import article_context, sitemap_pages
 from .render import Renderer
 from .site import Project, SitePlan, load_tools, plain_files, plan_site
@@ -271,11 +271,7 @@ class Session:
         self._static = static
 
     def _write(self, relative: str, text: str) -> None:
-        target = self.out / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_text(text, encoding="utf-8", newline="\n")
-        os.replace(temporary, target)  # a reader never sees half a page
+        write_atomic(self.out / relative, text)  # the server never sends half a page
 
     def _remove(self, relative: str) -> None:
         target = self.out / relative

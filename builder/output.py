@@ -23,6 +23,17 @@ from .errors import BuildError
 _RENAME_EXCHANGE = 2
 
 
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write through a temporary file and one rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if isinstance(data, bytes):
+        temporary.write_bytes(data)
+    else:
+        temporary.write_text(data, encoding="utf-8", newline="\n")
+    os.replace(temporary, path)
+
+
 def safe_relative(relative: str) -> str:
     """`relative`, if it is a plain path inside the output; else a BuildError."""
     normal = posixpath.normpath(relative)

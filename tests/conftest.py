@@ -63,6 +63,12 @@ def make_site(tmp_path: Path) -> Callable[..., Path]:
     return lambda articles, config=MINIMAL_CONFIG: create_site(tmp_path / "site", articles, config)
 
 
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder`, by relative path: to compare outputs byte for byte."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def soup(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 

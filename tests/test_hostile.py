@@ -18,7 +18,7 @@ from builder.incremental import Session
 from builder.site import OUTPUT_MARKER, build
 from builder.slugs import SLUG_PATTERN, slugify
 
-from .conftest import REPO
+from .conftest import REPO, snapshot
 
 EVIL = '<script>alert(1)</script><img src=x onerror=alert(2)>'
 QUOTED = EVIL.replace('"', '\\"')
@@ -151,11 +151,6 @@ def test_the_incremental_preview_makes_the_same_files_as_a_build(make_site, tmp_
     warm.pop(OUTPUT_MARKER)
     assert clean.keys() == warm.keys()
     assert [k for k in clean if clean[k] != warm[k]] == []
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 # --- property tests ----------------------------------------------------------------------

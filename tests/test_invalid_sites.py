@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import article
+from .conftest import article, snapshot
 
 GOOD = {"a.md": article("防汛", "防汛抢险人员在岗。"), "b.md": article("贷款", "贷款余额增长。")}
 
@@ -83,11 +83,6 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
 def build(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "builder", "build", "--root", str(root)],
                           capture_output=True, text=True, timeout=300, cwd=root)
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("case", list(CASES))
