@@ -22,7 +22,8 @@ FOLDER = Path(".cache") / "derived"
 
 
 def code_salt(config_fingerprint: str) -> str:
-    """The builder's own code and the settings: either changing invalidates every entry."""
+    """The builder's own code and the settings derive uses: either changing invalidates
+    every entry."""
     digest = hashlib.sha256(f"{__version__}\n{config_fingerprint}\n".encode())
     here = Path(__file__).parent
     for path in sorted(here.iterdir()):

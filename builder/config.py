@@ -88,9 +88,11 @@ class SiteConfig:
     def with_base_url(self, base_url: str) -> SiteConfig:
         return replace(self, base_url=_normalise_base_url(base_url))
 
-    def fingerprint(self) -> str:
-        """A hash of everything that affects output, for cache keys."""
-        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+    def derive_fingerprint(self) -> str:
+        """A hash of the settings the per-article stage depends on. Not the base URL or
+        titles: building for another URL reuses every cached article."""
+        used = (self.conversion, self.tags, self.topics, self.default_edition)
+        return hashlib.sha256(repr(used).encode()).hexdigest()[:16]
 
 
 def _normalise_base_url(url: str) -> str:

@@ -139,7 +139,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         clock.lap("tools")
 
     # Derive: the per-article stage, on every core, for the articles the cache lacks.
-    cache = DerivedCache(project.root, code_salt(config.fingerprint()))
+    cache = DerivedCache(project.root, code_salt(config.derive_fingerprint()))
     cached = [cache.get(article) for article in articles]
     missing = [a for a, d in zip(articles, cached, strict=True) if d is None]
     progress = progress or Progress()

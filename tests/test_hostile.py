@@ -186,3 +186,15 @@ def test_slugs_are_ascii_url_safe_and_stable(source: str):
     assert slug == "" or SLUG_PATTERN.match(slug)
     assert slug.isascii() and len(slug) <= 80
     assert slugify(source) == slug
+
+
+def test_another_base_url_reuses_the_derive_cache(make_site, tmp_path):
+    root = make_site({p.name: p.read_text(encoding="utf-8")
+                      for p in (REPO / "content").rglob("*.md")})
+    build(root, out=tmp_path / "a")
+    entries = sorted(p.name for p in (root / ".cache/derived").rglob("*.pickle"))
+    build(root, out=tmp_path / "b", base_url="https://news.example.com/")
+    assert sorted(p.name for p in (root / ".cache/derived").rglob("*.pickle")) == entries
+    assert len(entries) == 8
+    page = (tmp_path / "b/zh-hans/index.html").read_text(encoding="utf-8")
+    assert 'href="https://news.example.com/zh-hans/"' in page
