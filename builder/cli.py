@@ -96,19 +96,36 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .importer import import_pages
 
     report = import_pages(args.root, args.pages, date=args.date, source=args.source,
-                          force=args.force, progress=TerminalProgress())
+                          force=args.force, progress=TerminalProgress(), dry_run=args.dry_run)
+    for page in report.pages:
+        split = page.split
+        print(f"{page.page}: {len(split.articles)} articles, dated {split.date.isoformat()}")
+        for article, planned in zip(split.articles, page.files, strict=False):
+            first, last = article.lines
+            heading = " / ".join(x for x in (article.header.kicker, article.header.title,
+                                              article.header.subtitle) if x)
+            who = "、".join(article.authors) or "no byline"
+            print(f"  lines {first}-{last}: {heading}  [{who}; {article.source or 'no source'}; "
+                  f"{article.date.isoformat()}] → {planned.path}")
+        for line in split.unplaced:
+            # one warning a line, the whole text: the line is kept in the review file too
+            print(f"{page.page}:{line.number}: warning: left over, not part of any article: "
+                  f"{line.text}", file=sys.stderr)
+        if page.review is not None:
+            print(f"  {len(split.unplaced)} lines not placed in any article → {page.review} "
+                  "(a draft: move them into an article, then delete it)")
+    if args.dry_run:
+        print(f"dry run: {report.articles} articles from {len(args.pages)} page(s); nothing written")
+        return 0
     for item in report.written:
         print(f"{item.outcome.value}: {item.path}")
-    for leftover in report.leftovers:
-        print(f"{leftover.page}:{leftover.line.number}: warning: left over, not part of any "
-              f"article: {leftover.line.text[:40]}", file=sys.stderr)
     counts = {outcome: sum(w.outcome is outcome for w in report.written)
               for outcome in {w.outcome for w in report.written}}
     summary = ", ".join(f"{n} {o.name.lower()}" for o, n in sorted(counts.items(),
                                                                     key=lambda kv: kv[0].name))
     print(f"imported {report.articles} articles from {len(args.pages)} page(s)"
           + (f": {summary}" if summary else "")
-          + (f"; {len(report.leftovers)} lines left over" if report.leftovers else ""))
+          + (f"; {report.unplaced} lines left for review" if report.unplaced else ""))
     return 0
 
 
@@ -167,6 +184,8 @@ def parser() -> argparse.ArgumentParser:
                              help="the newspaper's name, instead of the bylines'")
     page_import.add_argument("--force", action="store_true",
                              help="replace articles an editor has changed since the last import")
+    page_import.add_argument("--dry-run", action="store_true",
+                             help="show how the pages split into articles; write nothing")
     page_import.set_defaults(run=cmd_import)
     return top
 

@@ -62,6 +62,17 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class ImportConfig:
+    """A paper's own printed conventions, added to those `builder import` knows."""
+
+    paper: str = ""                     # the default source of imported articles
+    byline_words: tuple[str, ...] = ()  # role words before reporters' names: 特派记者
+    agencies: tuple[str, ...] = ()      # agencies named in datelines
+    labels: tuple[str, ...] = ()        # box labels and column tags: 小贴士
+    editor_words: tuple[str, ...] = ()  # editors' credit words: 统筹
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     title: str = "新闻"
     description: str = ""
@@ -76,6 +87,7 @@ class SiteConfig:
     conversion: ConversionConfig = ConversionConfig()
     tags: TagConfig = TagConfig()
     topics: tuple[Topic, ...] = ()
+    importing: ImportConfig = ImportConfig()
     # UI string overrides, written in Simplified; the Hant edition converts them.
     strings: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -101,11 +113,12 @@ def _normalise_base_url(url: str) -> str:
 
 _TOP_KEYS = ("title", "description", "base_url", "default_edition", "output_dir",
              "page_size", "publisher", "utc_offset", "cname", "feed_entries", "conversion",
-             "strings", "tags", "topics")
+             "strings", "tags", "topics", "import")
 _TAG_KEYS = ("min_per_article", "max_per_article", "max_share", "min_corpus", "ban",
              "stopwords", "aliases", "slugs")
 _TOPIC_KEYS = ("slug", "name", "name_hant", "description", "keywords")
 _CONVERSION_KEYS = ("to_hant", "to_hans", "phrases")
+_IMPORT_KEYS = ("paper", "byline_words", "agencies", "labels", "editor_words")
 
 
 def parse_config(text: str, path: Path) -> SiteConfig:
@@ -163,6 +176,7 @@ def parse_config(text: str, path: Path) -> SiteConfig:
         conversion=conversion,
         tags=tags,
         topics=topics,
+        importing=_parse_import(top.table_of("import"), source, problems),
         strings=MappingProxyType(parsed_strings),
     )
     problems += top.problems + strings.problems
@@ -186,6 +200,18 @@ def _parse_conversion(table: dict[str, Any], source: Source,
     phrases = parse_phrases(table.get("phrases", []), source, "conversion.phrases", problems)
     problems += fields.problems
     return ConversionConfig(to_hant=to_hant, to_hans=to_hans, phrases=phrases)
+
+
+def _parse_import(table: dict[str, Any], source: Source,
+                  problems: list[Problem]) -> ImportConfig:
+    problems += unknown_keys(table, _IMPORT_KEYS, source, "import")
+    fields = Fields(table, source, "import")
+    config = ImportConfig(paper=fields.string("paper", "") or "",
+                          byline_words=fields.strings("byline_words"),
+                          agencies=fields.strings("agencies"), labels=fields.strings("labels"),
+                          editor_words=fields.strings("editor_words"))
+    problems += fields.problems
+    return config
 
 
 def _parse_tags(table: dict[str, Any], source: Source, problems: list[Problem]) -> TagConfig:

@@ -26,7 +26,8 @@ ARTICLE_SUFFIX = ".md"
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 _KEYS = ("title", "date", "slug", "script", "subtitle", "kicker", "authors", "source",
-         "tags", "topics", "draft", "phrases", "credits", "byline", "origin", "extra")
+         "tags", "topics", "draft", "phrases", "credits", "byline", "origin", "labels",
+         "extra")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Article:
     script: Script | None = None   # None: detect from the text
     subtitle: str = ""
     kicker: str = ""
+    labels: tuple[str, ...] = ()    # column tags and box labels: 【小资料】, （民生观）
     authors: tuple[str, ...] = ()
     source: str = ""
     tags: tuple[str, ...] = ()
@@ -109,6 +111,7 @@ def parse_article(text: str, path: Path) -> Article:
         script=script,
         subtitle=fields.string("subtitle", "") or "",
         kicker=fields.string("kicker", "") or "",
+        labels=fields.strings("labels"),
         authors=fields.strings("authors"),
         source=fields.string("source", "") or "",
         tags=fields.strings("tags"),

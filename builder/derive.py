@@ -35,6 +35,7 @@ class EditionText:
     title: Text
     subtitle: Text
     kicker: Text
+    labels: tuple[Text, ...]
     authors: tuple[Text, ...]
     source: Text
     credits: tuple[Text, ...]
@@ -100,6 +101,7 @@ def derive(article: Article, tools: Tools) -> Derived:
             title=Text.of(convert(article.title, target)),
             subtitle=Text.of(convert(article.subtitle, target)),
             kicker=Text.of(convert(article.kicker, target)),
+            labels=tuple(Text.of(convert(label, target)) for label in article.labels),
             authors=tuple(Text.of(convert(name, target)) for name in article.authors),
             source=Text.of(convert(article.source, target)),
             credits=tuple(Text.of(convert(line, target)) for line in article.credits),

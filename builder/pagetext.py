@@ -23,6 +23,8 @@ _CANDIDATES = ("utf-8", "gb18030", "big5", "utf-16")
 class Line:
     number: int     # 1-based line in the file
     text: str       # stripped, never empty
+    indent: bool = False    # the line began with white space (a paragraph indent)
+    gap: int = 0            # blank lines just before it
 
 
 def decode_page(data: bytes, path: Path) -> tuple[str, str]:
@@ -62,11 +64,16 @@ def _strict(data: bytes, encoding: str, path: Path) -> str:
 
 
 def page_lines(text: str) -> list[Line]:
-    """Paragraph candidates: non-blank lines, and an indented line always starts a new one."""
+    """The non-blank lines, with the layout the importer reads boundaries from: whether
+    each was indented and how many blank lines came before it."""
     lines: list[Line] = []
+    gap = 0
     for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"),
                                  start=1):
         stripped = raw.strip()  # str.strip() also takes the ideographic-space indent
-        if stripped:
-            lines.append(Line(number, stripped))
+        if not stripped:
+            gap += 1
+            continue
+        lines.append(Line(number, stripped, indent=raw[:1].isspace(), gap=gap))
+        gap = 0
     return lines

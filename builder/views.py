@@ -117,6 +117,7 @@ class ArticleView:
     title_text: str
     subtitle: Markup
     kicker: Markup
+    labels: tuple[Markup, ...]
     authors: tuple[Markup, ...]
     source: Markup
     credits: tuple[Markup, ...]
@@ -239,6 +240,7 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
         title_text=text.title.plain,
         subtitle=Markup(text.subtitle.html),
         kicker=Markup(text.kicker.html),
+        labels=tuple(Markup(label.html) for label in text.labels),
         authors=tuple(Markup(a.html) for a in text.authors),
         source=Markup(text.source.html),
         credits=tuple(Markup(c.html) for c in text.credits),

@@ -1,0 +1,266 @@
+"""One article's lines → its header stack, byline, dateline and body blocks.
+
+Pure: every function takes the classified lines of one article (as the segmenter
+cut them) and the tools, and returns typed values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from ..editions import Script
+from ..pagetext import Line
+from ..script import Converter
+from ..segment import Segmenter
+from .classify import SHORT_LINE, Classified, Dateline, Kind, dateline_date, is_terminal
+from .conventions import Conventions
+from .segment import Layout, Span
+
+CLAUSE_MARKS = "，,、；;"
+SUBHEAD_LINE = 60       # a subhead that stands alone on an indented page may run long
+_COLUMN_TAG = re.compile(r"[（(][^（）()]{2,12}[）)]$")
+_DASH = ("——", "—", "－－", "--", "─")
+
+
+class BlockKind(Enum):
+    PARAGRAPH = "p"
+    SUBHEAD = "h2"
+    CAPTION = "caption"
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: BlockKind
+    text: str
+    line: int = 0   # the page line it starts on
+
+
+@dataclass(frozen=True)
+class Header:
+    title: str
+    kicker: str = ""
+    subtitle: str = ""
+    labels: tuple[str, ...] = ()    # column tags and box labels printed with the headline
+
+
+@dataclass(frozen=True)
+class ImportedArticle:
+    header: Header
+    date: dt.date
+    authors: tuple[str, ...]
+    source: str
+    byline: tuple[str, ...]     # the byline lines exactly as printed
+    credits: tuple[str, ...]    # editors' and photo credits, as printed
+    blocks: tuple[Block, ...]
+    lines: tuple[int, int]      # first and last line on the page
+    joins: tuple[tuple[str, str], ...] = ()   # (end, start) of paragraphs joined again
+
+
+@dataclass(frozen=True)
+class ImportTools:
+    segmenter: Segmenter
+    converter: Converter
+    conventions: Conventions = field(default_factory=Conventions, repr=False)
+
+    def simplified(self, text: str) -> str:
+        script = self.converter.detect(text, Script.HANS)
+        return self.converter.convert(text, script, Script.HANS).text if script is Script.HANT else text
+
+    def spans(self, left: str, right: str) -> bool:
+        return self.segmenter.spans(self.simplified(left[-8:]), self.simplified(right[:8]))
+
+    def starts_with_verb(self, text: str) -> bool:
+        words = [(w, pos) for w, pos in self.segmenter.tagged(self.simplified(text)) if w.strip()]
+        return bool(words) and words[0][1].startswith("v")
+
+
+@dataclass(frozen=True)
+class PageContext:
+    date: dt.date       # the page's date: --date, else its datelines
+    year: int
+    paper: str          # --source, else site.toml's [import] paper
+
+
+# --- the header stack ---------------------------------------------------------------
+
+def header_stack(texts: Sequence[str], tools: ImportTools,
+                 labels: tuple[str, ...] = ()) -> Header:
+    """Kicker (引题), headline (主题) and subtitle (副题) from one to four lines."""
+    texts = _merge_broken(list(texts))
+    dash = next((i for i, t in enumerate(texts) if i > 0 and t.startswith(_DASH)), None)
+    if dash is not None:
+        main, subtitle = texts[:dash], " ".join(texts[dash:])
+        return Header(title=" ".join(main[1:]) or main[0], kicker=main[0] if len(main) > 1 else "",
+                      subtitle=subtitle, labels=labels)
+    if len(texts) == 1:
+        left, space, right = texts[0].rpartition(" ")
+        if space and any(mark in left for mark in CLAUSE_MARKS) and right:
+            return Header(title=right, kicker=left, labels=labels)  # 着力构建……38家 青岛高新区…
+        return Header(title=texts[0], labels=labels)
+    if len(texts) == 2:
+        first, second = texts
+        if _kicker_first(first, second, tools):
+            return Header(title=second, kicker=first, labels=labels)
+        return Header(title=first, subtitle=second, labels=labels)
+    return Header(kicker=texts[0], title=texts[1], subtitle=" ".join(texts[2:]), labels=labels)
+
+
+def _merge_broken(texts: list[str]) -> list[str]:
+    """A headline printed over two lines is one: 平安銀行青島分行： / 堅持金融為民…"""
+    merged: list[str] = []
+    for text in texts:
+        if merged and merged[-1].endswith(("：", ":")):
+            merged[-1] += text
+        else:
+            merged.append(text)
+    return merged
+
+
+def _kicker_first(first: str, second: str, tools: ImportTools) -> bool:
+    """Is a two-line stack kicker + headline rather than headline + subtitle?"""
+    speech = tools.conventions.patterns.speech
+    if len(first) <= 12 and " " not in first and speech.search(first):
+        return True     # 赵克志强调 / 纵深推进……
+    if _COLUMN_TAG.search(second) and not _COLUMN_TAG.search(first):
+        return True     # the column tag goes with the headline: …享便利（一线探民生）
+    return _slogan(first, tools) or _slogan(second, tools)
+
+
+def _slogan(text: str, tools: ImportTools) -> bool:
+    """加强经贸往来 推进务实合作: parallel verb phrases of one length, no figures. Such a
+    line pairs with a plain statement as kicker and headline, whichever comes first."""
+    parts = text.split()
+    lengths = [len(p) for p in parts]
+    return (len(parts) >= 2 and not any(ch.isdigit() for ch in text)
+            and all(3 <= n <= 8 for n in lengths) and max(lengths) - min(lengths) <= 1
+            and tools.starts_with_verb(parts[0]))
+
+
+# --- the body -----------------------------------------------------------------------
+
+def body_blocks(lines: Sequence[Classified], layout: Layout, tools: ImportTools
+                ) -> tuple[list[Block], list[tuple[str, str]]]:
+    """Paragraphs, subheads and captions, with paragraphs the layout split joined again."""
+    blocks: list[Block] = []
+    joins: list[tuple[str, str]] = []
+    held: list[Block] = []      # captions that fell inside a split paragraph
+    pending: Line | None = None  # a paragraph waiting for its continuation
+    subhead_from = -1           # index of the line that made the last block a subhead
+
+    def following(i: int) -> Classified | None:
+        return next((c for c in lines[i + 1:] if c.kind is not Kind.CAPTION), None)
+
+    for i, c in enumerate(lines):
+        line, text = c.line, c.text
+        after = following(i)
+        if c.kind is Kind.CAPTION or (
+                pending is not None and c.kind is not Kind.LABEL
+                and _interposed(pending.text, text, after.text if after else None, tools)):
+            (held if pending is not None else blocks).append(Block(BlockKind.CAPTION, text, line.number))
+            continue
+        if c.kind is Kind.LABEL:   # a box label inside the story heads what follows
+            if pending is not None:
+                blocks.append(Block(BlockKind.PARAGRAPH, pending.text, pending.number))
+                pending = None
+            blocks.extend(held)
+            held.clear()
+            blocks.append(Block(BlockKind.SUBHEAD, text, line.number))
+            continue
+        if pending is not None:
+            joins.append((pending.text[-4:], text[:4]))
+            line = Line(pending.number, pending.text + text, pending.indent, pending.gap)
+            text = line.text
+            pending = None
+        if is_terminal(text):
+            blocks.append(Block(BlockKind.PARAGRAPH, text, line.number))
+        elif after is not None and _is_fragment(text, after, layout, tools):
+            pending = line
+            continue
+        elif (after is None or not any(b.kind is BlockKind.PARAGRAPH for b in blocks)
+              or len(text) > (SUBHEAD_LINE if layout.indented else SHORT_LINE)):
+            blocks.append(Block(BlockKind.PARAGRAPH, text, line.number))   # a lead or a last line
+        elif (subhead_from == i - 1 and blocks[-1].kind is BlockKind.SUBHEAD
+              and len(blocks[-1].text) <= 16 and len(text) <= 16 and c.line.gap <= layout.gap):
+            blocks[-1] = Block(BlockKind.SUBHEAD, f"{blocks[-1].text} {text}", blocks[-1].line)
+            subhead_from = i    # 先用药后付费 / 还能咨询政策: one subhead over two lines
+        else:
+            blocks.append(Block(BlockKind.SUBHEAD, text, line.number))
+            subhead_from = i
+        blocks.extend(held)
+        held.clear()
+    if pending is not None:
+        blocks.append(Block(BlockKind.PARAGRAPH, pending.text, pending.number))
+    blocks.extend(held)
+    return blocks, joins
+
+
+def _is_fragment(text: str, after: Classified, layout: Layout, tools: ImportTools) -> bool:
+    """A line without a sentence end is a split paragraph, unless it reads as a subhead
+    or the page starts a paragraph after it."""
+    if after.kind is Kind.LABEL or after.dateline is not None:
+        return False
+    if layout.indented and after.line.indent:
+        return False
+    return (layout.wrapped(text) or len(text) > SHORT_LINE
+            or any(mark in text for mark in CLAUSE_MARKS) or tools.spans(text, after.text))
+
+
+def _interposed(pending: str, text: str, following: str | None, tools: ImportTools) -> bool:
+    """A short full sentence inside a split paragraph, which the paragraph continues
+    across: a caption the layout dropped between two columns."""
+    return (following is not None and len(text) <= SHORT_LINE and is_terminal(text)
+            and tools.spans(pending, following) and not tools.spans(pending, text))
+
+
+# --- the article ----------------------------------------------------------------------
+
+def assemble(lines: Sequence[Classified], span: Span, layout: Layout, tools: ImportTools,
+             page: PageContext) -> ImportedArticle:
+    head = lines[span.start:span.body]
+    labels = tuple(c.text for c in head if c.kind is Kind.LABEL)
+    header = header_stack([c.text for c in head if c.kind is Kind.HEADING], tools, labels)
+    byline: list[str] = []
+    credits: list[str] = []
+    authors: list[str] = []
+    photographers: list[str] = []
+    outlets: list[str] = []
+    body: list[Classified] = []
+    for c in lines[span.body:span.end]:
+        if c.kind is Kind.BYLINE and c.byline is not None:
+            byline.append(c.text)
+            authors += c.byline.names
+            outlets.append(c.byline.outlet)
+        elif c.kind is Kind.EDITORS:
+            credits += c.text.split()
+        elif c.kind is Kind.PHOTO_CREDIT and c.byline is not None:
+            credits.append(c.text)
+            photographers += c.byline.names
+        else:
+            body.append(c)
+    dateline = next((c.dateline for c in body if c.kind is not Kind.CAPTION), None)
+    if dateline is not None:
+        authors += dateline.authors
+    blocks, joins = body_blocks(body, layout, tools)
+    date = (dateline_date(dateline, page.date, page.year) if dateline else None) or page.date
+    return ImportedArticle(
+        header=header, date=date,
+        # a photo story is its photographer's: 图片报道 … 侯崇慧摄（人民视觉）
+        authors=tuple(dict.fromkeys(authors or photographers)),
+        source=_source(dateline, outlets, page.paper, tools.conventions),
+        byline=tuple(byline), credits=tuple(credits), blocks=tuple(blocks),
+        lines=(lines[span.start].line.number, lines[span.end - 1].line.number),
+        joins=tuple(joins))
+
+
+def _source(dateline: Dateline | None, outlets: Sequence[str], paper: str,
+            c: Conventions) -> str:
+    """An agency named in the dateline, else the outlet the byline names, else the paper."""
+    own = c.patterns.own
+    if dateline is not None and dateline.source and not own.match(dateline.source):
+        return dateline.source
+    named = next((o for o in outlets if o and not own.fullmatch(o)), "")
+    return named or paper
