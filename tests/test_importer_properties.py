@@ -16,9 +16,11 @@ from builder.pagetext import page_lines
 from .conftest import REPO
 from .test_importer import TODAY, assert_nothing_lost
 
-SEED_LINES = [line.strip() for page in sorted((REPO / "sources").glob("*.txt"))
+PAGES = [*sorted((REPO / "sources").glob("*.txt")), *sorted((REPO / "tests/data/pages").glob("*.txt"))]
+SEED_LINES = [line.strip() for page in PAGES
               for line in page.read_text(encoding="utf-8").splitlines() if line.strip()]
-ALPHABET = sorted(set("".join(SEED_LINES))) + list("□■ 　*#_[]<>&\\`-+1.)\"'{}|~記者责编/")
+ALPHABET = sorted(set("".join(SEED_LINES))) + list(
+    "□■ 　*#_[]<>&\\`-+1.)\"'{}|~記者责编/【】〔〕（）：本报讯电日月十摄供图")
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
@@ -28,6 +30,8 @@ line = st.one_of(st.sampled_from(SEED_LINES),
 
 @st.composite
 def pages(draw: st.DrawFn) -> str:
+    """Lines of real pages and random text, cut at random points as a layout or OCR would,
+    with random indents and blank lines: the layout the segmenter reads is random too."""
     lines: list[str] = []
     for text in draw(st.lists(line, max_size=30)):
         if len(text) > 2 and draw(st.booleans()):  # a page break inside the paragraph
@@ -35,8 +39,10 @@ def pages(draw: st.DrawFn) -> str:
             lines += [text[:cut], text[cut:]]
         else:
             lines.append(text)
-    separator = draw(st.sampled_from(["\n\n", "\n", "\r\n", "\r\n\r\n", "\n\u3000\u3000"]))
-    return separator.join(lines)
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    shaped = [draw(st.sampled_from(["", "", "\u3000\u3000", " "])) + text
+              + newline * draw(st.integers(1, 3)) for text in lines]
+    return "".join(shaped)
 
 
 @SETTINGS

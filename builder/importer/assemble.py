@@ -203,6 +203,8 @@ def _is_fragment(text: str, after: Classified, layout: Layout, tools: ImportTool
     or the page starts a paragraph after it."""
     if after.kind is Kind.LABEL or after.dateline is not None:
         return False
+    if text.endswith(tuple(CLAUSE_MARKS)):
+        return True     # no paragraph ends on a comma, whatever the layout says
     if layout.indented and after.line.indent:
         return False
     return (layout.wrapped(text) or len(text) > SHORT_LINE
@@ -236,6 +238,8 @@ def assemble(lines: Sequence[Classified], span: Span, layout: Layout, tools: Imp
             outlets.append(c.byline.outlet)
         elif c.kind is Kind.EDITORS:
             credits += c.text.split()
+        elif c.kind is Kind.FURNITURE:
+            continue    # the segmenter left it for the review file
         elif c.kind is Kind.PHOTO_CREDIT and c.byline is not None:
             credits.append(c.text)
             photographers += c.byline.names

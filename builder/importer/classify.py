@@ -22,7 +22,11 @@ _SEPARATORS = re.compile(f"[{SPACE}、，,;；]+")
 _NAME = re.compile(f"^[{HAN}][{HAN}·‧•]{{1,11}}$")
 _CLAUSE = re.compile("[，,；;：:。！？]")
 _CAPTION_WORDS = re.compile(r"(?:图|圖|摄|攝|效果|照片)。?$")
-_REPORTED_SUFFIX = re.compile(f"[{SPACE}]*(?:报道|報道|报导|報導|摄|攝)$")
+# 图为…, 上图：…: the words that open a photo caption
+_CAPTION_OPENING = re.compile(r"^(?:图为|圖為|[上下左右]图[:：为]|[上下左右]圖[:：為]|图[①-⑩]|圖[①-⑩])")
+_REPORTED_SUFFIX = re.compile(f"[{SPACE}]*(?:报道|報道|报导|報導)$")
+_FURNITURE = re.compile(
+    r"(?:19|20)\d\d年\d{1,2}月\d{1,2}日|星期[一二三四五六日天]|第\s*[\d一二三四五六七八九十]+\s*版|[A-Z]\d{1,2}版")
 _STOCK_CREDIT = re.compile(r"^(?:资料图片|資料圖片|(?:图片|圖片)(?:来源|來源)[:：].{1,30})$")
 
 
@@ -32,6 +36,7 @@ class Kind(Enum):
     BYLINE = "byline"
     EDITORS = "editors"         # 责编/王亚梅 美编/高菲
     PHOTO_CREDIT = "photo credit"
+    FURNITURE = "furniture"     # the page's own header or footer: 2019年5月4日 星期六 第4版
     CAPTION = "caption"
     TEXT = "text"
 
@@ -67,8 +72,9 @@ def is_terminal(text: str) -> bool:
 
 
 def heading_like(text: str) -> bool:
-    """Short and without a sentence end; a headline may end in a colon."""
-    return len(text) <= HEADING_LINE and (not is_terminal(text) or text.endswith(("：", ":")))
+    """Short and without a full stop; a headline may end in a colon."""
+    return (len(text) <= HEADING_LINE and not any(mark in text for mark in "。；;")
+            and (not is_terminal(text) or text.endswith(("：", ":"))))
 
 
 # --- names and bylines -------------------------------------------------------------------
@@ -108,8 +114,8 @@ def parse_byline(text: str, c: Conventions) -> Byline | None:
     body = text[1:].strip() if marked else text.strip()
     if body[:1] in "（(" and body[-1:] in "）)":
         body = body[1:-1].strip()
-    if not body or len(body) > BYLINE_LINE:
-        return None
+    if not body or len(body) > BYLINE_LINE or body.endswith(("摄", "攝")):
+        return None     # a photo credit
     roles = list(p.roles.finditer(body))
     if not roles:
         if not marked:
@@ -153,15 +159,15 @@ def parse_photo_credit(text: str, c: Conventions) -> Byline | None:
 # --- datelines -----------------------------------------------------------------------
 
 def chinese_number(text: str) -> int | None:
-    """'14' → 14, '十' → 10, '二十三' → 23, '廿三' → 23."""
+    """'14' → 14, '十' → 10, '二十三' → 23, '廿三' → 23; None for anything else."""
     if text.isdigit():
         return int(text)
-    text = text.replace("廿", "二十").replace("卅", "三十")
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        value = (CHINESE_DIGITS.get(tens, -100) if tens else 1) * 10
-        return value + (CHINESE_DIGITS.get(ones, -100) if ones else 0) if value >= 0 else None
-    return CHINESE_DIGITS.get(text) if len(text) == 1 else None
+    tens, ten, ones = text.replace("廿", "二十").replace("卅", "三十").partition("十")
+    if not ten:
+        return CHINESE_DIGITS.get(text) if len(text) == 1 else None
+    high = CHINESE_DIGITS.get(tens) if tens else 1
+    low = CHINESE_DIGITS.get(ones) if ones else 0
+    return None if high is None or low is None else high * 10 + low
 
 
 def parse_dateline(text: str, c: Conventions) -> Dateline | None:
@@ -271,7 +277,7 @@ def is_label(text: str, c: Conventions) -> bool:
 
 
 def is_caption(text: str, c: Conventions) -> bool:
-    return bool(c.patterns.caption_mark.match(text)) or (
+    return bool(c.patterns.caption_mark.match(text) or _CAPTION_OPENING.match(text)) or (
         len(text) <= SHORT_LINE and text.endswith("。") and bool(_CAPTION_WORDS.search(text)))
 
 
@@ -290,6 +296,8 @@ def classify_line(line: Line, c: Conventions) -> Classified:
         return Classified(line, Kind.TEXT, dateline=dateline)
     if is_label(text, c):
         return Classified(line, Kind.LABEL)
+    if len(text) <= SHORT_LINE and _FURNITURE.search(text) and not is_terminal(text):
+        return Classified(line, Kind.FURNITURE)
     return Classified(line, Kind.HEADING if heading_like(text) else Kind.TEXT)
 
 

@@ -15,8 +15,9 @@ from functools import cached_property
 # Han characters, and the middle dot of transliterated names (阿卜杜·热合曼).
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 SPACE = " \u3000\t\u00a0"
-OPEN = "（(〔【[［"
-CLOSE = "）)〕】]］"
+# Brackets around datelines; only characters that stand for themselves in a regex class.
+OPEN = "（(〔【［"
+CLOSE = "）)〕】］"
 # Sentence ends: a line ending so is a finished paragraph, not a heading.
 TERMINAL = re.compile(r"[。！？!?…；;][”’」』）)]*$")
 SURNAMES = (

@@ -10,13 +10,15 @@ heading run is a subhead inside the article above it. Pure functions only.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .classify import Classified, Kind, is_terminal
+from .classify import SHORT_LINE, Classified, Kind, is_terminal
 
+_CLAUSE = re.compile("[，,、；;]")
 MAX_HEADINGS = 4        # kicker, a headline over two lines, subtitle
 _RUN_KINDS = (Kind.HEADING, Kind.LABEL)
 _CLOSING = (Kind.BYLINE, Kind.EDITORS, Kind.PHOTO_CREDIT)
@@ -115,7 +117,18 @@ def starts_article(lines: Sequence[Classified], run: tuple[int, int], layout: La
     if layout.indented and not lines[start].line.indent and following.line.indent:
         return True
     finished = before.kind is not Kind.TEXT or is_terminal(before.text)
+    if finished and _stack(lines, run):
+        return True
     return finished and lines[start].line.gap > layout.gap
+
+
+def _stack(lines: Sequence[Classified], run: tuple[int, int]) -> bool:
+    """Two or more short heading lines without a comma are a headline stack, unless they
+    are one subhead printed over two lines (先用药后付费 / 还能咨询政策). A comma marks
+    the start of a paragraph the layout broke, more often than a headline."""
+    texts = [lines[k].text for k in range(*run) if lines[k].kind is Kind.HEADING]
+    return (len(texts) >= 2 and all(len(t) <= SHORT_LINE and not _CLAUSE.search(t) for t in texts)
+            and not (len(texts) == 2 and len(texts[0]) == len(texts[1]) <= 10))
 
 
 def segment(lines: Sequence[Classified], layout: Layout) -> Segments:
@@ -124,4 +137,5 @@ def segment(lines: Sequence[Classified], layout: Layout) -> Segments:
     spans = tuple(Span(start, body, end) for (start, body), end
                   in zip(starts, ends[:len(starts)], strict=True))
     first = spans[0].start if spans else len(lines)
-    return Segments(spans, tuple(range(first)))
+    furniture = [i for i in range(first, len(lines)) if lines[i].kind is Kind.FURNITURE]
+    return Segments(spans, tuple(range(first)) + tuple(furniture))
