@@ -24,6 +24,7 @@ from builder.importer.classify import (
 )
 from builder.pagetext import Line, page_lines
 
+from .conftest import REPO
 from .test_importer import assert_nothing_lost
 
 PAGES = Path(__file__).parent / "data" / "pages"
@@ -300,3 +301,23 @@ def test_a_full_disk_writes_no_article_of_the_page(tmp_path: Path, import_tools,
     assert "No space left on device; nothing was written" in caught.value.problems[0].message
     assert caught.value.problems[0].hint == "free some space and import again"
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]   # no article, no .tmp
+
+
+def relaid(text: str, how: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return {"flush": "\n".join(lines), "spaced": "\n\n".join(lines),
+            "indented": "\n".join("\u3000\u3000" + line for line in lines)}[how]
+
+
+@pytest.mark.parametrize("how", ["flush", "spaced", "indented"])
+@pytest.mark.parametrize("path", [*sorted(PAGES.glob("*.txt")), *sorted((REPO / "sources").glob("*.txt"))],
+                         ids=lambda p: p.name)
+def test_the_split_does_not_hang_on_the_layout(path: Path, how: str, import_tools):
+    """Pages whose articles are marked by datelines, bylines, stacks and credits split the
+    same way with their blank lines and indents taken away or made uniform."""
+    text = path.read_text(encoding="utf-8")
+    date = dt.date(2020, 1, 1)
+    original = split_page(page_lines(text), import_tools, date=date)
+    changed = split_page(page_lines(relaid(text, how)), import_tools, date=date)
+    assert headers(changed) == headers(original)
+    assert [a.authors for a in changed.articles] == [a.authors for a in original.articles]

@@ -18,11 +18,10 @@ from ..script import Converter
 from ..segment import Segmenter
 from .classify import SHORT_LINE, Classified, Dateline, Kind, dateline_date, is_terminal
 from .conventions import Conventions
-from .segment import Layout, Span
+from .segment import COLUMN_TAG, Layout, Span
 
 CLAUSE_MARKS = "，,、；;"
 SUBHEAD_LINE = 60       # a subhead that stands alone on an indented page may run long
-_COLUMN_TAG = re.compile(r"[（(][^（）()]{2,12}[）)]$")
 _DASH = ("——", "—", "－－", "--", "─")
 
 
@@ -90,7 +89,7 @@ class PageContext:
 def header_stack(texts: Sequence[str], tools: ImportTools,
                  labels: tuple[str, ...] = ()) -> Header:
     """Kicker (引题), headline (主题) and subtitle (副题) from one to four lines."""
-    texts = _merge_broken(list(texts))
+    texts = _merge_broken(list(texts), tools)
     dash = next((i for i, t in enumerate(texts) if i > 0 and t.startswith(_DASH)), None)
     if dash is not None:
         main, subtitle = texts[:dash], " ".join(texts[dash:])
@@ -109,11 +108,12 @@ def header_stack(texts: Sequence[str], tools: ImportTools,
     return Header(kicker=texts[0], title=texts[1], subtitle=" ".join(texts[2:]), labels=labels)
 
 
-def _merge_broken(texts: list[str]) -> list[str]:
-    """A headline printed over two lines is one: 平安銀行青島分行： / 堅持金融為民…"""
+def _merge_broken(texts: list[str], tools: ImportTools) -> list[str]:
+    """A headline printed over two lines is one: 平安銀行青島分行： / 堅持金融為民…, or a
+    line that ends inside a word (青岛港集装箱吞吐量创 / 历史新高 does not; 青 / 岛 does)."""
     merged: list[str] = []
     for text in texts:
-        if merged and merged[-1].endswith(("：", ":")):
+        if merged and (merged[-1].endswith(("：", ":")) or tools.spans(merged[-1], text)):
             merged[-1] += text
         else:
             merged.append(text)
@@ -125,7 +125,7 @@ def _kicker_first(first: str, second: str, tools: ImportTools) -> bool:
     speech = tools.conventions.patterns.speech
     if len(first) <= 12 and " " not in first and speech.search(first):
         return True     # 赵克志强调 / 纵深推进……
-    if _COLUMN_TAG.search(second) and not _COLUMN_TAG.search(first):
+    if COLUMN_TAG.search(second) and not COLUMN_TAG.search(first):
         return True     # the column tag goes with the headline: …享便利（一线探民生）
     return _slogan(first, tools) or _slogan(second, tools)
 
@@ -181,7 +181,7 @@ def body_blocks(lines: Sequence[Classified], layout: Layout, tools: ImportTools
             pending = line
             continue
         elif (after is None or not any(b.kind is BlockKind.PARAGRAPH for b in blocks)
-              or len(text) > (SUBHEAD_LINE if layout.indented else SHORT_LINE)):
+              or (len(text) > SHORT_LINE and not _stands_alone(text, after, layout))):
             blocks.append(Block(BlockKind.PARAGRAPH, text, line.number))   # a lead or a last line
         elif (subhead_from == i - 1 and blocks[-1].kind is BlockKind.SUBHEAD
               and len(blocks[-1].text) <= 16 and len(text) <= 16 and c.line.gap <= layout.gap):
@@ -203,12 +203,22 @@ def _is_fragment(text: str, after: Classified, layout: Layout, tools: ImportTool
     or the page starts a paragraph after it."""
     if after.kind is Kind.LABEL or after.dateline is not None:
         return False
-    if text.endswith(tuple(CLAUSE_MARKS)):
+    if text.endswith(tuple(CLAUSE_MARKS)) or layout.wrapped(text):
         return True     # no paragraph ends on a comma, whatever the layout says
     if layout.indented and after.line.indent:
         return False
-    return (layout.wrapped(text) or len(text) > SHORT_LINE
-            or any(mark in text for mark in CLAUSE_MARKS) or tools.spans(text, after.text))
+    if tools.spans(text, after.text):
+        return True     # a word runs on into the next line
+    if _stands_alone(text, after, layout):
+        return False
+    return len(text) > SHORT_LINE or any(mark in text for mark in CLAUSE_MARKS)
+
+
+def _stands_alone(text: str, after: Classified | None, layout: Layout) -> bool:
+    """Set apart from what follows as the page sets apart paragraphs: a subhead, even a
+    long one with commas."""
+    return after is not None and len(text) <= SUBHEAD_LINE and (
+        (layout.indented and after.line.indent) or after.line.gap > layout.gap)
 
 
 def _interposed(pending: str, text: str, following: str | None, tools: ImportTools) -> bool:

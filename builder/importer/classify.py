@@ -27,6 +27,7 @@ _CAPTION_OPENING = re.compile(r"^(?:图为|圖為|[上下左右]图[:：为]|[�
 _REPORTED_SUFFIX = re.compile(f"[{SPACE}]*(?:报道|報道|报导|報導)$")
 _FURNITURE = re.compile(
     r"(?:19|20)\d\d年\d{1,2}月\d{1,2}日|星期[一二三四五六日天]|第\s*[\d一二三四五六七八九十]+\s*版|[A-Z]\d{1,2}版")
+_OUTLET = re.compile(f"^[{HAN}/／]{{2,16}}(?:报|報|社|台|网|網|刊|新闻|新聞)$")
 _STOCK_CREDIT = re.compile(r"^(?:资料图片|資料圖片|(?:图片|圖片)(?:来源|來源)[:：].{1,30})$")
 
 
@@ -132,10 +133,13 @@ def parse_byline(text: str, c: Conventions) -> Byline | None:
         chunk = _REPORTED_SUFFIX.sub("", body[role.end():end])
         separated = chunk[:1] in f"{SPACE}:：/／" or marked
         found = split_names(chunk.strip(f"{SPACE}:：/／"), p, strict=not separated)
+        if found is None and following is not None and _OUTLET.match(chunk.strip(f"{SPACE}:：/／")):
+            outlet = outlet or chunk.strip(f"{SPACE}:：/／")   # 文／香港文匯報記者 劉大明
+            continue
         if found is None:
             return None
         names += found
-    return Byline(outlet, tuple(names))
+    return Byline(outlet, tuple(names)) if names else None
 
 
 def parse_photo_credit(text: str, c: Conventions) -> Byline | None:

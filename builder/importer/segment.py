@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .classify import SHORT_LINE, Classified, Kind, is_terminal
 
 _CLAUSE = re.compile("[，,、；;]")
+COLUMN_TAG = re.compile(r"[（(][^（）()]{2,12}[）)]$")
 MAX_HEADINGS = 4        # kicker, a headline over two lines, subtitle
 _RUN_KINDS = (Kind.HEADING, Kind.LABEL)
 _CLOSING = (Kind.BYLINE, Kind.EDITORS, Kind.PHOTO_CREDIT)
@@ -117,9 +118,22 @@ def starts_article(lines: Sequence[Classified], run: tuple[int, int], layout: La
     if layout.indented and not lines[start].line.indent and following.line.indent:
         return True
     finished = before.kind is not Kind.TEXT or is_terminal(before.text)
-    if finished and _stack(lines, run):
+    if finished and (_stack(lines, run) or any(COLUMN_TAG.search(lines[k].text)
+                                               for k in range(*run))):
+        return True     # a headline stack, or a headline with its column tag: …（民生观）
+    if finished and _photo_story(lines, body):
         return True
     return finished and lines[start].line.gap > layout.gap
+
+
+def _photo_story(lines: Sequence[Classified], body: int) -> bool:
+    """图片报道 / one or two paragraphs / 侯崇慧摄: a photo and its story under a headline."""
+    for c in lines[body:body + 3]:
+        if c.kind is Kind.PHOTO_CREDIT:
+            return True
+        if c.kind not in (Kind.TEXT, Kind.CAPTION):
+            return False
+    return False
 
 
 def _stack(lines: Sequence[Classified], run: tuple[int, int]) -> bool:
