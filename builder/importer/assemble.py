@@ -7,7 +7,6 @@ cut them) and the tools, and returns typed values.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
