@@ -321,3 +321,19 @@ def test_the_split_does_not_hang_on_the_layout(path: Path, how: str, import_tool
     changed = split_page(page_lines(relaid(text, how)), import_tools, date=date)
     assert headers(changed) == headers(original)
     assert [a.authors for a in changed.articles] == [a.authors for a in original.articles]
+
+
+def test_pages_that_are_not_files_or_too_large_are_refused(tmp_path: Path, monkeypatch):
+    import os
+
+    from builder.importer import files
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(BuildError) as caught:
+        read_page(fifo)     # would block for ever if it were opened
+    assert caught.value.problems[0].message == "not a regular file"
+    monkeypatch.setattr(files, "MAX_PAGE_BYTES", 100)
+    with pytest.raises(BuildError) as caught:
+        read_page(PAGES / "hk-daily.txt")
+    assert "larger than" in caught.value.problems[0].message

@@ -141,82 +141,127 @@ def _slogan(text: str, tools: ImportTools) -> bool:
 
 # --- the body -----------------------------------------------------------------------
 
+@dataclass
+class _Paragraph:
+    """A paragraph being put back together from the lines the layout broke it into."""
+
+    number: int             # the page line it starts on
+    parts: list[str]
+    length: int
+    clause: bool            # a comma anywhere in it
+
+    @classmethod
+    def of(cls, line: Line) -> _Paragraph:
+        return cls(line.number, [line.text], len(line.text), _has_clause(line.text))
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+        self.length += len(text)
+        self.clause = self.clause or _has_clause(text)
+
+    @property
+    def last(self) -> str:     # the last printed line
+        return self.parts[-1]
+
+    @property
+    def tail(self) -> str:
+        return "".join(self.parts[-2:])[-8:]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _has_clause(text: str) -> bool:
+    return any(mark in text for mark in CLAUSE_MARKS)
+
+
 def body_blocks(lines: Sequence[Classified], layout: Layout, tools: ImportTools
                 ) -> tuple[list[Block], list[tuple[str, str]]]:
-    """Paragraphs, subheads and captions, with paragraphs the layout split joined again."""
+    """Paragraphs, subheads and captions, with paragraphs the layout split joined again.
+    Linear in the lines, however long the paragraph."""
     blocks: list[Block] = []
     joins: list[tuple[str, str]] = []
     held: list[Block] = []      # captions that fell inside a split paragraph
-    pending: Line | None = None  # a paragraph waiting for its continuation
+    pending: _Paragraph | None = None   # a paragraph waiting for its continuation
     subhead_from = -1           # index of the line that made the last block a subhead
+    lead_done = False           # a paragraph came: later short lines can be subheads
+    following: list[Classified | None] = [None] * len(lines)  # the next line, captions aside
+    for i in range(len(lines) - 2, -1, -1):
+        after = lines[i + 1]
+        following[i] = following[i + 1] if after.kind is Kind.CAPTION else after
 
-    def following(i: int) -> Classified | None:
-        return next((c for c in lines[i + 1:] if c.kind is not Kind.CAPTION), None)
+    def paragraph(done: _Paragraph) -> None:
+        nonlocal lead_done
+        blocks.append(Block(BlockKind.PARAGRAPH, done.text, done.number))
+        lead_done = True
 
     for i, c in enumerate(lines):
-        line, text = c.line, c.text
-        after = following(i)
+        after = following[i]
         if c.kind is Kind.CAPTION or (
                 pending is not None and c.kind is not Kind.LABEL
-                and _interposed(pending.text, text, after.text if after else None, tools)):
-            (held if pending is not None else blocks).append(Block(BlockKind.CAPTION, text, line.number))
+                and _interposed(pending.tail, c.text, after.text if after else None, tools)):
+            (held if pending is not None else blocks).append(
+                Block(BlockKind.CAPTION, c.text, c.line.number))
             continue
         if c.kind is Kind.LABEL:   # a box label inside the story heads what follows
             if pending is not None:
-                blocks.append(Block(BlockKind.PARAGRAPH, pending.text, pending.number))
+                paragraph(pending)
                 pending = None
             blocks.extend(held)
             held.clear()
-            blocks.append(Block(BlockKind.SUBHEAD, text, line.number))
+            blocks.append(Block(BlockKind.SUBHEAD, c.text, c.line.number))
             continue
-        if pending is not None:
-            joins.append((pending.text[-4:], text[:4]))
-            line = Line(pending.number, pending.text + text, pending.indent, pending.gap)
-            text = line.text
-            pending = None
-        if is_terminal(text):
-            blocks.append(Block(BlockKind.PARAGRAPH, text, line.number))
-        elif after is not None and _is_fragment(text, after, layout, tools):
-            pending = line
+        if pending is None:
+            current = _Paragraph.of(c.line)
+        else:
+            joins.append((pending.tail[-4:], c.text[:4]))
+            current, pending = pending, None
+            current.add(c.text)
+        if is_terminal(current.last):
+            paragraph(current)
+        elif after is not None and _is_fragment(current, after, layout, tools):
+            pending = current
             continue
-        elif (after is None or not any(b.kind is BlockKind.PARAGRAPH for b in blocks)
-              or (len(text) > SHORT_LINE and not _stands_alone(text, after, layout))):
-            blocks.append(Block(BlockKind.PARAGRAPH, text, line.number))   # a lead or a last line
+        elif (after is None or not lead_done
+              or (current.length > SHORT_LINE and not _stands_alone(current.length, after, layout))):
+            paragraph(current)     # a lead, a last line, or a long line that runs on
         elif (subhead_from == i - 1 and blocks[-1].kind is BlockKind.SUBHEAD
-              and len(blocks[-1].text) <= 16 and len(text) <= 16 and c.line.gap <= layout.gap):
-            blocks[-1] = Block(BlockKind.SUBHEAD, f"{blocks[-1].text} {text}", blocks[-1].line)
+              and len(blocks[-1].text) <= 16 and current.length <= 16 and c.line.gap <= layout.gap):
+            blocks[-1] = Block(BlockKind.SUBHEAD, f"{blocks[-1].text} {current.text}", blocks[-1].line)
             subhead_from = i    # 先用药后付费 / 还能咨询政策: one subhead over two lines
         else:
-            blocks.append(Block(BlockKind.SUBHEAD, text, line.number))
+            blocks.append(Block(BlockKind.SUBHEAD, current.text, current.number))
             subhead_from = i
         blocks.extend(held)
         held.clear()
     if pending is not None:
-        blocks.append(Block(BlockKind.PARAGRAPH, pending.text, pending.number))
+        paragraph(pending)
     blocks.extend(held)
     return blocks, joins
 
 
-def _is_fragment(text: str, after: Classified, layout: Layout, tools: ImportTools) -> bool:
+def _is_fragment(paragraph: _Paragraph, after: Classified, layout: Layout,
+                 tools: ImportTools) -> bool:
     """A line without a sentence end is a split paragraph, unless it reads as a subhead
     or the page starts a paragraph after it."""
     if after.kind is Kind.LABEL or after.dateline is not None:
         return False
-    if text.endswith(tuple(CLAUSE_MARKS)) or layout.wrapped(text):
+    if paragraph.last.endswith(tuple(CLAUSE_MARKS)) or layout.wrapped(paragraph.last):
         return True     # no paragraph ends on a comma, whatever the layout says
     if layout.indented and after.line.indent:
         return False
-    if tools.spans(text, after.text):
+    if tools.spans(paragraph.tail, after.text):
         return True     # a word runs on into the next line
-    if _stands_alone(text, after, layout):
+    if _stands_alone(paragraph.length, after, layout):
         return False
-    return len(text) > SHORT_LINE or any(mark in text for mark in CLAUSE_MARKS)
+    return paragraph.length > SHORT_LINE or paragraph.clause
 
 
-def _stands_alone(text: str, after: Classified | None, layout: Layout) -> bool:
+def _stands_alone(length: int, after: Classified | None, layout: Layout) -> bool:
     """Set apart from what follows as the page sets apart paragraphs: a subhead, even a
     long one with commas."""
-    return after is not None and len(text) <= SUBHEAD_LINE and (
+    return after is not None and length <= SUBHEAD_LINE and (
         (layout.indented and after.line.indent) or after.line.gap > layout.gap)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -23,6 +24,9 @@ from .assemble import ImportTools
 from .conventions import Conventions
 from .markdown import article_slug, review_markdown, to_markdown
 from .page import PageImport, split_page
+
+
+MAX_PAGE_BYTES = 16 * 1024 * 1024
 
 
 class Outcome(Enum):
@@ -95,6 +99,7 @@ def write_planned(root: Path, planned: Sequence[PlannedFile], force: bool) -> li
     written are they renamed into place: a full disk leaves content/ as it was."""
     results: list[Written] = []
     staged: list[tuple[Path, Path]] = []
+    path = root
     try:
         for item in planned:
             path = root / item.path
@@ -119,17 +124,26 @@ def write_planned(root: Path, planned: Sequence[PlannedFile], force: bool) -> li
         hint = ("free some space and import again" if exc.errno in (errno.ENOSPC, errno.EDQUOT)
                 else "check that content/ is writable")
         raise BuildError.single(f"cannot write the articles: {exc.strerror}; nothing was written",
-                                Path(exc.filename or root), hint=hint) from None
+                                path, hint=hint) from None
     for temporary, path in staged:
         os.replace(temporary, path)
     return results
 
 
 def read_page(path: Path) -> list[Line]:
+    """The page's lines. Only regular files, read up to a limit that does not trust the
+    size the file system reports (a FIFO or /dev/zero would hang or fill memory)."""
     try:
-        data = path.read_bytes()
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise BuildError.single("not a regular file", path, hint="pass the text dump of a page")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_PAGE_BYTES + 1)
     except OSError as exc:
         raise BuildError.single(f"cannot read the page: {exc.strerror}", path) from None
+    if len(data) > MAX_PAGE_BYTES:
+        raise BuildError.single(
+            f"the page is larger than {MAX_PAGE_BYTES // (1024 * 1024)} MB", path,
+            hint="a printed page is some 20 kB of text: split the dump into pages")
     text, _ = decode_page(data, path)
     return page_lines(text)
 
