@@ -25,7 +25,6 @@ from .conventions import Conventions
 from .markdown import article_slug, review_markdown, to_markdown
 from .page import PageImport, split_page
 
-
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 
 
