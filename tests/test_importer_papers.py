@@ -191,6 +191,7 @@ def test_photo_credits(text: str, outlet: str, names: tuple[str, ...]):
     ("【政改6.17　倒數1天】", Kind.LABEL), ("责编/王亚梅 美编/高菲", Kind.EDITORS),
     ("■青岛生物科研交流中心项目。", Kind.CAPTION), ("图为游客在长城上游览。", Kind.CAPTION),
     ("2020年1月15日 星期三", Kind.FURNITURE), ("第4版", Kind.FURNITURE),
+    ("A4　要聞", Kind.FURNITURE), ("2024年7月22日起实施新规", Kind.HEADING), ("（完）", Kind.TEXT),
     ("“中国好房东”好在哪（民生观）", Kind.HEADING), ("记者手记", Kind.LABEL),
     ("据了解，各地因地制宜开展各类应急演练活动。", Kind.TEXT),
 ])

@@ -25,8 +25,11 @@ _CAPTION_WORDS = re.compile(r"(?:图|圖|摄|攝|效果|照片)。?$")
 # 图为…, 上图：…: the words that open a photo caption
 _CAPTION_OPENING = re.compile(r"^(?:图为|圖為|[上下左右]图[:：为]|[上下左右]圖[:：為]|图[①-⑩]|圖[①-⑩])")
 _REPORTED_SUFFIX = re.compile(f"[{SPACE}]*(?:报道|報道|报导|報導)$")
+# A page's running head or foot: its date, weekday and page number, each standing apart.
 _FURNITURE = re.compile(
-    r"(?:19|20)\d\d年\d{1,2}月\d{1,2}日|星期[一二三四五六日天]|第\s*[\d一二三四五六七八九十]+\s*版|[A-Z]\d{1,2}版")
+    r"(?:^|(?<=\s))(?:(?:19|20)\d\d年\d{1,2}月\d{1,2}日|星期[一二三四五六日天]|第\s*[\d一二三四五六七八九十]+\s*版"
+    r"|[A-Z]\d{1,2}版?)(?=\s|$)")
+_END_MARK = re.compile(r"^[（(](?:完|全文完|待续|待續|续完|續完|上|中|下)[）)]$")   # wire copy's （完）
 _OUTLET = re.compile(f"^[{HAN}/／]{{2,16}}(?:报|報|社|台|网|網|刊|新闻|新聞)$")
 _STOCK_CREDIT = re.compile(r"^(?:资料图片|資料圖片|(?:图片|圖片)(?:来源|來源)[:：].{1,30})$")
 
@@ -75,7 +78,7 @@ def is_terminal(text: str) -> bool:
 def heading_like(text: str) -> bool:
     """Short and without a full stop; a headline may end in a colon."""
     return (len(text) <= HEADING_LINE and not any(mark in text for mark in "。；;")
-            and (not is_terminal(text) or text.endswith(("：", ":"))))
+            and (not is_terminal(text) or text.endswith(("：", ":"))) and not _END_MARK.match(text))
 
 
 # --- names and bylines -------------------------------------------------------------------
@@ -276,8 +279,14 @@ def is_label(text: str, c: Conventions) -> bool:
     bracketed = p.bracket_label.match(text)
     return (text.strip("【】〔〕[]") in p.label_words
             or (bracketed is not None and bracketed.end() == len(text))
-            or (text[:1] in "（(" and text[-1:] in "）)" and len(text) <= 14
-                and not _CLAUSE.search(text)))
+            or (text[:1] in "（(" and text[-1:] in "）)" and 4 <= len(text) <= 14
+                and not _CLAUSE.search(text)))    # （一线探民生）, not （完）
+
+
+def is_furniture(text: str) -> bool:
+    """'2020年1月15日 星期三', '地方新聞　2019年5月4日', '第4版': little beside the marks."""
+    rest = _FURNITURE.sub("", text)
+    return len(text) <= SHORT_LINE and rest != text and len("".join(rest.split())) <= 6
 
 
 def is_caption(text: str, c: Conventions) -> bool:
@@ -300,7 +309,7 @@ def classify_line(line: Line, c: Conventions) -> Classified:
         return Classified(line, Kind.TEXT, dateline=dateline)
     if is_label(text, c):
         return Classified(line, Kind.LABEL)
-    if len(text) <= SHORT_LINE and _FURNITURE.search(text) and not is_terminal(text):
+    if is_furniture(text):
         return Classified(line, Kind.FURNITURE)
     return Classified(line, Kind.HEADING if heading_like(text) else Kind.TEXT)
 

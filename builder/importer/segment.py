@@ -104,20 +104,20 @@ def starts_article(lines: Sequence[Classified], run: tuple[int, int], layout: La
     start, body = run
     if body >= len(lines) or not any(lines[k].kind is Kind.HEADING for k in range(start, body)):
         return False
+    before = lines[start - 1] if start else None
+    if before is None or before.kind in _CLOSING:
+        return True     # the page's first lines, or what follows a byline or credits
     following = lines[body]
-    if following.kind is Kind.BYLINE or following.dateline is not None:
+    if following.kind is Kind.LABEL and body + 1 < len(lines):
+        following = lines[body + 1]     # 核心阅读 between the headline and the lead
+    if following.dateline is not None:
         return True
-    if following.kind is Kind.LABEL and body + 1 < len(lines) and (
-            lines[body + 1].kind is Kind.BYLINE or lines[body + 1].dateline is not None):
-        return True
-    if start == 0:
-        return True
-    before = lines[start - 1]
-    if before.kind in _CLOSING:
-        return True
-    if layout.indented and not lines[start].line.indent and following.line.indent:
-        return True
+    # a paragraph the layout cut short is no headline, even before a closing byline
     finished = before.kind is not Kind.TEXT or is_terminal(before.text)
+    if following.kind is Kind.BYLINE and finished:
+        return True
+    if layout.indented and not lines[start].line.indent and lines[body].line.indent:
+        return True
     if finished and (_stack(lines, run) or any(COLUMN_TAG.search(lines[k].text)
                                                for k in range(*run))):
         return True     # a headline stack, or a headline with its column tag: …（民生观）
