@@ -67,3 +67,16 @@ def test_phrase_entries_are_checked():
 def test_output_dir_must_stay_inside():
     [message] = problems('output_dir = "../elsewhere"\n')
     assert "`output_dir` must be a folder inside the site root" in message
+
+
+def test_import_table_names_the_paper_and_its_conventions():
+    config = parse_config('[import]\npaper = "明報"\nbyline_words = ["特派記者"]\n'
+                          'agencies = ["星島社"]\n', PATH)
+    assert config.importing.paper == "明報"
+    assert config.importing.byline_words == ("特派記者",)
+    assert config.importing.agencies == ("星島社",)
+    assert problems('[import]\npapr = "明報"\nlabels = 3\n') == [
+        "site.toml:2: error: unknown key `import.papr`\n  hint: did you mean `paper`?",
+        "site.toml:3: error: `import.labels` must be a list of strings, not a number (3)\n"
+        '  hint: for example labels = ["…", "…"]',
+    ]
