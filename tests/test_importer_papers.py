@@ -108,6 +108,20 @@ def test_hard_wrapped_ocr_page(import_tools):
     assert len(paragraphs) == 2 and "变工队和扎工队" in paragraphs[0]
 
 
+def test_ocr_page_with_an_opening_byline_and_a_lost_full_stop(import_tools):
+    """The byline under a headline opens its article, and a headline after a paragraph whose
+    full stop the OCR lost still starts one; the wrapped lines are joined."""
+    page = split("hk-ocr.txt", "2019-09-13", "", import_tools)
+    assert headers(page) == [("", "港鐵新線下月通車", "沿線居民出行更便利"),
+                             ("", "中秋燈會今晚揭幕", "")]
+    first, second = page.articles
+    assert first.authors == ("陳家明",) and second.authors == ("李志強", "黃昇")
+    assert [b.text for b in first.blocks][-1] == "區議員歡迎消息，並希望港鐵在通車初期加密班次，方便上班族"
+    assert second.credits == ("資料圖片",)
+    assert [b.kind for b in second.blocks] == [BlockKind.PARAGRAPH, BlockKind.PARAGRAPH,
+                                               BlockKind.CAPTION]
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in PAGES.glob("*.txt")))
 def test_nothing_lost_on_every_fixture_page(name: str, import_tools):
     text = (PAGES / name).read_text(encoding="utf-8")

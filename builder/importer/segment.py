@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .classify import SHORT_LINE, Classified, Kind, is_terminal
 
 _CLAUSE = re.compile("[，,、；;]")
+CLAUSE_ENDS = ("，", ",", "、", "；", ";")
 COLUMN_TAG = re.compile(r"[（(][^（）()]{2,12}[）)]$")
 MAX_HEADINGS = 4        # kicker, a headline over two lines, subtitle
 _RUN_KINDS = (Kind.HEADING, Kind.LABEL)
@@ -85,7 +86,7 @@ def heading_runs(lines: Sequence[Classified], layout: Layout) -> list[tuple[int,
     runs: list[tuple[int, int]] = []
     i = 0
     while i < len(lines):
-        if not in_run(lines[i], layout):
+        if not in_run(lines[i], layout) or (i > 0 and _runs_on(lines[i - 1], layout)):
             i += 1
             continue
         j = i
@@ -98,6 +99,12 @@ def heading_runs(lines: Sequence[Classified], layout: Layout) -> list[tuple[int,
         runs.append((i, j))
         i = j
     return runs
+
+
+def _runs_on(c: Classified, layout: Layout) -> bool:
+    """A line that the next line must continue: it ends on a comma or at the wrap."""
+    return c.kind in (Kind.TEXT, Kind.HEADING) and (
+        c.text.endswith(CLAUSE_ENDS) or layout.wrapped(c.text))
 
 
 def starts_article(lines: Sequence[Classified], run: tuple[int, int], layout: Layout) -> bool:
@@ -114,7 +121,7 @@ def starts_article(lines: Sequence[Classified], run: tuple[int, int], layout: La
         return True
     # a paragraph the layout cut short is no headline, even before a closing byline
     finished = before.kind is not Kind.TEXT or is_terminal(before.text)
-    if following.kind is Kind.BYLINE and finished:
+    if following.kind is Kind.BYLINE and (finished or _stack(lines, run)):
         return True
     if layout.indented and not lines[start].line.indent and lines[body].line.indent:
         return True
