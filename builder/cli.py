@@ -112,7 +112,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"{page.page}:{line.number}: warning: left over, not part of any article: "
                   f"{line.text}", file=sys.stderr)
         if page.review is not None:
-            print(f"  {len(split.unplaced)} lines not placed in any article → {page.review} "
+            print(f"  {_lines(len(split.unplaced))} not placed in any article → {page.review} "
                   "(a draft: move them into an article, then delete it)")
     if args.dry_run:
         print(f"dry run: {report.articles} articles from {len(args.pages)} page(s); nothing written")
@@ -125,8 +125,12 @@ def cmd_import(args: argparse.Namespace) -> int:
                                                                     key=lambda kv: kv[0].name))
     print(f"imported {report.articles} articles from {len(args.pages)} page(s)"
           + (f": {summary}" if summary else "")
-          + (f"; {report.unplaced} lines left for review" if report.unplaced else ""))
+          + (f"; {_lines(report.unplaced)} left for review" if report.unplaced else ""))
     return 0
+
+
+def _lines(count: int) -> str:
+    return f"{count} line" if count == 1 else f"{count} lines"
 
 
 def _date(text: str) -> dt.date:

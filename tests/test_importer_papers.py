@@ -268,7 +268,7 @@ def test_unplaced_lines_are_kept_in_a_draft_review_file(make_site):
     review = root / "content" / "2019" / "05" / "review-2019-05-04-tw-papers.md"
     text = review.read_text(encoding="utf-8")
     assert "draft = true" in text and "1: 地方新聞\u30002019年5月4日" in text
-    assert "1 lines left for review" in result.stdout
+    assert "1 line left for review" in result.stdout
     built = run("build", "--root", str(root))   # a draft: kept for the editor, never published
     assert built.returncode == 0, built.stderr
     assert "3 articles × 2 editions" in built.stdout
