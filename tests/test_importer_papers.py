@@ -352,3 +352,13 @@ def test_pages_that_are_not_files_or_too_large_are_refused(tmp_path: Path, monke
     with pytest.raises(BuildError) as caught:
         read_page(PAGES / "hk-daily.txt")
     assert "larger than" in caught.value.problems[0].message
+
+
+def test_a_box_label_before_the_lead_keeps_the_dateline(import_tools):
+    text = ("城市更新惠及百万居民\n核心阅读\n"
+            "本报上海3月2日电  （记者王磊）上海今年将完成旧区改造二十万平方米。\n"
+            "市住建委表示，改造将优先照顾困难家庭。\n")
+    article = split_page(page_lines(text), import_tools, date=dt.date(2021, 3, 3)).articles[0]
+    assert (article.date, article.authors, article.source) == (dt.date(2021, 3, 2), ("王磊",), "")
+    assert [b.kind for b in article.blocks] == [BlockKind.SUBHEAD, BlockKind.PARAGRAPH,
+                                                BlockKind.PARAGRAPH]

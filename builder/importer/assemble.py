@@ -299,7 +299,8 @@ def assemble(lines: Sequence[Classified], span: Span, layout: Layout, tools: Imp
             photographers += c.byline.names
         else:
             body.append(c)
-    dateline = next((c.dateline for c in body if c.kind is not Kind.CAPTION), None)
+    lead = next((c for c in body if c.kind in (Kind.TEXT, Kind.HEADING)), None)
+    dateline = lead.dateline if lead is not None else None
     if dateline is not None:
         authors += dateline.authors
     blocks, joins = body_blocks(body, layout, tools)
