@@ -96,7 +96,8 @@ def heading_runs(lines: Sequence[Classified], layout: Layout) -> list[tuple[int,
         headings = [k for k in range(i, j) if lines[k].kind is Kind.HEADING]
         if len(headings) > MAX_HEADINGS:  # a list of short lines: only the last few can head
             i = headings[-MAX_HEADINGS]
-        runs.append((i, j))
+        end = headings[-1] + 1 if headings else j   # a label after the headline heads the story
+        runs.append((i, end))
         i = j
     return runs
 
