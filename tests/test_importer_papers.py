@@ -139,6 +139,7 @@ def test_nothing_lost_on_every_fixture_page(name: str, import_tools):
     ("本报记者 李红 通讯员 张小明", "", ("李红", "张小明")),
     ("（记者丁怡婷）", "", ("丁怡婷",)),
     ("文／图 欧阳晓明", "", ("欧阳晓明",)),
+    ("文/本报记者 张三", "", ("张三",)),
 ])
 def test_bylines(text: str, outlet: str, names: tuple[str, ...]):
     byline = parse_byline(text, C)
@@ -166,6 +167,8 @@ def test_not_bylines(text: str):
     ("〔記者王大明、李小華／苗栗報導〕苗栗縣", "", None, None, ("王大明", "李小華")),
     ("据新华社东京二十三日电 日本", "新华社", None, 23, ()),
     ("本报7月22日讯 高技术产业", "本报", 7, 22, ()),
+    ("【新华社延安十日电 】边区", "新华社", None, 10, ()),     # OCR put a space in
+    ("香港文匯報訊（記者 張三）立法會", "香港文匯報", None, None, ("張三",)),
 ])
 def test_datelines(text, source, month, day, authors):
     dateline = parse_dateline(text, C)

@@ -135,6 +135,8 @@ def parse_byline(text: str, c: Conventions) -> Byline | None:
         end = following.start() if following else len(body)
         chunk = _REPORTED_SUFFIX.sub("", body[role.end():end])
         separated = chunk[:1] in f"{SPACE}:：/／" or marked
+        if not chunk.strip(f"{SPACE}:：/／") and following is not None:
+            continue    # 文/本报记者 张三: two role words in a row
         found = split_names(chunk.strip(f"{SPACE}:：/／"), p, strict=not separated)
         if found is None and following is not None and _OUTLET.match(chunk.strip(f"{SPACE}:：/／")):
             outlet = outlet or chunk.strip(f"{SPACE}:：/／")   # 文／香港文匯報記者 劉大明
@@ -191,9 +193,10 @@ def parse_dateline(text: str, c: Conventions) -> Dateline | None:
         found = p.dated.match(text) or p.reported.match(text)
         if found is None:
             found = p.undated.match(text)
-            if found is not None and not found.group("open") and not p.own.match(text) \
-                    and not p.agency.match(found.group("source")):
-                return None     # 某某报讯 without brackets is more likely prose
+            if (found is not None and not found.group("open") and not p.own.match(text)
+                    and not p.agency.match(found.group("source"))
+                    and not p.glued_reporters.match(text, found.end())):
+                return None     # 某某报讯 alone, unbracketed, is more likely prose
     if found is None or (found.groupdict().get("open") and not _closed(found)):
         return None
     if "who" in found.groupdict() and not authors:

@@ -16,8 +16,8 @@ from functools import cached_property
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 SPACE = " \u3000\t\u00a0"
 # Brackets around datelines; only characters that stand for themselves in a regex class.
-OPEN = "（(〔【［"
-CLOSE = "）)〕】］"
+OPEN = "（(〔【［〖"
+CLOSE = "）)〕】］〗"
 # Sentence ends: a line ending so is a finished paragraph, not a heading.
 TERMINAL = re.compile(r"[。！？!?…；;][”’」』）)]*$")
 SURNAMES = (
@@ -112,12 +112,13 @@ class Patterns:
         place = rf"(?P<place>[{HAN}]{{0,10}}?)"
         # 本报北京5月11日电, 新华社北京1月14日电, 【新华社延安十日电】, 据新华社…电
         self.dated = re.compile(
-            rf"^(?P<open>[{OPEN}])?(?:据|據)?(?P<source>{own}|{agency})(?:驻[{HAN}]{{1,8}}记者|駐[{HAN}]{{1,8}}記者)?"
-            rf"{place}[{SPACE}]*{month}{day}日[{SPACE}]*(?:电|電|讯|訊)(?P<close>[{CLOSE}])?")
-        # 本报讯, 【本報訊】, 本报石家庄讯, 【大公報訊】
+            rf"^(?P<open>[{OPEN}])?[{SPACE}]*(?:据|據)?(?P<source>{own}|{agency})"
+            rf"(?:驻[{HAN}]{{1,8}}记者|駐[{HAN}]{{1,8}}記者)?"
+            rf"{place}[{SPACE}]*{month}{day}日[{SPACE}]*(?:电|電|讯|訊)(?:[{SPACE}]*(?P<close>[{CLOSE}]))?")
+        # 本报讯, 【本報訊】, 本报石家庄讯, 【大公報訊】, 香港文匯報訊（記者 張三）
         self.undated = re.compile(
-            rf"^(?P<open>[{OPEN}])?(?P<source>{own}|{agency}|[{HAN}]{{2,6}}[报報])"
-            rf"(?P<place>[{HAN}]{{0,6}}?)(?:讯|訊)(?P<close>[{CLOSE}])?")
+            rf"^(?P<open>[{OPEN}])?[{SPACE}]*(?P<source>{own}|{agency}|[{HAN}]{{2,6}}[报報])"
+            rf"(?P<place>[{HAN}]{{0,6}}?)(?:讯|訊)(?:[{SPACE}]*(?P<close>[{CLOSE}]))?")
         # 中央社記者王大明台北3日電
         self.agency_reporter = re.compile(
             rf"^(?P<open>[{OPEN}])?(?P<source>{agency})(?:记者|記者)(?P<who>[{HAN}、{SPACE}]{{3,30}}?)"
