@@ -13,9 +13,9 @@ import hashlib
 import pickle
 from pathlib import Path
 
-from . import __version__
 from .content import Article
 from .derive import Derived
+from .fingerprint import package_digest
 from .output import write_atomic
 
 FOLDER = Path(".cache") / "derived"
@@ -24,13 +24,7 @@ FOLDER = Path(".cache") / "derived"
 def code_salt(config_fingerprint: str) -> str:
     """The builder's own code and the settings derive uses: either changing invalidates
     every entry."""
-    digest = hashlib.sha256(f"{__version__}\n{config_fingerprint}\n".encode())
-    here = Path(__file__).parent
-    for path in sorted(here.iterdir()):
-        if path.suffix in (".py", ".json", ".txt"):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return hashlib.sha256(f"{package_digest()}\n{config_fingerprint}\n".encode()).hexdigest()
 
 
 class DerivedCache:

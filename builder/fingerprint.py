@@ -21,8 +21,10 @@ PREFIX = "fingerprint: "
 
 def fingerprint(root: Path, base_url: str | None) -> str:
     digest = hashlib.sha256(f"{__version__}\n{base_url}\n".encode())
-    for name in (*_package_files(), root / "site.toml"):
-        _stamp(digest, Path(name), Path(name).name)
+    here = Path(__file__).parent
+    for path in _package_files():
+        _stamp(digest, path, path.relative_to(here).as_posix())
+    _stamp(digest, root / "site.toml", "site.toml")
     for folder in FOLDERS:
         for directory, dirs, files in os.walk(root / folder):
             dirs.sort()
@@ -33,8 +35,21 @@ def fingerprint(root: Path, base_url: str | None) -> str:
 
 
 def _package_files() -> list[Path]:
+    """The builder's code and data, subpackages included."""
     here = Path(__file__).parent
-    return sorted(p for p in here.iterdir() if p.suffix in (".py", ".json", ".txt"))
+    return sorted(p for p in here.rglob("*") if p.suffix in (".py", ".json", ".txt")
+                  and "__pycache__" not in p.parts)
+
+
+def package_digest() -> str:
+    """Of the builder's code and data: a new version invalidates whatever was made by
+    the old one."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in _package_files():
+        digest.update(path.relative_to(here).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _stamp(digest, path: Path, name: str) -> None:

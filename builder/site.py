@@ -40,6 +40,7 @@ from .taxonomy import Analyzer, Taxonomy, TaxonomyInput, build_taxonomy
 from .views import ArticleCard, TermLink, Urls, article_path
 
 OUTPUT_MARKER = MARKER
+PARALLEL_FROM = 100     # articles: below this, forking costs more than it saves
 
 
 class Progress:
@@ -162,7 +163,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     try:
         # Pages are made and rendered on every core, each worker walking the plan and
         # keeping every n-th page; the search index is made beside them.
-        shares = workers() if len(derived) > 100 else 1
+        shares = workers() if len(derived) > PARALLEL_FROM else 1
         rendered = Counter()
         progress.start("rendering", plan.count() if progress.active else 0)
         results = run_all([partial(_render_share, plan, renderer, staging.dir, k, shares, rendered)
@@ -171,7 +172,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
                                      marker=marker_text(inputs))],
                           counter=rendered, report=progress.update)
         progress.finish()
-        pages = [listed for share in results[:-1] for listed in share]
+        # in the plan's order, whatever the number of workers: the sitemap lists them so
+        pages = [listed for _, listed in sorted(item for share in results[:-1] for item in share)]
         for page in pages:
             staging.reserve(page.path)  # refuses a path written twice
         urls = Urls(config.base_url, config.base_path)
@@ -256,8 +258,9 @@ def _derive_and_store(article: Article, tools: Tools, cache: DerivedCache) -> De
 
 
 def _render_share(plan: SitePlan, renderer: Renderer, out: Path, share: int,
-                  shares: int, rendered: Counter) -> list[Listed]:
-    """Render every `shares`-th page, starting at `share`, into `out`."""
+                  shares: int, rendered: Counter) -> list[tuple[int, Listed]]:
+    """Render every `shares`-th page, starting at `share`, into `out`; each with its place
+    in the plan."""
     listed = []
     folders: set[Path] = set()
     for number, page in enumerate(plan.pages()):
@@ -269,7 +272,7 @@ def _render_share(plan: SitePlan, renderer: Renderer, out: Path, share: int,
             folders.add(target.parent)
         target.write_text(renderer.render(page.template, page.view()), encoding="utf-8",
                           newline="\n")
-        listed.append(Listed(page.path, page.local, page.lastmod))
+        listed.append((number, Listed(page.path, page.local, page.lastmod)))
         rendered.tick()
     return listed
 

@@ -120,6 +120,32 @@ def test_two_clean_builds_are_byte_identical(make_site, tmp_path):
     assert one == two and len(one) > 100
 
 
+def test_builds_are_byte_identical_whatever_the_number_of_workers(make_site, tmp_path,
+                                                                monkeypatch):
+    from builder import site
+
+    root = make_site({p.name: p.read_text(encoding="utf-8")
+                      for p in (REPO / "content").rglob("*.md")})
+    monkeypatch.setattr(site, "PARALLEL_FROM", 0)   # render in shares even for 8 articles
+    outputs = {}
+    for count in (1, 2, 3):
+        monkeypatch.setattr(site, "workers", lambda count=count: count)
+        build(root, out=tmp_path / f"w{count}", skip_if_up_to_date=False)
+        outputs[count] = snapshot(tmp_path / f"w{count}")
+    assert outputs[1] == outputs[2] == outputs[3]
+
+
+def test_the_code_digest_covers_subpackages():
+    """The derive cache and the up-to-date check change with any module of the package,
+    the importer's included."""
+    from builder import fingerprint
+
+    package = Path(fingerprint.__file__).parent
+    modules = {p for p in package.rglob("*.py") if "__pycache__" not in p.parts}
+    assert {p.parent.name for p in modules} == {"builder", "importer"}
+    assert modules <= set(fingerprint._package_files())
+
+
 def test_a_cached_build_equals_a_clean_one(make_site, tmp_path):
     root = make_site({p.name: p.read_text(encoding="utf-8")
                       for p in (REPO / "content").rglob("*.md")})
