@@ -9,6 +9,7 @@ candidate, keeping the file line number for messages.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,11 @@ from .errors import BuildError
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
 _CANDIDATES = ("utf-8", "gb18030", "big5", "utf-16")
+# Every other character Unicode counts as a line end (U+2028 inside a headline would
+# otherwise split its front matter line later).
+_PLAIN = re.compile("[\t\n\r\x20-\x7e\u00a0-\u00ff\u2000-\u206f\u3000-\u30ff\u3400-\u4dbf"
+                    "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+_LINE_ENDS = re.compile("[\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -32,9 +38,13 @@ def decode_page(data: bytes, path: Path) -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _strict(data, encoding, path), encoding
-    if b"\0" in data and not _looks_utf16(data):
-        raise BuildError.single("binary data, not a text page", path,
-                                hint="pass the text dump of the page (.txt)")
+    if b"\0" in data:
+        text = _utf16_without_bom(data)
+        if text is not None:
+            return text, "utf-16"
+        if not _looks_utf16(data):
+            raise BuildError.single("binary data, not a text page", path,
+                                    hint="pass the text dump of the page (.txt)")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -55,6 +65,23 @@ def _looks_utf16(data: bytes) -> bool:
     return zeros > len(data[:4096]) // 4 and len(data) % 2 == 0
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 saved without a byte-order mark: the byte order whose decoding reads as
+    Chinese text (CJK, ASCII and their punctuation, nothing else) — the other order,
+    and binary data, read as a scatter of scripts and control characters."""
+    if len(data) % 2:
+        return None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        plain = sum(1 for ch in text if _PLAIN.match(ch))
+        if text and plain >= 0.95 * len(text):
+            return text
+    return None
+
+
 def _strict(data: bytes, encoding: str, path: Path) -> str:
     try:
         return data.decode(encoding)
@@ -65,15 +92,18 @@ def _strict(data: bytes, encoding: str, path: Path) -> str:
 
 def page_lines(text: str) -> list[Line]:
     """The non-blank lines, with the layout the importer reads boundaries from: whether
-    each was indented and how many blank lines came before it."""
+    each was indented and how many blank lines came before it. Lines are numbered as an
+    editor counts them (CR, LF or CRLF); the rarer line ends Unicode knows (U+2028, …)
+    split a line but keep its number."""
     lines: list[Line] = []
     gap = 0
-    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"),
+    for number, row in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"),
                                  start=1):
-        stripped = raw.strip()  # str.strip() also takes the ideographic-space indent
-        if not stripped:
-            gap += 1
-            continue
-        lines.append(Line(number, stripped, indent=raw[:1].isspace(), gap=gap))
-        gap = 0
+        for raw in _LINE_ENDS.split(row):
+            stripped = raw.strip()  # str.strip() also takes the ideographic-space indent
+            if not stripped:
+                gap += 1
+                continue
+            lines.append(Line(number, stripped, indent=raw[:1].isspace(), gap=gap))
+            gap = 0
     return lines

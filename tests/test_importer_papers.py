@@ -365,3 +365,25 @@ def test_a_box_label_before_the_lead_keeps_the_dateline(import_tools):
     assert (article.date, article.authors, article.source) == (dt.date(2021, 3, 2), ("王磊",), "")
     assert [b.kind for b in article.blocks] == [BlockKind.SUBHEAD, BlockKind.PARAGRAPH,
                                                 BlockKind.PARAGRAPH]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark(encoding: str):
+    from builder.pagetext import decode_page
+
+    text = (PAGES / "hk-daily.txt").read_text(encoding="utf-8")
+    assert decode_page(text.encode(encoding), Path("p.txt")) == (text, "utf-16")
+
+
+def test_unicode_line_separators_split_lines_but_keep_their_numbers(import_tools):
+    from builder.content import parse_article
+    from builder.importer import plan_files
+
+    text = "港珠澳大桥\u2028通车五周年\n本报北京1月2日电 大桥今天迎来通车五周年。\n"
+    lines = page_lines(text)
+    assert [(line.number, line.text) for line in lines] == [
+        (1, "港珠澳大桥"), (1, "通车五周年"), (2, "本报北京1月2日电 大桥今天迎来通车五周年。")]
+    page = split_page(lines, import_tools, date=dt.date(2023, 1, 3))
+    planned = plan_files(page, "p.txt", import_tools)
+    article = parse_article(planned[0].text, planned[0].path)   # the build reads it back
+    assert "\u2028" not in planned[0].text and article.subtitle == "通车五周年"
