@@ -17,6 +17,7 @@ from typing import Any
 from .config import PhrasePair, parse_phrases
 from .editions import Script
 from .errors import BuildError, Problem
+from .inputs import read_limited, source_problem
 from .slugs import is_slug, slugify
 from .tomlinput import Fields, Source, unknown_keys
 
@@ -167,14 +168,15 @@ def _guess_encoding(data: bytes) -> str | None:
 
 
 def read_article(path: Path, root: Path) -> Article:
+    """Only a regular file of the site, and only up to the size limit, whatever the file
+    system says its size is (a FIFO would hang the build, /dev/zero fill its memory)."""
     shown = path.relative_to(root)
-    size = path.stat().st_size
-    if size > MAX_ARTICLE_BYTES:
-        raise BuildError.single(
-            f"article is {size // (1024 * 1024)} MB; the limit is "
-            f"{MAX_ARTICLE_BYTES // (1024 * 1024)} MB", shown,
-            hint="split it into several articles")
-    return parse_article(decode(path.read_bytes(), shown), shown)
+    problem = source_problem(path, root, shown)
+    if problem is not None:
+        raise BuildError([problem])
+    data = read_limited(path, MAX_ARTICLE_BYTES, shown, "the article",
+                        hint="split it into several articles")
+    return parse_article(decode(data, shown), shown)
 
 
 def content_files(content_dir: Path) -> Iterator[Path]:

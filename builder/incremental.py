@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from .config import CONFIG_FILE, SiteConfig, load_config
 from .content import content_files, duplicate_slugs, read_article
 from .derive import Derived, Tools, derive
 from .errors import BuildError, Problem
+from .inputs import static_files
 from .output import write_atomic
 from .pages import article_context, sitemap_pages
 from .render import Renderer
@@ -113,6 +114,8 @@ class Session:
         assert self.config is not None and self._tools is not None
 
         articles = self._derive_changed()
+        static = (static_files(self.project.static, self.project.root).files   # no secrets
+                  if self.project.static.is_dir() else ())
         templates = _stamps(self.project.templates)
         dirty_templates = {p.relative_to(self.project.templates).as_posix()
                            for p in set(templates) ^ set(self._templates)
@@ -151,7 +154,7 @@ class Session:
             self._remove(path)
             result.removed.append(path)
         self._plain = plain
-        self._copy_static(result)
+        self._copy_static(static, result)
 
         self._articles, self._templates = articles, templates
         self._plan, self._quick_done = plan, False
@@ -255,11 +258,10 @@ class Session:
 
         return {name: closure(name, set()) for name in names}
 
-    def _copy_static(self, result: Update) -> None:
+    def _copy_static(self, allowed: Sequence[tuple[Path, str]], result: Update) -> None:
         static = _stamps(self.project.static)
-        for path, stamp in static.items():
-            if self._static.get(path) != stamp:
-                relative = path.relative_to(self.project.static).as_posix()
+        for path, relative in allowed:
+            if self._static.get(path) != static.get(path):
                 target = self.out / relative
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import BuildError
@@ -74,18 +75,10 @@ class Staging:
     def write_text(self, relative: str, text: str) -> None:
         self.target(relative).write_text(text, encoding="utf-8", newline="\n")
 
-    def copy_tree(self, source: Path, prefix: str = "") -> int:
-        """Copy every file below `source`, skipping hidden names; returns the count."""
-        count = 0
-        for folder, dirs, files in os.walk(source):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if name.startswith("."):
-                    continue
-                relative = (Path(folder) / name).relative_to(source).as_posix()
-                shutil.copyfile(Path(folder) / name, self.target(prefix + relative))
-                count += 1
-        return count
+    def copy_files(self, files: Iterable[tuple[Path, str]]) -> None:
+        """Copy each (source, output path): the files were checked as the site's own."""
+        for source, relative in files:
+            shutil.copyfile(source, self.target(relative))
 
     @property
     def count(self) -> int:

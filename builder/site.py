@@ -14,6 +14,7 @@ from .content import ARTICLE_SUFFIX, Article, content_files, load_articles, syml
 from .derive import Derived, Tools, derive
 from .editions import EDITIONS, Script
 from .errors import BuildError
+from .inputs import StaticFiles, static_files
 from .fingerprint import MARKER, fingerprint, marker_text, output_folder, published_fingerprint
 from .markup import Markdown
 from .output import Staging, safe_relative
@@ -132,8 +133,10 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
                            seconds=time.perf_counter() - started, warnings=(), notes=(),
                            up_to_date=True)
 
-    # Load: every article, all problems reported at once.
+    # Load: every article and the static files, all problems reported at once.
     articles = [a for a in load_articles(project.root, project.content) if not a.draft]
+    static = (static_files(project.static, project.root) if project.static.is_dir()
+              else StaticFiles((), ()))
     clock.lap("load")
     if tools is None or tools.config != config:
         tools = load_tools(config)
@@ -183,8 +186,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         for path, text in results[-1].items():
             staging.write_text(path, text)
         clock.lap("render")
-        if project.static.is_dir():
-            staging.copy_tree(project.static)
+        staging.copy_files(static.files)
         files = staging.count
         staging.publish()
         clock.lap("publish")
@@ -195,7 +197,9 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     return BuildResult(
         out=out, articles=len(derived), pages=len(pages) + len(sitemaps), files=files,
         seconds=time.perf_counter() - started,
-        warnings=tuple(_stray_files(project)),
+        warnings=(*_stray_files(project), *(
+            Note(folder, "ignored: a symlinked folder in static/ is not followed; "
+                         "copy its files into static/") for folder in static.linked_folders)),
         notes=tuple(_conversion_notes(derived)),
         timings=tuple(clock.laps),
     )

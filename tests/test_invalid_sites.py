@@ -4,6 +4,7 @@ published output exactly as it was."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -73,7 +74,26 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         ["templates/parallel.html: error: template 'parallel.html' not found"]),
     "very large article": (
         lambda r: write(r / "content/huge.md", article("大", "防汛。" * 2_400_000)),
-        ["content/huge.md: error: article is 20 MB; the limit is 2 MB", "split it"]),
+        ["content/huge.md: error: the article is larger than 2 MB", "split it"]),
+    "FIFO posing as an article": (      # would block the build for ever if it were opened
+        lambda r: os.mkfifo(r / "content/pipe.md"),
+        ["content/pipe.md: error: not a regular file"]),
+    "article linked to a device": (     # /dev/zero reports size 0 and never ends
+        lambda r: (r / "content/zero.md").symlink_to("/dev/zero"),
+        ["content/zero.md: error: a symbolic link to /dev/zero, outside the site"]),
+    "static file linked to a secret outside the site": (
+        lambda r: (r / "static/passwd.txt").symlink_to("/etc/passwd"),
+        ["static/passwd.txt: error: a symbolic link to /etc/passwd, outside the site",
+         "copy the file into the site if it is meant to be public"]),
+    "static file linked to the environment": (
+        lambda r: (r / "static/env.txt").symlink_to("/proc/self/environ"),
+        ["static/env.txt: error: a symbolic link to /proc/", "outside the site"]),
+    "FIFO in static": (
+        lambda r: os.mkfifo(r / "static/pipe.css"),
+        ["static/pipe.css: error: not a regular file"]),
+    "broken link in static": (
+        lambda r: (r / "static/gone.css").symlink_to(r / "static/nowhere.css"),
+        ["static/gone.css: error: cannot read it"]),
     "output folder that builder did not make": (
         lambda r: write(r / "site.toml", 'base_url = "https://example.org/"\noutput_dir = "content"\n'),
         ["overlaps"]),
@@ -100,6 +120,20 @@ def test_broken_site_fails_cleanly_and_keeps_the_published_site(make_site, case:
     assert "Traceback" not in result.stderr
     assert snapshot(root / "_site") == published
     assert [p.name for p in root.iterdir() if "staging" in p.name] == []
+
+
+def test_links_inside_the_site_are_published_and_linked_folders_are_named(make_site):
+    root = make_site(GOOD, config='title = "新闻"\nbase_url = "https://example.org/"\n')
+    (root / "assets").mkdir()
+    (root / "assets" / "logo.svg").write_text("<svg/>", encoding="utf-8")
+    (root / "static" / "logo.svg").symlink_to(root / "assets" / "logo.svg")
+    (root / "static" / "shared").symlink_to(root / "assets", target_is_directory=True)
+    result = build(root)
+    assert result.returncode == 0, result.stderr
+    assert (root / "_site" / "logo.svg").read_text(encoding="utf-8") == "<svg/>"
+    assert not (root / "_site" / "shared").exists()
+    assert ("static/shared: warning: ignored: a symlinked folder in static/ is not followed"
+            in result.stderr)
 
 
 def test_empty_content_builds_an_empty_site(make_site):

@@ -82,6 +82,19 @@ def test_session_template_and_static_changes(make_site, tmp_path):
     assert session.update().written == ["js/site.js"]
 
 
+def test_session_never_publishes_a_static_link_to_outside_the_site(make_site, tmp_path):
+    root = make_site({"a.md": A})
+    session = Session(root, tmp_path / "out")
+    session.update()
+    (root / "static/secret.txt").symlink_to("/etc/passwd")
+    with pytest.raises(BuildError) as caught:
+        session.update()
+    assert "outside the site" in caught.value.problems[0].message
+    assert not (tmp_path / "out/secret.txt").exists()
+    (root / "static/secret.txt").unlink()
+    session.update()
+
+
 def test_session_keeps_the_last_good_output_on_error_and_recovers(make_site, tmp_path):
     root = make_site({"a.md": A})
     session = Session(root, tmp_path / "out")
