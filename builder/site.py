@@ -14,8 +14,8 @@ from .content import ARTICLE_SUFFIX, Article, content_files, load_articles, syml
 from .derive import Derived, Tools, derive
 from .editions import EDITIONS, Script
 from .errors import BuildError
-from .inputs import StaticFiles, static_files
 from .fingerprint import MARKER, fingerprint, marker_text, output_folder, published_fingerprint
+from .inputs import StaticFiles, static_files
 from .markup import Markdown
 from .output import Staging, safe_relative
 from .pages import (
