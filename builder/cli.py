@@ -129,6 +129,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _base_url(text: str) -> str:
+    from .config import base_url_problem
+
+    wrong = base_url_problem(text)
+    if wrong is not None:
+        raise argparse.ArgumentTypeError(f"the base URL {wrong}")
+    return text
+
+
 def _lines(count: int) -> str:
     return f"{count} line" if count == 1 else f"{count} lines"
 
@@ -158,7 +167,7 @@ def parser() -> argparse.ArgumentParser:
                                 parents=[common])
     build.add_argument("--out", type=Path, metavar="DIR",
                        help="output folder (default: site.toml's output_dir, _site)")
-    build.add_argument("--base-url", metavar="URL",
+    build.add_argument("--base-url", metavar="URL", type=_base_url,
                        help="the URL the site is served at, overriding site.toml")
     build.add_argument("--force", action="store_true",
                        help="build even when nothing changed since the last build")
@@ -176,7 +185,8 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check every internal link and anchor of a build",
                                 parents=[common])
     check.add_argument("--out", type=Path, metavar="DIR", help="the built site (default: _site)")
-    check.add_argument("--base-url", metavar="URL", help="the URL the build was made for")
+    check.add_argument("--base-url", metavar="URL", type=_base_url,
+                       help="the URL the build was made for")
     check.set_defaults(run=cmd_check)
 
     page_import = commands.add_parser(

@@ -98,6 +98,8 @@ class SiteConfig:
         return path if path.endswith("/") else path + "/"
 
     def with_base_url(self, base_url: str) -> SiteConfig:
+        if (wrong := base_url_problem(base_url)) is not None:
+            raise BuildError.single(f"the base URL {wrong}", hint=BASE_URL_HINT)
         return replace(self, base_url=_normalise_base_url(base_url))
 
     def derive_fingerprint(self) -> str:
@@ -105,6 +107,29 @@ class SiteConfig:
         titles: building for another URL reuses every cached article."""
         used = (self.conversion, self.tags, self.topics, self.default_edition)
         return hashlib.sha256(repr(used).encode()).hexdigest()[:16]
+
+
+BASE_URL_HINT = 'for example "https://user.github.io/repo/"'
+_URL_SAFE = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@/%\[\]]+$")
+
+
+def base_url_problem(url: str) -> str | None:
+    """What is wrong with a base URL, or None: every canonical, hreflang and feed link
+    starts with it, so it must be a plain absolute http(s) URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return f"is not a URL: {url!r}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must be an absolute http(s) URL, not {url!r}"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry a user name or password"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return f"must not have a query or a fragment: {url!r}"
+    if not _URL_SAFE.match(url) or port == 0:
+        return f"has characters a URL cannot hold (spaces, quotes, …): {url!r}"
+    return None
 
 
 def _normalise_base_url(url: str) -> str:
@@ -129,10 +154,8 @@ def parse_config(text: str, path: Path) -> SiteConfig:
     top = Fields(data, source)
 
     base_url = top.string("base_url", SiteConfig.base_url) or SiteConfig.base_url
-    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
-        problems.append(source.problem(
-            "base_url", f"`base_url` must be an absolute http(s) URL, not {base_url!r}",
-            'for example base_url = "https://user.github.io/repo/"'))
+    if (wrong := base_url_problem(base_url)) is not None:
+        problems.append(source.problem("base_url", f"`base_url` {wrong}", BASE_URL_HINT))
 
     edition_name = top.string("default_edition", "zh-Hans") or "zh-Hans"
     edition = Script.parse(edition_name)

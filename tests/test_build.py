@@ -111,6 +111,16 @@ def test_base_url_override(site: Path):
     assert page.select_one("a.brand")["href"] == "/zh-hans/"
 
 
+@pytest.mark.parametrize("url", ["news.example.com", "javascript:alert(1)//x", "https://a b.example/"])
+def test_a_bad_base_url_override_is_a_usage_error(site: Path, url: str):
+    assert run("build", "--root", str(site)).returncode == 0
+    published = (site / "_site/zh-hans/index.html").read_bytes()
+    result = run("build", "--root", str(site), "--base-url", url, "--force")
+    assert result.returncode == 2 and "argument --base-url: the base URL" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (site / "_site/zh-hans/index.html").read_bytes() == published
+
+
 def test_drafts_are_left_out(make_site):
     root = make_site({"a.md": LOANS, "b.md": article("草稿", "x", draft="true")})
     assert run("build", "--root", str(root)).returncode == 0

@@ -80,3 +80,24 @@ def test_import_table_names_the_paper_and_its_conventions():
         "site.toml:3: error: `import.labels` must be a list of strings, not a number (3)\n"
         '  hint: for example labels = ["…", "…"]',
     ]
+
+
+@pytest.mark.parametrize(("url", "wrong"), [
+    ("example.org/news/", "must be an absolute http(s) URL"),
+    ("javascript:alert(1)//x.org/", "must be an absolute http(s) URL"),
+    ("https://editor:secret@example.org/", "must not carry a user name or password"),
+    ("https://example.org/news/?utm=1", "must not have a query or a fragment"),
+    ("https://example.org/news/#top", "must not have a query or a fragment"),
+    ("https://example.org/my news/", "has characters a URL cannot hold"),
+    ('https://example.org/"onmouseover=x/', "has characters a URL cannot hold"),
+    ("https://example.org:99999/", "is not a URL"),
+])
+def test_base_urls_that_would_make_broken_or_hostile_links(url: str, wrong: str):
+    from builder.config import SiteConfig
+
+    [message] = problems(f"base_url = {url!r}\n".replace("'", '"') if '"' not in url
+                         else f"base_url = '{url}'\n")
+    assert message.startswith("site.toml:1: error: `base_url` " + wrong), message
+    with pytest.raises(BuildError) as caught:      # --base-url and the library alike
+        SiteConfig().with_base_url(url)
+    assert caught.value.problems[0].message.startswith("the base URL " + wrong)
