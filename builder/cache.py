@@ -9,7 +9,9 @@ removed at the end of each build.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import pickle
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from .fingerprint import package_digest
 from .output import write_atomic
 
 FOLDER = Path(".cache") / "derived"
+MAGIC = b"builder-derived-1\n"
 
 
 def code_salt(config_fingerprint: str) -> str:
@@ -28,10 +31,20 @@ def code_salt(config_fingerprint: str) -> str:
 
 
 class DerivedCache:
+    """Entries are checked against a digest of their bytes before they are unpickled: a
+    damaged entry (a flipped bit, a truncated write) is derived again, never loaded as
+    other data. The cache is optional: when it cannot be written (a read-only or full
+    disk, a file where its folder should be) the build goes on without it."""
+
     def __init__(self, root: Path, salt: str):
         self.folder = root / FOLDER
         self.salt = salt
         self.used: set[str] = set()
+        self.problem = self._probe()
+
+    @property
+    def usable(self) -> bool:
+        return self.problem is None
 
     def key(self, article: Article) -> str:
         return hashlib.sha256(f"{self.salt}\n{article.path}\n{article.digest}".encode()).hexdigest()
@@ -39,27 +52,54 @@ class DerivedCache:
     def get(self, article: Article) -> Derived | None:
         key = self.key(article)
         self.used.add(key)
+        if not self.usable:
+            return None
         try:
-            with open(self._path(key), "rb") as file:
-                derived = pickle.load(file)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            data = self._path(key).read_bytes()
+        except OSError:
             return None  # missing or unreadable: derive again
+        header, digest, payload = data[:len(MAGIC)], data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
+        if header != MAGIC or hashlib.sha256(payload).digest() != digest:
+            return None  # damaged or from another version: derive again
+        try:
+            derived = pickle.loads(payload)
+        except Exception:   # a checked entry that still fails to load: derive again
+            return None
         return derived if isinstance(derived, Derived) else None
 
     def put(self, article: Article, derived: Derived) -> None:
         """Store an entry; safe from forked workers (the key was marked used by `get`)."""
         key = self.key(article)
         self.used.add(key)
-        write_atomic(self._path(key), pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL))
+        if not self.usable:
+            return
+        payload = pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL)
+        # the disk may have filled up since the probe: the next build derives it again
+        with contextlib.suppress(OSError):
+            write_atomic(self._path(key), MAGIC + hashlib.sha256(payload).digest() + payload)
 
     def prune(self) -> None:
         """Drop the entries this build did not use: edited or deleted articles."""
-        if not self.folder.is_dir():
+        if not self.usable:
             return
-        for folder in self.folder.iterdir():
-            for entry in folder.iterdir() if folder.is_dir() else ():
-                if entry.stem not in self.used:
-                    entry.unlink(missing_ok=True)
+        try:
+            for folder in self.folder.iterdir():
+                for entry in folder.iterdir() if folder.is_dir() else ():
+                    if entry.stem not in self.used and entry.is_file():
+                        entry.unlink(missing_ok=True)
+        except OSError:
+            pass    # a cache we cannot tidy is still a cache
+
+    def _probe(self) -> str | None:
+        """Why the cache cannot be used, or None."""
+        probe = self.folder / f".probe-{os.getpid()}"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError as exc:
+            return f"{exc.strerror or exc}"
+        return None
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pickle"

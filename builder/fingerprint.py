@@ -70,8 +70,8 @@ def published_fingerprint(marker: Path) -> str | None:
         for line in marker.read_text(encoding="utf-8").splitlines():
             if line.startswith(PREFIX):
                 return line[len(PREFIX):]
-    except OSError:
-        return None
+    except (OSError, UnicodeDecodeError):
+        return None     # unreadable or damaged: the output is rebuilt
     return None
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from .cache import FOLDER as CACHE_FOLDER
 from .cache import DerivedCache, code_salt
 from .config import SiteConfig, load_config
 from .content import ARTICLE_SUFFIX, Article, content_files, load_articles, symlinked_folders
@@ -199,7 +200,9 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         seconds=time.perf_counter() - started,
         warnings=(*_stray_files(project), *(
             Note(folder, "ignored: a symlinked folder in static/ is not followed; "
-                         "copy its files into static/") for folder in static.linked_folders)),
+                         "copy its files into static/") for folder in static.linked_folders),
+            *([Note(CACHE_FOLDER, f"the derive cache cannot be written ({cache.problem}); "
+                                  "built without it")] if cache.problem else [])),
         notes=tuple(_conversion_notes(derived)),
         timings=tuple(clock.laps),
     )

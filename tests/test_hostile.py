@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,6 +145,50 @@ def test_the_code_digest_covers_subpackages():
     modules = {p for p in package.rglob("*.py") if "__pycache__" not in p.parts}
     assert {p.parent.name for p in modules} == {"builder", "importer"}
     assert modules <= set(fingerprint._package_files())
+
+
+@pytest.mark.parametrize("damage", ["flip a bit", "truncate", "foreign bytes"])
+def test_damaged_cache_entries_are_derived_again(make_site, tmp_path, damage: str):
+    root = make_site({p.name: p.read_text(encoding="utf-8")
+                      for p in (REPO / "content").rglob("*.md")})
+    build(root, out=tmp_path / "clean")
+    for entry in (root / ".cache/derived").rglob("*.pickle"):
+        data = bytearray(entry.read_bytes())
+        if damage == "flip a bit":
+            data[len(data) // 2] ^= 0x10
+        elif damage == "truncate":
+            del data[len(data) // 3:]
+        else:
+            data[:] = b"not a cache entry at all"
+        entry.write_bytes(bytes(data))
+    build(root, out=tmp_path / "damaged", skip_if_up_to_date=False)
+    assert snapshot(tmp_path / "damaged") == snapshot(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("shape", ["file where the cache folder goes", "file where .cache goes"])
+def test_a_cache_that_cannot_be_written_means_a_build_without_it(make_site, tmp_path, shape: str):
+    root = make_site({p.name: p.read_text(encoding="utf-8")
+                      for p in (REPO / "content").rglob("*.md")})
+    if shape == "file where .cache goes":
+        (root / ".cache").write_text("not a folder", encoding="utf-8")
+    else:
+        (root / ".cache").mkdir()
+        (root / ".cache/derived").write_text("not a folder", encoding="utf-8")
+    result = build(root, out=tmp_path / "out")
+    [warning] = [n.message for n in result.warnings if "derive cache" in n.message]
+    assert warning.startswith("the derive cache cannot be written (")
+    assert warning.endswith("); built without it")
+    shutil.rmtree(root / ".cache") if (root / ".cache").is_dir() else (root / ".cache").unlink()
+    build(root, out=tmp_path / "reference")
+    assert snapshot(tmp_path / "out") == snapshot(tmp_path / "reference")
+
+
+def test_a_damaged_output_marker_means_a_full_build(make_site, tmp_path):
+    root = make_site({"a.md": (REPO / "content/2024/07").glob("*.md").__next__().read_text()})
+    out = tmp_path / "out"
+    build(root, out=out)
+    (out / OUTPUT_MARKER).write_bytes(b"\xff\xfe fingerprint: \x80\n")
+    assert not build(root, out=out).up_to_date
 
 
 def test_a_cached_build_equals_a_clean_one(make_site, tmp_path):
