@@ -129,6 +129,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"the port must be from 1 to 65535, not {port}")
+    return port
+
+
 def _base_url(text: str) -> str:
     from .config import base_url_problem
 
@@ -179,7 +189,7 @@ def parser() -> argparse.ArgumentParser:
                                   parents=[common])
     preview.add_argument("--host", default="127.0.0.1",
                          help="address to listen on (default: 127.0.0.1, this machine only)")
-    preview.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    preview.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
     preview.set_defaults(run=cmd_serve)
 
     check = commands.add_parser("check", help="check every internal link and anchor of a build",

@@ -10,6 +10,7 @@ the base path of `base_url`, so a project site previews at /repo/ as deployed.
 
 from __future__ import annotations
 
+import fcntl
 import html
 import os
 import sys
@@ -157,8 +158,29 @@ class PreviewServer(Server):
                                             "status": self.status, "base_path": self.base_path})]
 
 
+def hold_lock(root: Path):
+    """One preview per site: a second would wipe the first one's files. The lock lives
+    beside the preview's folder (which a new site.toml empties) and goes with the process."""
+    path = (root / ".cache" / "serve.lock").resolve()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as exc:
+        raise BuildError.single(f"cannot take the preview's lock: {exc.strerror}", path,
+                                hint="check that .cache/ is writable") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise BuildError.single("another `builder serve` is already previewing this site",
+                                path, hint="use the running preview, or stop it (Ctrl-C) first"
+                                ) from None
+    return handle
+
+
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     base_path = load_config(root).base_path
+    lock = hold_lock(root)  # noqa: F841 - held for as long as the preview runs
     serve_root = (root / ".cache" / "serve").resolve()
     out = serve_root / base_path.strip("/") if base_path != "/" else serve_root
     session = Session(root, out, base_url=f"http://{host}:{port}{base_path}")

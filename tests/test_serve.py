@@ -232,6 +232,26 @@ def test_survives_200_concurrent_requests(server):
     assert process.poll() is None
 
 
+def test_a_second_preview_of_the_same_site_is_refused(server):
+    root, base, _ = server
+    page = root / ".cache/serve/news/zh-hans/articles/a/index.html"
+    before = page.read_bytes()
+    second = subprocess.run([sys.executable, "-m", "builder", "serve", "--root", str(root),
+                             "--port", str(free_port())], capture_output=True, text=True,
+                            timeout=120)
+    assert second.returncode == 1
+    assert "another `builder serve` is already previewing this site" in second.stderr
+    assert "Traceback" not in second.stderr
+    assert page.read_bytes() == before and fetch(base + "zh-hans/articles/a/")[0] == 200
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "0", "http"])
+def test_a_port_out_of_range_is_a_usage_error(port: str, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "builder", "serve", "--root", str(tmp_path),
+                             f"--port={port}"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "argument --port" in result.stderr
+
+
 def test_binds_loopback_by_default_and_stops_on_ctrl_c(server):
     _, base, process = server
     assert base.startswith("http://127.0.0.1:")
