@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import html
 import os
+import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -178,9 +179,22 @@ def hold_lock(root: Path):
     return handle
 
 
+def check_address(host: str, port: int) -> None:
+    """Before the first build, not after it: can the preview listen there?"""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).split(" (while")[0]
+        raise BuildError.single(f"cannot listen on {host}:{port}: {reason}",
+                                hint="choose another port with --port, or stop what uses it"
+                                ) from None
+
+
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     base_path = load_config(root).base_path
     lock = hold_lock(root)  # noqa: F841 - held for as long as the preview runs
+    check_address(host, port)
     serve_root = (root / ".cache" / "serve").resolve()
     out = serve_root / base_path.strip("/") if base_path != "/" else serve_root
     session = Session(root, out, base_url=f"http://{host}:{port}{base_path}")

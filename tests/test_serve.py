@@ -245,6 +245,19 @@ def test_a_second_preview_of_the_same_site_is_refused(server):
     assert page.read_bytes() == before and fetch(base + "zh-hans/articles/a/")[0] == 200
 
 
+def test_a_port_in_use_is_one_message_before_any_build(make_site):
+    import socket
+
+    root = make_site({"a.md": A})
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "builder", "serve", "--root", str(root),
+                                 "--port", str(port)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert not (root / ".cache/serve").exists()     # refused before building anything
+
+
 @pytest.mark.parametrize("port", ["99999", "-1", "0", "http"])
 def test_a_port_out_of_range_is_a_usage_error(port: str, tmp_path):
     result = subprocess.run([sys.executable, "-m", "builder", "serve", "--root", str(tmp_path),
