@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -214,8 +215,20 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill PID`, a CI timeout): stop as on Ctrl-C, cleaning up on the way out."""
+
+
+def _terminate(signum, frame) -> None:
+    # Once: if the exception lands where Python ignores exceptions (a fork hook), a second
+    # SIGTERM ends the process the default way; the next build sweeps what it left.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.run(args)
     except BuildError as error:
@@ -223,6 +236,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(format_problems(error.problems), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("interrupted; the published site is unchanged", file=sys.stderr)
-        return 130
+        return 143 if isinstance(stop, Terminated) else 130

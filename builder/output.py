@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import sys
@@ -51,9 +53,20 @@ class Staging:
     def __init__(self, out: Path):
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.staging-", dir=self.out.parent))
+        self._remove_abandoned()
+        self.dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.staging-{os.getpid()}-",
+                                         dir=self.out.parent))
         self._written: set[str] = set()
         self._folders: set[str] = set()
+
+    def _remove_abandoned(self) -> None:
+        """Staging folders of builds that were killed outright (the process named in the
+        folder is gone): nothing else will ever remove them."""
+        pattern = re.compile(rf"^\.{re.escape(self.out.name)}\.staging-(\d+)-")
+        for sibling in self.out.parent.iterdir():
+            found = pattern.match(sibling.name)
+            if found and not _alive(int(found.group(1))) and sibling.is_dir():
+                shutil.rmtree(sibling, ignore_errors=True)
 
     def reserve(self, relative: str) -> Path:
         """Where `relative` goes; refuses paths outside the output and paths written twice."""
@@ -99,6 +112,34 @@ class Staging:
 
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def write_failure(exc: OSError, out: Path) -> BuildError:
+    """A failure to write the new output, as one message: the published site is as it was."""
+    where = Path(exc.filename) if exc.filename else out
+    hints = {
+        errno.ENOSPC: "free some space and build again",
+        errno.EDQUOT: "free some space (a disk quota is full) and build again",
+        errno.EBUSY: f"{out} is a mount point, which cannot be replaced: build into a folder "
+                     f"inside it (--out {out / 'site'}) or beside it",
+        errno.EXDEV: f"{out} is a mount point, which cannot be replaced: build into a folder "
+                     f"inside it (--out {out / 'site'}) or beside it",
+        errno.EACCES: f"check that the folder holding {out} is writable",
+        errno.EROFS: "the file system is read-only: choose another --out",
+    }
+    return BuildError.single(
+        f"cannot write the site: {exc.strerror or exc}; the published site is unchanged", where,
+        hint=hints.get(exc.errno or 0, "fix the cause and build again"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True     # another user's process
+    return True
 
 
 def _remove_later(folder: Path) -> None:

@@ -10,14 +10,20 @@ touching them.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import pickle
+import signal
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
 from typing import TypeVar
 
+from .errors import BuildError
+
+_PR_SET_PDEATHSIG = 1
 T = TypeVar("T")
 R = TypeVar("R")
 MIN_PER_WORKER = 64
@@ -73,7 +79,8 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int | None = None
     processes = []
     for share in range(jobs):
         reader, writer = context.Pipe(duplex=False)
-        process = context.Process(target=_work, args=(func, items, share, jobs, writer, ticks),
+        process = context.Process(target=_work, args=(func, items, share, jobs, writer, ticks,
+                                                      os.getpid()),
                                   daemon=True)
         process.start()
         writer.close()
@@ -81,21 +88,28 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int | None = None
         processes.append(process)
     shares: dict[int, list[R]] = {}
     failure: BaseException | None = None
-    while readers:
-        for reader in wait(list(readers), timeout=0.2):
-            share = readers.pop(reader)
-            try:
-                status, payload = pickle.loads(reader.recv_bytes())
-            except EOFError:
-                status, payload = "crash", f"worker exited with code {processes[share].exitcode}"
-            if status == "ok":
-                shares[share] = payload
-            elif failure is None:
-                failure = payload if isinstance(payload, BaseException) else RuntimeError(payload)
-        if counter is not None and report:
-            report(counter.value)
-    for process in processes:
-        process.join()
+    try:
+        while readers:
+            for reader in wait(list(readers), timeout=0.2):
+                share = readers.pop(reader)
+                try:
+                    status, payload = pickle.loads(reader.recv_bytes())
+                except EOFError:
+                    processes[share].join()
+                    status, payload = "crash", _crashed(processes[share].exitcode)
+                if status == "ok":
+                    shares[share] = payload
+                elif failure is None:
+                    failure = payload
+            if counter is not None and report:
+                report(counter.value)
+    except BaseException:   # Ctrl-C or SIGTERM: end the workers before unwinding
+        for process in processes:
+            process.kill()
+        raise
+    finally:
+        for process in processes:
+            process.join()
     if failure is not None:
         raise failure
     results: list[R] = [None] * len(items)  # type: ignore[list-item]
@@ -104,7 +118,23 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int | None = None
     return results
 
 
-def _work(func, items, share, jobs, writer, counter) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive the build: if the parent is killed outright (the OOM
+    killer, `kill -9`, a timeout), the kernel kills the worker too (Linux). Ctrl-C and
+    SIGTERM are the parent's to handle; it ends the workers as it unwinds."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass    # not Linux: the worker ends when its pipe to the parent breaks
+    if os.getppid() != parent:
+        os._exit(1)     # the parent died before the request took effect
+
+
+def _work(func, items, share, jobs, writer, counter, parent) -> None:
+    _die_with_parent(parent)
     try:
         done = []
         for item in items[share::jobs]:
@@ -120,6 +150,15 @@ def _work(func, items, share, jobs, writer, counter) -> None:
     writer.send_bytes(data)
     writer.close()
     os._exit(0)  # skip the inherited atexit handlers and buffers of the parent
+
+
+def _crashed(code: int | None) -> BuildError:
+    """A worker that died without a word: killed by a signal, most often the OOM killer."""
+    how = (f"was killed by signal {-code} ({signal.Signals(-code).name})" if code and code < 0
+           else f"exited with code {code}")
+    hint = ("SIGKILL is what the kernel sends when memory runs out: free memory or build on a "
+            "larger machine" if code == -signal.SIGKILL else "run the build again with --debug")
+    return BuildError.single(f"a build worker {how}; the published site is unchanged", hint=hint)
 
 
 def run_all(tasks: Sequence[Callable[[], R]], counter: Counter | None = None,

@@ -51,6 +51,14 @@ class Renderer:
                 self._shown(filename, template), line,
                 hint="check the name against the variables the page gets (see README, Templates)",
             )]) from None
+        except BuildError:
+            raise
+        except Exception as exc:    # a filter or an expression that fails as it runs
+            filename, line = _template_frame(exc, self.templates_dir)
+            raise BuildError([Problem(
+                f"template error: {type(exc).__name__}: {exc}", self._shown(filename, template),
+                line, hint="fix the expression on that line of the template",
+            )]) from None
 
     def _shown(self, filename: str | None, template: str) -> Path:
         path = Path(filename) if filename else self.templates_dir / template

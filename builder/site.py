@@ -18,7 +18,7 @@ from .errors import BuildError
 from .fingerprint import MARKER, fingerprint, marker_text, output_folder, published_fingerprint
 from .inputs import StaticFiles, static_files
 from .markup import Markdown
-from .output import Staging, safe_relative
+from .output import Staging, safe_relative, write_failure
 from .pages import (
     TERM_KINDS,
     EditionContext,
@@ -163,7 +163,10 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
                         {"asset": lambda path: config.base_path + path})
     plan = plan_site(derived, config, tools.converter)
     clock.lap("plan")
-    staging = Staging(out)
+    try:
+        staging = Staging(out)
+    except OSError as exc:
+        raise write_failure(exc, out) from None
     try:
         # Pages are made and rendered on every core, each worker walking the plan and
         # keeping every n-th page; the search index is made beside them.
@@ -191,6 +194,9 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         files = staging.count
         staging.publish()
         clock.lap("publish")
+    except OSError as exc:
+        staging.discard()
+        raise write_failure(exc, out) from None
     except BaseException:
         staging.discard()
         raise

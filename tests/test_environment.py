@@ -1,0 +1,179 @@
+"""A bad environment: a full disk, an output that is a mount point, killed processes and
+workers, abandoned staging folders, a template that fails as it runs. Each gives one
+message, and the published site stays exactly as it was."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from builder import output
+from builder.errors import BuildError
+from builder.parallel import fork_map
+from builder.site import build
+
+from .conftest import article, snapshot
+
+ARTICLES = {f"a{n}.md": article(f"防汛第{n}报", "防汛抢险人员在岗。" * 20) for n in range(6)}
+
+
+def staging_folders(out: Path) -> list[str]:
+    return [p.name for p in out.parent.iterdir() if ".staging-" in p.name]
+
+
+def test_a_full_disk_while_writing_keeps_the_published_site(make_site, monkeypatch):
+    root = make_site(ARTICLES)
+    out = root / "_site"
+    build(root, out=out)
+    published = snapshot(out)
+    (root / "content/a0.md").write_text(article("新标题", "新内容。"), encoding="utf-8")
+    real = Path.write_text
+    writes = []
+
+    def filling(self: Path, *args, **kwargs):
+        if ".staging-" in str(self):
+            writes.append(self)
+            if len(writes) > 20:     # the disk fills up part way through the pages
+                raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", filling)   # forked workers inherit it
+    with pytest.raises(BuildError) as caught:
+        build(root, out=out)
+    problem = caught.value.problems[0]
+    assert problem.message == ("cannot write the site: No space left on device; "
+                               "the published site is unchanged")
+    assert problem.hint == "free some space and build again"
+    assert snapshot(out) == published and staging_folders(out) == []
+
+
+def test_an_output_that_is_a_mount_point_is_one_message(make_site, monkeypatch):
+    root = make_site(ARTICLES)
+    out = root / "_site"
+    build(root, out=out)
+    published = snapshot(out)
+
+    def busy(a: Path, b: Path) -> bool:    # what renaming a mount point gives
+        raise OSError(errno.EBUSY, "Device or resource busy", str(b))
+
+    monkeypatch.setattr(output, "_exchange", busy)
+    with pytest.raises(BuildError) as caught:
+        build(root, out=out, skip_if_up_to_date=False)
+    assert "Device or resource busy" in caught.value.problems[0].message
+    assert "is a mount point" in caught.value.problems[0].hint
+    assert snapshot(out) == published and staging_folders(out) == []
+
+
+def test_a_template_that_fails_as_it_runs_names_its_file_and_line(make_site):
+    root = make_site(ARTICLES)
+    index = root / "templates/index.html"
+    index.write_text(index.read_text(encoding="utf-8").replace(
+        "{{ heading }}", "{{ heading }}{{ 1 // 0 }}", 1), encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(root, out=root / "_site")
+    problem = caught.value.problems[0]
+    assert problem.message == "template error: ZeroDivisionError: integer division or modulo by zero"
+    assert problem.path == Path("templates/index.html") and problem.line is not None
+
+
+def _kill_self(item: int) -> int:
+    if item == 3:
+        os.kill(os.getpid(), signal.SIGKILL)    # what the OOM killer does
+    return item
+
+
+def test_a_worker_killed_by_the_kernel_is_one_message():
+    with pytest.raises(BuildError) as caught:
+        fork_map(_kill_self, list(range(8)), jobs=2, min_per_worker=1)
+    problem = caught.value.problems[0]
+    assert problem.message == ("a build worker was killed by signal 9 (SIGKILL); "
+                               "the published site is unchanged")
+    assert "memory" in problem.hint
+
+
+def test_workers_die_with_their_build(tmp_path):
+    """Killing only the main process (kill -9, the OOM killer) leaves no worker behind to
+    hold the caller's pipes open."""
+    pids = tmp_path / "pids"
+    script = textwrap.dedent(f"""
+        import os, time
+        from builder.parallel import fork_map
+
+        def work(item):
+            with open({str(pids)!r}, "a") as f:
+                f.write(f"{{os.getpid()}}\\n")
+            time.sleep(60)
+            return item
+
+        fork_map(work, list(range(4)), jobs=2, min_per_worker=1)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not pids.exists() or len(pids.read_text().split()) < 2):
+        time.sleep(0.05)
+    workers = [int(p) for p in pids.read_text().split()]
+    assert len(workers) == 2
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:    # a zombie, not yet reaped by init, is dead too
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def test_sigterm_cleans_up_and_keeps_the_published_site(make_site):
+    root = make_site({f"a{n}.md": article(f"防汛第{n}报", "防汛抢险人员在岗，" * 200)
+                      for n in range(150)})
+    out = root / "_site"
+    first = subprocess.run([sys.executable, "-m", "builder", "build", "--root", str(root)],
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    published = snapshot(out)
+    (root / "content/a0.md").write_text(article("新标题", "新内容。"), encoding="utf-8")
+    shutil.rmtree(root / ".cache")      # so the build has work to do when it is stopped
+    process = subprocess.Popen([sys.executable, "-m", "builder", "build", "--root", str(root)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (root / ".cache/derived").exists():
+        time.sleep(0.01)
+    time.sleep(0.3)     # into the conversion of 150 articles, past the fork of its workers
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    assert "interrupted; the published site is unchanged" in stderr
+    assert "Traceback" not in stderr
+    assert snapshot(out) == published and staging_folders(out) == []
+
+
+def test_staging_folders_of_killed_builds_are_removed(make_site):
+    root = make_site(ARTICLES)
+    out = root / "_site"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    abandoned = out.parent / f".{out.name}.staging-{dead.pid}-x1y2"
+    (abandoned / "zh-hans").mkdir(parents=True)
+    running = out.parent / f".{out.name}.staging-{os.getpid()}-a1b2"   # a live build's
+    running.mkdir()
+    build(root, out=out)
+    assert not abandoned.exists() and running.exists()
