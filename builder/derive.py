@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from .config import SiteConfig
 from .content import Article
 from .editions import EDITIONS, Script
-from .markup import Block, Markdown
+from .errors import BuildError
+from .markup import MAX_NESTING, Block, Markdown
 from .script import Converted, Converter
 from .taxonomy import Analysis, Analyzer
 from .text import count_chars, summary
@@ -74,6 +75,12 @@ class Tools:
 
 def derive(article: Article, tools: Tools) -> Derived:
     tokens = tools.markdown.parse(article.body)
+    dropped = tools.markdown.dropped_line(article.body, tokens)
+    if dropped is not None:
+        raise BuildError.single(
+            f"quotes or lists nested more than {MAX_NESTING} levels deep: Markdown would drop "
+            "the text from here on", article.path, article.body_line + dropped,
+            hint="nest less deeply (a quote inside a quote inside …)")
     written = article.script or tools.converter.detect(
         " ".join((article.title, article.subtitle, article.kicker,
                   tools.markdown.plain_text(tokens))), tools.config.default_edition)

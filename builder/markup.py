@@ -7,6 +7,8 @@ Raw HTML is off: `<script>` in a body comes out as text.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +17,11 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
 from .slugs import slugify
+
+# Deeper than any article needs, well short of Python's recursion limit.
+MAX_NESTING = 60
+_LEAVES = ("inline", "code_block", "fence", "html_block")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 # Text → HTML for one edition: escaped, converted, with lang spans where needed.
 TextToHtml = Callable[[str], str]
@@ -29,7 +36,8 @@ class Block:
 
 class Markdown:
     def __init__(self) -> None:
-        self._md = (MarkdownIt("commonmark", {"html": False, "typographer": False})
+        self._md = (MarkdownIt("commonmark", {"html": False, "typographer": False,
+                                              "maxNesting": MAX_NESTING})
                     .enable(["table", "strikethrough"])
                     .use(container_plugin, name="caption", render=_render_caption))
 
@@ -42,6 +50,22 @@ class Markdown:
         converted = [_convert(token, text_to_html) for token in tokens]
         return tuple(Block(self._md.renderer.render(group, self._md.options, {}))
                      for group in _top_level_groups(converted))
+
+    @staticmethod
+    def dropped_line(text: str, tokens: Sequence[Token]) -> int | None:
+        """The first line (0-based) of `text` whose Han characters no token kept: past
+        MAX_NESTING levels of quotes or lists, markdown-it stops reading and the rest of
+        the body would silently disappear. None when nothing was dropped."""
+        kept = "".join(token.content for token in tokens if token.type in _LEAVES)
+        have = Counter(_HAN.findall(kept))
+        need = Counter(_HAN.findall(text))
+        if not need - have:
+            return None
+        for number, line in enumerate(text.splitlines()):
+            han = "".join(_HAN.findall(line))
+            if han and han not in "".join(_HAN.findall(kept)):
+                return number
+        return 0
 
     @staticmethod
     def plain_text(tokens: Sequence[Token]) -> str:

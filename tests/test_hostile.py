@@ -269,3 +269,15 @@ def test_another_base_url_reuses_the_derive_cache(make_site, tmp_path):
     assert len(entries) == 8
     page = (tmp_path / "b/zh-hans/index.html").read_text(encoding="utf-8")
     assert 'href="https://news.example.com/zh-hans/"' in page
+
+
+def test_lists_nested_as_deep_as_an_outline_keep_every_item():
+    """Twelve levels (the old limit dropped everything past the sixth, silently)."""
+    from builder.markup import Markdown
+
+    markdown = Markdown()
+    text = "".join("  " * i + f"- 第{i}层\n" for i in range(12)) + "\n后面的段落。\n"
+    tokens = markdown.parse(text)
+    plain = markdown.plain_text(tokens)
+    assert markdown.dropped_line(text, tokens) is None
+    assert all(f"第{i}层" in plain for i in range(12)) and "后面的段落。" in plain
