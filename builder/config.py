@@ -256,6 +256,14 @@ def _parse_tags(table: dict[str, Any], source: Source, problems: list[Problem]) 
         if not is_slug(slug):
             problems.append(source.problem("slugs", f"slug {slug!r} for tag {tag!r} is not usable in a URL",
                                            "use lower-case ASCII letters, digits and hyphens"))
+    targets: dict[str, list[str]] = {}
+    for tag, slug in mappings["slugs"].items():
+        targets.setdefault(slug, []).append(tag)
+    for slug, tags in targets.items():
+        if len(tags) > 1:
+            problems.append(source.problem(
+                "slugs", f"`tags.slugs` gives the tags {', '.join(map(repr, tags))} one slug {slug!r}",
+                "give each tag its own slug, or merge them with tags.aliases"))
     config = TagConfig(
         min_per_article=fields.integer("min_per_article", TagConfig.min_per_article),
         max_per_article=fields.integer("max_per_article", TagConfig.max_per_article),

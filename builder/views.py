@@ -179,8 +179,11 @@ def date_text(date: dt.datetime) -> str:
 
 
 def timestamp(date: dt.datetime, utc_offset: str) -> str:
-    return date.strftime("%Y-%m-%dT%H:%M:%S") + (utc_offset if date.tzinfo is None
-                                                 else date.strftime("%z")[:3] + ":" + date.strftime("%z")[3:])
+    """RFC 3339, the year always in four digits (strftime writes year 1 as "1")."""
+    offset = (utc_offset if date.tzinfo is None
+              else date.strftime("%z")[:3] + ":" + date.strftime("%z")[3:])
+    return (f"{date.year:04d}-{date.month:02d}-{date.day:02d}"
+            f"T{date.hour:02d}:{date.minute:02d}:{date.second:02d}{offset}")
 
 
 def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:00") -> ArticleCard:

@@ -101,3 +101,9 @@ def test_base_urls_that_would_make_broken_or_hostile_links(url: str, wrong: str)
     with pytest.raises(BuildError) as caught:      # --base-url and the library alike
         SiteConfig().with_base_url(url)
     assert caught.value.problems[0].message.startswith("the base URL " + wrong)
+
+
+def test_two_tags_may_not_share_a_slug():
+    [message] = problems('[tags]\nslugs = { "银行" = "banks", "金融" = "banks" }\n')
+    assert message.startswith(
+        "site.toml:2: error: `tags.slugs` gives the tags '银行', '金融' one slug 'banks'")

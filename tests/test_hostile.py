@@ -281,3 +281,14 @@ def test_lists_nested_as_deep_as_an_outline_keep_every_item():
     plain = markdown.plain_text(tokens)
     assert markdown.dropped_line(text, tokens) is None
     assert all(f"第{i}层" in plain for i in range(12)) and "后面的段落。" in plain
+
+
+def test_year_one_gives_valid_rfc3339_timestamps(make_site, tmp_path):
+    from .conftest import article
+
+    root = make_site({"old.md": article("古籍", "一段古文。", date="0001-01-01")})
+    build(root, out=tmp_path / "out")
+    feed = (tmp_path / "out/zh-hans/feed.xml").read_text(encoding="utf-8")
+    page = (tmp_path / "out/zh-hans/articles/old/index.html").read_text(encoding="utf-8")
+    assert "<updated>0001-01-01T00:00:00+08:00</updated>" in feed
+    assert '"datePublished": "0001-01-01T00:00:00+08:00"' in page
