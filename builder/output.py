@@ -61,11 +61,17 @@ class Staging:
 
     def _remove_abandoned(self) -> None:
         """Staging folders of builds that were killed outright (the process named in the
-        folder is gone): nothing else will ever remove them."""
+        folder is gone): nothing else will ever remove them. Where there is no rename
+        exchange, a build killed between its two renames leaves the published site as
+        `….old` and no output: that one is put back, not removed."""
         pattern = re.compile(rf"^\.{re.escape(self.out.name)}\.staging-(\d+)-")
-        for sibling in self.out.parent.iterdir():
+        for sibling in sorted(self.out.parent.iterdir()):
             found = pattern.match(sibling.name)
-            if found and not _alive(int(found.group(1))) and sibling.is_dir():
+            if not found or _alive(int(found.group(1))) or not sibling.is_dir():
+                continue
+            if sibling.name.endswith(".old") and not self.out.exists():
+                os.rename(sibling, self.out)
+            else:
                 shutil.rmtree(sibling, ignore_errors=True)
 
     def reserve(self, relative: str) -> Path:

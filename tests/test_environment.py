@@ -18,6 +18,7 @@ import pytest
 
 from builder import output
 from builder.errors import BuildError
+from builder.output import Staging
 from builder.parallel import fork_map
 from builder.site import build
 
@@ -177,3 +178,19 @@ def test_staging_folders_of_killed_builds_are_removed(make_site):
     running.mkdir()
     build(root, out=out)
     assert not abandoned.exists() and running.exists()
+
+
+def test_a_site_left_half_renamed_is_put_back(make_site):
+    """Without a rename exchange (macOS), the published site moves aside before the new
+    one moves in; a build killed between the two leaves it as `….old`."""
+    root = make_site(ARTICLES)
+    out = root / "_site"
+    build(root, out=out)
+    published = snapshot(out)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    aside = out.parent / f".{out.name}.staging-{dead.pid}-k3j4.old"
+    out.rename(aside)
+    staging = Staging(out)     # what the next build does first
+    staging.discard()
+    assert snapshot(out) == published and not aside.exists()
