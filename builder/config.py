@@ -110,7 +110,8 @@ class SiteConfig:
 
 
 BASE_URL_HINT = 'for example "https://user.github.io/repo/"'
-_URL_SAFE = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:@/%\[\]]+$")
+# What no URL may hold as it is; Chinese host names and paths are fine (browsers encode them).
+_URL_UNSAFE = re.compile(r"[\s\"<>\\^`{|}\x00-\x1f\x7f]")
 
 
 def base_url_problem(url: str) -> str | None:
@@ -127,7 +128,7 @@ def base_url_problem(url: str) -> str | None:
         return "must not carry a user name or password"
     if parts.query or parts.fragment or "?" in url or "#" in url:
         return f"must not have a query or a fragment: {url!r}"
-    if not _URL_SAFE.match(url) or port == 0:
+    if _URL_UNSAFE.search(url) or port == 0:
         return f"has characters a URL cannot hold (spaces, quotes, …): {url!r}"
     return None
 

@@ -107,3 +107,8 @@ def test_two_tags_may_not_share_a_slug():
     [message] = problems('[tags]\nslugs = { "银行" = "banks", "金融" = "banks" }\n')
     assert message.startswith(
         "site.toml:2: error: `tags.slugs` gives the tags '银行', '金融' one slug 'banks'")
+
+
+def test_chinese_host_names_and_paths_are_base_urls():
+    for url in ("https://新闻.example/", "https://example.org/新闻/"):
+        assert parse_config(f'base_url = "{url}"\n', PATH).base_url == url
