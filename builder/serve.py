@@ -18,6 +18,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
@@ -102,15 +103,44 @@ def rebuild(session: Session, status: Status, log=print) -> str | None:
     return None
 
 
+def allowed_hosts(host: str, port: int) -> frozenset[str] | None:
+    """The Host headers the preview answers (a page on another site that points its own
+    name at 127.0.0.1, DNS rebinding, gets nothing); None when it listens everywhere."""
+    if host in ("", "0.0.0.0", "::"):
+        return None
+    names = {host, "localhost", "127.0.0.1", "::1"} if host in ("localhost", "127.0.0.1", "::1") \
+        else {host}
+    shown = {f"[{name}]" if ":" in name else name for name in names}
+    return frozenset(f"{name}:{port}".lower() for name in shown) | (
+        frozenset(shown) if port == 80 else frozenset())
+
+
+def guard_reload_socket(hosts: frozenset[str] | None) -> None:
+    """The reload socket answers pages of this preview only: a page elsewhere could
+    otherwise watch the editor's saves or reload the preview at will."""
+    def check_origin(handler, origin: str) -> bool:
+        return hosts is None or (urlsplit(origin).netloc.lower() in hosts
+                                 and handler.request.host.lower() in hosts)
+
+    LiveReloadHandler.check_origin = check_origin
+
+
 class PreviewHandler(StaticFileHandler):
     """Static files from the output folder only, or the build error while there is one."""
 
-    def initialize(self, path, default_filename=None, status=None, base_path="/"):
+    def initialize(self, path, default_filename=None, status=None, base_path="/", hosts=None):
         super().initialize(path, default_filename)
         self.status = status
         self.base_path = base_path
+        self.hosts = hosts
+
+    def prepare(self):
+        if self.hosts is not None and self.request.host.lower() not in self.hosts:
+            raise web.HTTPError(403)   # another name for this machine: DNS rebinding
 
     async def get(self, path, include_body=True):
+        if "\0" in path:
+            raise web.HTTPError(400)   # %00 names no file
         request_path = "/" + path
         if self.base_path != "/" and request_path in ("/", "/index.html"):
             self.redirect(self.base_path)
@@ -146,17 +176,20 @@ def error_page(message: str) -> str:
 
 
 class PreviewServer(Server):
-    def __init__(self, watcher: SessionWatcher, status: Status, base_path: str):
+    def __init__(self, watcher: SessionWatcher, status: Status, base_path: str,
+                 hosts: frozenset[str] | None):
         super().__init__(watcher=watcher)
         self.status = status
         self.base_path = base_path
+        self.hosts = hosts
 
     def _setup_logging(self):
         """Quiet: the session prints what each rebuild did; no per-request lines."""
 
     def get_web_handlers(self, script):
         return [(r"/(.*)", PreviewHandler, {"path": self.root, "default_filename": "index.html",
-                                            "status": self.status, "base_path": self.base_path})]
+                                            "status": self.status, "base_path": self.base_path,
+                                            "hosts": self.hosts})]
 
 
 def hold_lock(root: Path):
@@ -203,7 +236,9 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     # livereload throttles reloads to one per three seconds; a writer saving twice
     # in a row wants to see both.
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
-    server = PreviewServer(SessionWatcher(session, status), status, base_path)
+    hosts = allowed_hosts(host, port)
+    guard_reload_socket(hosts)
+    server = PreviewServer(SessionWatcher(session, status), status, base_path, hosts)
     print(f"serving http://{host}:{port}{base_path} (Ctrl-C to stop)", flush=True)
     server.serve(host=host, port=port, root=str(serve_root), restart_delay=0)
     print("stopped", file=sys.stderr)

@@ -199,6 +199,47 @@ def test_live_reload_signal(server):
     assert message["command"] == "reload"
 
 
+def request(url: str, headers: dict[str, str]) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
+                                    timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_other_host_names_and_origins_get_nothing(server):
+    """DNS rebinding (another name for 127.0.0.1) and pages of other sites: no pages, no
+    reload socket. The preview's own names still work."""
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    _, base, process = server
+    port = base.split(":")[2].split("/")[0]
+    assert request(base, {"Host": f"evil.example:{port}"}) == 403
+    assert request(base, {"Host": f"localhost:{port}"}) == 200
+    socket_url = base.replace("http://", "ws://").replace("/news/", "/livereload")
+
+    async def connect(origin: str) -> str:
+        try:
+            connection = await websocket_connect(HTTPRequest(socket_url, headers={"Origin": origin}))
+        except HTTPClientError as error:
+            return str(error.code)
+        connection.close()
+        return "open"
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        evil = pool.submit(asyncio.run, connect("http://evil.example")).result(timeout=30)
+        own = pool.submit(asyncio.run, connect(f"http://127.0.0.1:{port}")).result(timeout=30)
+    assert (evil, own) == ("403", "open")
+
+
+def test_a_nul_in_the_path_is_a_bad_request(server):
+    _, base, process = server
+    assert fetch(base + "zh-hans/%00/index.html")[0] == 400
+    assert fetch(base)[0] == 200    # and still serving
+
+
 def test_broken_front_matter_shows_an_error_page_then_recovers(server):
     root, base, process = server
     bump(root / "content/a.md", A.replace("date = 2024-07-20", 'date = "yesterday"'))
