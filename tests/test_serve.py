@@ -214,7 +214,7 @@ def test_other_host_names_and_origins_get_nothing(server):
     from tornado.httpclient import HTTPClientError, HTTPRequest
     from tornado.websocket import websocket_connect
 
-    _, base, process = server
+    _, base, _ = server
     port = base.split(":")[2].split("/")[0]
     assert request(base, {"Host": f"evil.example:{port}"}) == 403
     assert request(base, {"Host": f"localhost:{port}"}) == 200
@@ -235,7 +235,7 @@ def test_other_host_names_and_origins_get_nothing(server):
 
 
 def test_a_nul_in_the_path_is_a_bad_request(server):
-    _, base, process = server
+    _, base, _ = server
     assert fetch(base + "zh-hans/%00/index.html")[0] == 400
     assert fetch(base)[0] == 200    # and still serving
 
