@@ -109,9 +109,10 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"  lines {first}-{last}: {heading}  [{who}; {article.source or 'no source'}; "
                   f"{article.date.isoformat()}] → {planned.path}")
         for line in split.unplaced:
-            # one warning a line, the whole text: the line is kept in the review file too
+            # one warning a line, its start: the whole line is kept in the review file
+            shown = line.text if len(line.text) <= 60 else line.text[:60] + "…"
             print(f"{page.page}:{line.number}: warning: left over, not part of any article: "
-                  f"{line.text}", file=sys.stderr)
+                  f"{shown}", file=sys.stderr)
         if page.review is not None:
             print(f"  {_lines(len(split.unplaced))} not placed in any article → {page.review} "
                   "(a draft: move them into an article, then delete it)")
