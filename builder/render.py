@@ -6,6 +6,7 @@ StrictUndefined makes a misspelt variable an error instead of an empty string.
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,12 +15,14 @@ from typing import Any
 import jinja2
 
 from .errors import BuildError, Problem
+from .inputs import source_problem
 
 
 class Renderer:
     def __init__(self, templates_dir: Path, root: Path, globals_: Mapping[str, Any]):
         self.templates_dir = templates_dir
         self.root = root
+        _check_templates(templates_dir, root)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates_dir),
             undefined=jinja2.StrictUndefined,
@@ -66,6 +69,22 @@ class Renderer:
             return path.relative_to(self.root)
         except ValueError:
             return path
+
+
+def _check_templates(templates_dir: Path, root: Path) -> None:
+    """A FIFO among the templates would hang the build when Jinja opened it; a link out
+    of the site could pull any file into the pages."""
+    problems = []
+    for folder, dirs, files in os.walk(templates_dir):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder) / name
+            shown = path.relative_to(root) if path.is_relative_to(root) else path
+            problem = source_problem(path, root, shown)
+            if problem is not None:
+                problems.append(problem)
+    if problems:
+        raise BuildError(problems)
 
 
 def _template_frame(exc: BaseException, templates_dir: Path) -> tuple[str | None, int | None]:

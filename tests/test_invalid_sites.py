@@ -91,6 +91,9 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "static file linked to the environment": (
         lambda r: (r / "static/env.txt").symlink_to("/proc/self/environ"),
         ["static/env.txt: error: a symbolic link to /proc/", "outside the site"]),
+    "FIFO among the templates": (       # Jinja would block opening it
+        lambda r: os.mkfifo(r / "templates/_partial.html"),
+        ["templates/_partial.html: error: not a regular file"]),
     "FIFO in static": (
         lambda r: os.mkfifo(r / "static/pipe.css"),
         ["static/pipe.css: error: not a regular file"]),

@@ -37,8 +37,9 @@ def split_page(lines: Sequence[Line], tools: ImportTools, date: dt.date | None =
     layout = read_layout(classified)
     segments = segment(classified, layout)
     text = "\n".join(line.text for line in lines)
-    year = date.year if date else page_year(text, today or dt.date.today())
-    page_date = date or _page_date(classified, text, year)
+    today = today or dt.date.today()
+    year = date.year if date else page_year(text, today)
+    page_date = date or _page_date(classified, text, year, today)
     context = PageContext(page_date, year, source or tools.conventions.paper)
     articles = tuple(assemble(classified, span, layout, tools, context)
                      for span in segments.articles)
@@ -51,8 +52,9 @@ def page_year(text: str, today: dt.date) -> int:
     return max(years) if years else today.year
 
 
-def _page_date(lines: Sequence[Classified], text: str, year: int) -> dt.date:
-    """The most common dated dateline; else the latest day the page mentions; else 1 January."""
+def _page_date(lines: Sequence[Classified], text: str, year: int, today: dt.date) -> dt.date:
+    """The most common dated dateline; else the latest day the page mentions; else today
+    (a page without a date is most likely today's), or 1 January of the page's year."""
     datelines = Counter((c.dateline.month, c.dateline.day) for c in lines
                         if c.dateline is not None and c.dateline.month and c.dateline.day)
     candidates = ([datelines.most_common(1)[0][0]] if datelines
@@ -62,5 +64,5 @@ def _page_date(lines: Sequence[Classified], text: str, year: int) -> dt.date:
             return dt.date(year, month, day)
         except ValueError:
             continue
-    return dt.date(year, 1, 1)
+    return today if today.year == year else dt.date(year, 1, 1)
 
