@@ -58,6 +58,16 @@ def _stamps(folder: Path) -> dict[Path, Stamp]:
     return stamps
 
 
+@dataclass(frozen=True)
+class Sources:
+    """The stamps of every source file: what an update is made from."""
+
+    config: Stamp | None
+    templates: dict[Path, Stamp]
+    static: dict[Path, Stamp]
+    content: dict[Path, Stamp]
+
+
 @dataclass
 class Update:
     written: list[str] = field(default_factory=list)
@@ -87,19 +97,34 @@ class Session:
         self._renderer: Renderer | None = None
         self._plan: SitePlan | None = None
         self._quick_done = False
+        self._attempted: Sources | None = None     # the sources the last update tried
+        self._updated: Sources | None = None       # the sources of the last good update
 
     # -- what changed ---------------------------------------------------------------------
 
+    def sources(self) -> Sources:
+        return Sources(Stamp.of(self.project.root / CONFIG_FILE), _stamps(self.project.templates),
+                       _stamps(self.project.static), _stamps(self.project.content))
+
     def pending(self) -> bool:
-        """Cheap: has any source changed since the last successful update?"""
-        return (Stamp.of(self.project.root / CONFIG_FILE) != self._config_stamp
-                or _stamps(self.project.templates) != self._templates
-                or _stamps(self.project.static) != self._static
-                or _stamps(self.project.content) != {p: s for p, (s, _) in self._articles.items()})
+        """Cheap: has any source file changed since the last update was tried? Drafts and
+        editors' backup files count as changes once, not for ever; an update that failed
+        on bad input is tried again only when something changes."""
+        return self.sources() != self._attempted
 
     def update(self) -> Update:
         """Bring the output up to date. On bad input, raises BuildError and keeps the last
         good output and state, so the next good save recovers."""
+        sources = self.sources()
+        try:
+            result = self._update()
+        except BuildError:
+            self._attempted = sources
+            raise
+        self._attempted = self._updated = sources
+        return result
+
+    def _update(self) -> Update:
         started = time.perf_counter()
         result = Update()
         config_stamp = Stamp.of(self.project.root / CONFIG_FILE)
@@ -169,17 +194,16 @@ class Session:
         `update()` that follows brings every listing, feed and the search index up to
         date. Returns None when the change needs the full update straight away."""
         started = time.perf_counter()
-        if (self._plan is None or self._quick_done or self._renderer is None
-                or Stamp.of(self.project.root / CONFIG_FILE) != self._config_stamp
-                or _stamps(self.project.templates) != self._templates
-                or _stamps(self.project.static) != self._static):
-            return None
-        current = {p: s for p, s in _stamps(self.project.content).items() if p.suffix == ".md"}
-        if set(current) != set(self._articles):
-            return None  # a new, renamed or deleted article: the full update handles it
-        changed = [p for p, stamp in current.items() if self._articles[p][0] != stamp]
-        if not changed:
-            return None
+        now = self.sources()
+        last = self._updated
+        if (self._plan is None or self._quick_done or self._renderer is None or last is None
+                or (now.config, now.templates, now.static) != (last.config, last.templates,
+                                                                last.static)
+                or set(now.content) != set(last.content)):
+            return None  # settings, templates or static files, or a file added or deleted
+        changed = [p for p, stamp in now.content.items() if last.content[p] != stamp]
+        if not changed or any(p not in self._articles for p in changed):
+            return None  # nothing, or a draft or another file: the full update handles it
         order = {id(d): i for i, d in enumerate(self._plan.derived)}
         result = Update()
         for path in changed:

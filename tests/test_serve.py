@@ -82,6 +82,31 @@ def test_session_template_and_static_changes(make_site, tmp_path):
     assert session.update().written == ["js/site.js"]
 
 
+def test_the_preview_goes_idle_with_drafts_backups_and_broken_articles(make_site, tmp_path):
+    """Nothing to do means nothing done: a draft, an editor's backup file or an article
+    that fails is looked at once, then again only when something changes."""
+    draft = A.replace("+++\n\n", "draft = true\n+++\n\n", 1)
+    root = make_site({"a.md": A, "b.md": B, "c.md": draft, "a.md~": A})
+    session = Session(root, tmp_path / "out")
+    session.update()
+    assert not session.pending()
+    bump(root / "content/b.md", B.replace("date = 2024-07-21", 'date = "soon"'))
+    assert session.pending()
+    with pytest.raises(BuildError):
+        session.update()
+    assert not session.pending()      # the error is shown; no retry until the next save
+    bump(root / "content/b.md", B)
+    assert session.pending()
+    session.update()
+    assert not session.pending()
+    bump(root / "content/a.md", A.replace("防汛抢险", "抢险"))   # drafts do not block the quick path
+    quick = session.quick_update()
+    assert quick is not None and "zh-hans/articles/a/index.html" in quick.written
+    assert session.pending()          # the full update still follows
+    session.update()
+    assert not session.pending()
+
+
 def test_session_never_publishes_a_static_link_to_outside_the_site(make_site, tmp_path):
     root = make_site({"a.md": A})
     session = Session(root, tmp_path / "out")
