@@ -204,11 +204,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     return BuildResult(
         out=out, articles=len(derived), pages=len(pages) + len(sitemaps), files=files,
         seconds=time.perf_counter() - started,
-        warnings=(*_stray_files(project), *(
-            Note(folder, "ignored: a symlinked folder in static/ is not followed; "
-                         "copy its files into static/") for folder in static.linked_folders),
-            *([Note(CACHE_FOLDER, f"the derive cache cannot be written ({cache.problem}); "
-                                  "built without it")] if cache.problem else [])),
+        warnings=tuple(_warnings(project, static, cache)),
         notes=tuple(_conversion_notes(derived)),
         timings=tuple(clock.laps),
     )
@@ -331,6 +327,16 @@ def _check_output(out: Path, project: Project) -> None:
         raise BuildError.single(
             f"{out} exists and was not made by builder; a build would replace it", out,
             hint="remove it, or pass --out with a new folder")
+
+
+def _warnings(project: Project, static: StaticFiles, cache: DerivedCache) -> Iterator[Note]:
+    yield from _stray_files(project)
+    for folder in static.linked_folders:
+        yield Note(folder, "ignored: a symlinked folder in static/ is not followed; "
+                           "copy its files into static/")
+    if cache.problem:
+        yield Note(CACHE_FOLDER, f"the derive cache cannot be written ({cache.problem}); "
+                                 "built without it")
 
 
 def _stray_files(project: Project) -> Iterator[Note]:
