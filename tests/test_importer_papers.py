@@ -140,6 +140,7 @@ def test_nothing_lost_on_every_fixture_page(name: str, import_tools):
     ("（记者丁怡婷）", "", ("丁怡婷",)),
     ("文／图 欧阳晓明", "", ("欧阳晓明",)),
     ("文/本报记者 张三", "", ("张三",)),
+    ("本报记者 张 大 明", "", ("张大明",)),          # spaced out by OCR
 ])
 def test_bylines(text: str, outlet: str, names: tuple[str, ...]):
     byline = parse_byline(text, C)
@@ -387,3 +388,13 @@ def test_unicode_line_separators_split_lines_but_keep_their_numbers(import_tools
     planned = plan_files(page, "p.txt", import_tools)
     article = parse_article(planned[0].text, planned[0].path)   # the build reads it back
     assert "\u2028" not in planned[0].text and article.subtitle == "通车五周年"
+
+
+def test_ocr_full_stops_read_as_full_stops(import_tools):
+    """Some OCR writes 。 as ．: the page splits as with 。."""
+    text = (PAGES / "yanan-ocr.txt").read_text(encoding="utf-8")
+    date = dt.date(1944, 3, 13)
+    original = split_page(page_lines(text), import_tools, date=date)
+    ocr = split_page(page_lines(text.replace("。", "．")), import_tools, date=date)
+    assert headers(ocr) == headers(original)
+    assert [len(a.blocks) for a in ocr.articles] == [len(a.blocks) for a in original.articles]

@@ -77,7 +77,7 @@ def is_terminal(text: str) -> bool:
 
 def heading_like(text: str) -> bool:
     """Short and without a full stop; a headline may end in a colon."""
-    return (len(text) <= HEADING_LINE and not any(mark in text for mark in "。；;")
+    return (len(text) <= HEADING_LINE and not any(mark in text for mark in "。．；;")
             and (not is_terminal(text) or text.endswith(("：", ":"))) and not _END_MARK.match(text))
 
 
@@ -94,6 +94,8 @@ def split_names(text: str, p: Patterns, strict: bool) -> tuple[str, ...] | None:
         token = tokens[i]
         if len(token) == 1 and i + 1 < len(tokens) and len(tokens[i + 1]) in (1, 2):
             token, i = token + tokens[i + 1], i + 1
+            while len(token) < 4 and i + 1 < len(tokens) and len(tokens[i + 1]) == 1:
+                token, i = token + tokens[i + 1], i + 1     # 张 大 明, spaced by OCR
         names.append(token)
         i += 1
     if not names or len(names) > 8:

@@ -19,7 +19,8 @@ SPACE = " \u3000\t\u00a0"
 OPEN = "（(〔【［〖"
 CLOSE = "）)〕】］〗"
 # Sentence ends: a line ending so is a finished paragraph, not a heading.
-TERMINAL = re.compile(r"[。！？!?…；;][”’」』）)]*$")
+# (．and ｡ stand for 。 in some OCR output)
+TERMINAL = re.compile(r"[。．｡！？!?…；;][”’」』）)]*$")
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
     "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
