@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
+import zoneinfo
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -81,7 +83,10 @@ class SiteConfig:
     output_dir: str = "_site"
     page_size: int = 20
     publisher: str = ""
-    utc_offset: str = "+08:00"  # of the dates in front matter, for feeds and metadata
+    # The zone of front-matter dates written without an offset; "" means `utc_offset`
+    # (the older setting, kept for sites that have it).
+    timezone: str = "Asia/Shanghai"
+    utc_offset: str = "+08:00"
     cname: str = ""             # custom domain for GitHub Pages; written to CNAME
     feed_entries: int = 20
     conversion: ConversionConfig = ConversionConfig()
@@ -90,6 +95,14 @@ class SiteConfig:
     importing: ImportConfig = ImportConfig()
     # UI string overrides, written in Simplified; the Hant edition converts them.
     strings: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def zone(self) -> dt.tzinfo:
+        if self.timezone:
+            return zoneinfo.ZoneInfo(self.timezone)
+        sign = -1 if self.utc_offset.startswith("-") else 1
+        hours, minutes = self.utc_offset[1:].split(":")
+        return dt.timezone(sign * dt.timedelta(hours=int(hours), minutes=int(minutes)))
 
     @property
     def base_path(self) -> str:
@@ -105,7 +118,8 @@ class SiteConfig:
     def derive_fingerprint(self) -> str:
         """A hash of the settings the per-article stage depends on. Not the base URL or
         titles: building for another URL reuses every cached article."""
-        used = (self.conversion, self.tags, self.topics, self.default_edition)
+        used = (self.conversion, self.tags, self.topics, self.default_edition, self.timezone,
+                self.utc_offset)
         return hashlib.sha256(repr(used).encode()).hexdigest()[:16]
 
 
@@ -133,12 +147,20 @@ def base_url_problem(url: str) -> str | None:
     return None
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _normalise_base_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
 _TOP_KEYS = ("title", "description", "base_url", "default_edition", "output_dir",
-             "page_size", "publisher", "utc_offset", "cname", "feed_entries", "conversion",
+             "page_size", "publisher", "timezone", "utc_offset", "cname", "feed_entries", "conversion",
              "strings", "tags", "topics", "import")
 _TAG_KEYS = ("min_per_article", "max_per_article", "max_share", "min_corpus", "ban",
              "stopwords", "aliases", "slugs")
@@ -175,6 +197,14 @@ def parse_config(text: str, path: Path) -> SiteConfig:
     if not re.fullmatch(r"[+-](?:0\d|1[0-4]):[0-5]\d", utc_offset):
         problems.append(source.problem("utc_offset",
                                        f"`utc_offset` must look like +08:00, not {utc_offset!r}"))
+    timezone = top.string("timezone", SiteConfig.timezone) or ""
+    if "timezone" not in data and "utc_offset" in data:
+        timezone = ""   # a site from before `timezone`: its fixed offset stands
+    elif not _known_zone(timezone):
+        problems.append(source.problem(
+            "timezone", f"`timezone` {timezone!r} is not a time zone name",
+            'use an IANA name such as timezone = "Asia/Shanghai", "Asia/Taipei" or "Asia/Hong_Kong"'))
+        timezone = SiteConfig.timezone
     cname = top.string("cname", "") or ""
     if cname and not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", cname):
         problems.append(source.problem("cname", f"`cname` must be a domain name such as news.example.com, "
@@ -194,6 +224,7 @@ def parse_config(text: str, path: Path) -> SiteConfig:
         output_dir=output_dir,
         page_size=top.integer("page_size", SiteConfig.page_size),
         publisher=top.string("publisher", "") or "",
+        timezone=timezone,
         utc_offset=utc_offset,
         cname=cname,
         feed_entries=top.integer("feed_entries", SiteConfig.feed_entries),

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +36,15 @@ class Article:
     path: Path          # relative to the site root, for messages
     slug: str
     title: str
-    date: dt.datetime   # midnight when the front matter gives only a day
+    date: dt.datetime   # midnight when the front matter gives only a day; in the site's
+                        # zone once the build has placed it there (in_zone)
     body: str           # Markdown
     body_line: int      # file line where the body starts
     script: Script | None = None   # None: detect from the text
     subtitle: str = ""
     kicker: str = ""
     labels: tuple[str, ...] = ()    # column tags and box labels: 【小资料】, （民生观）
+    timed: bool = False             # the front matter gives a time of day, not only a day
     authors: tuple[str, ...] = ()
     source: str = ""
     tags: tuple[str, ...] = ()
@@ -113,6 +115,7 @@ def parse_article(text: str, path: Path) -> Article:
         subtitle=fields.string("subtitle", "") or "",
         kicker=fields.string("kicker", "") or "",
         labels=fields.strings("labels"),
+        timed=isinstance(date, dt.datetime),
         authors=fields.strings("authors"),
         source=fields.string("source", "") or "",
         tags=fields.strings("tags"),
@@ -129,6 +132,15 @@ def parse_article(text: str, path: Path) -> Article:
     if problems:
         raise BuildError(problems)
     return article
+
+
+def in_zone(article: Article, zone: dt.tzinfo) -> Article:
+    """The article with its date as an instant: a day or a local time is read in the site's
+    zone, a time with an offset is that instant, shown in the site's zone. Dates with and
+    without offsets then sort together."""
+    date = article.date
+    placed = date.replace(tzinfo=zone) if date.tzinfo is None else date.astimezone(zone)
+    return replace(article, date=placed)
 
 
 def _as_datetime(value: Any) -> dt.datetime:

@@ -23,7 +23,7 @@ from typing import Any
 import jinja2.meta
 
 from .config import CONFIG_FILE, SiteConfig, load_config
-from .content import content_files, duplicate_slugs, read_article
+from .content import content_files, duplicate_slugs, in_zone, read_article
 from .derive import Derived, Tools, derive
 from .errors import BuildError, Problem
 from .inputs import static_files
@@ -208,7 +208,7 @@ class Session:
         result = Update()
         for path in changed:
             old = self._articles[path][1]
-            article = read_article(path, self.project.root)
+            article = in_zone(read_article(path, self.project.root), self.config.zone)
             if (article.draft or article.slug != old.article.slug
                     or article.date != old.article.date or id(old) not in order):
                 return None  # it moves in the lists: the full update places it
@@ -248,7 +248,7 @@ class Session:
                 articles[path] = known
                 continue
             try:
-                article = read_article(path, self.project.root)
+                article = in_zone(read_article(path, self.project.root), self.config.zone)
             except BuildError as error:
                 problems += error.problems
                 continue

@@ -136,7 +136,7 @@ class EditionContext:
 
 
 def _lastmod(cards: Sequence[ArticleCard]) -> dt.date | None:
-    return max((dt.date.fromisoformat(c.date_iso) for c in cards), default=None)
+    return max((dt.date.fromisoformat(c.date_iso[:10]) for c in cards), default=None)
 
 
 def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,

@@ -11,7 +11,14 @@ from pathlib import Path
 from .cache import FOLDER as CACHE_FOLDER
 from .cache import DerivedCache, code_salt
 from .config import SiteConfig, load_config
-from .content import ARTICLE_SUFFIX, Article, content_files, load_articles, symlinked_folders
+from .content import (
+    ARTICLE_SUFFIX,
+    Article,
+    content_files,
+    in_zone,
+    load_articles,
+    symlinked_folders,
+)
 from .derive import Derived, Tools, derive
 from .editions import EDITIONS, Script
 from .errors import BuildError
@@ -135,7 +142,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
                            up_to_date=True)
 
     # Load: every article and the static files, all problems reported at once.
-    articles = [a for a in load_articles(project.root, project.content) if not a.draft]
+    articles = [in_zone(a, config.zone) for a in load_articles(project.root, project.content)
+                if not a.draft]
     static = (static_files(project.static, project.root) if project.static.is_dir()
               else StaticFiles((), ()))
     clock.lap("load")

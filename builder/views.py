@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from .config import SiteConfig
+from .content import Article
 from .derive import Derived, EditionText
 from .editions import EDITIONS, Script
 from .strings import SCRIPT_NAMES
@@ -174,14 +175,25 @@ def article_path(derived: Derived) -> str:
     return f"articles/{derived.article.slug}/"
 
 
-def date_text(date: dt.datetime) -> str:
-    return f"{date.year}年{date.month}月{date.day}日"
+def date_text(date: dt.datetime, timed: bool = False) -> str:
+    """2024年7月22日, with the time where the article gives one: 2024年7月22日 09:30."""
+    day = f"{date.year}年{date.month}月{date.day}日"
+    return f"{day} {date.hour:02d}:{date.minute:02d}" if timed else day
+
+
+def time_attribute(article: Article) -> str:
+    """What <time datetime> says: the instant where the article gives a time, else the day."""
+    return timestamp(article.date, "") if article.timed else article.date.date().isoformat()
 
 
 def timestamp(date: dt.datetime, utc_offset: str) -> str:
-    """RFC 3339, the year always in four digits (strftime writes year 1 as "1")."""
-    offset = (utc_offset if date.tzinfo is None
-              else date.strftime("%z")[:3] + ":" + date.strftime("%z")[3:])
+    """RFC 3339, the year always in four digits (strftime writes year 1 as "1") and the
+    offset in whole minutes (zones give local mean time before 1901: +08:05:43)."""
+    if date.tzinfo is None:
+        offset = utc_offset
+    else:
+        minutes = int((date.utcoffset() or dt.timedelta()).total_seconds() // 60)
+        offset = f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
     return (f"{date.year:04d}-{date.month:02d}-{date.day:02d}"
             f"T{date.hour:02d}:{date.minute:02d}:{date.second:02d}{offset}")
 
@@ -197,8 +209,8 @@ def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:0
         href=urls.link(path),
         title=Markup(text.title.html),
         kicker=Markup(text.kicker.html),
-        date_iso=derived.article.date.date().isoformat(),
-        date_text=date_text(derived.article.date),
+        date_iso=time_attribute(derived.article),
+        date_text=date_text(derived.article.date, derived.article.timed),
         summary=text.summary,
     )
 
@@ -247,8 +259,8 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
         authors=tuple(Markup(a.html) for a in text.authors),
         source=Markup(text.source.html),
         credits=tuple(Markup(c.html) for c in text.credits),
-        date_iso=derived.article.date.date().isoformat(),
-        date_text=date_text(derived.article.date),
+        date_iso=time_attribute(derived.article),
+        date_text=date_text(derived.article.date, derived.article.timed),
         body=Markup("".join(block.html for block in text.blocks)),
         blocks=tuple(Markup(block.html) for block in text.blocks),
         chars=chars,

@@ -246,3 +246,34 @@ def test_a_build_with_nothing_to_do_stops_early(site: Path):
     assert forced.stdout.startswith("built ")
     other = run("build", "--root", str(site), "--base-url", "https://news.example.com/")
     assert other.stdout.startswith("built ")  # another base URL is another site
+
+
+def test_dates_with_times_and_offsets_sort_as_instants(make_site):
+    """A day, a local time and times with offsets side by side (this used to crash every
+    build); each is read in the site's zone, and the time shows where one is given."""
+    root = make_site({
+        "day.md": article("整日", "正文。", date="2024-07-22"),
+        "local.md": article("本地时间", "正文。", date="2024-07-22T09:30:00"),
+        "utc.md": article("世界时", "正文。", date="2024-07-22T01:45:00Z"),
+        "taipei.md": article("台北时间", "正文。", date="2024-07-22T10:00:00+08:00"),
+    })
+    result = run("build", "--root", str(root))
+    assert result.returncode == 0, result.stderr
+    out = root / "_site/zh-hans"
+    titles = [a.get_text() for a in soup(out / "index.html").select(".card h2 a")]
+    assert titles == ["台北时间", "世界时", "本地时间", "整日"]    # 10:00, 09:45, 09:30, 00:00
+    times = {t.get_text(): t["datetime"] for t in soup(out / "index.html").select("time")}
+    assert times["2024年7月22日 09:45"] == "2024-07-22T09:45:00+08:00"
+    assert times["2024年7月22日"] == "2024-07-22"
+    feed = (out / "feed.xml").read_text(encoding="utf-8")
+    assert "<updated>2024-07-22T09:45:00+08:00</updated>" in feed
+
+
+def test_the_site_time_zone_reads_local_times(make_site):
+    root = make_site({"local.md": article("本地时间", "正文。", date="2024-07-22T09:30:00"),
+                      "utc.md": article("世界时", "正文。", date="2024-07-22T01:45:00Z")},
+                     config='timezone = "Europe/London"\nbase_url = "https://example.org/"\n')
+    assert run("build", "--root", str(root)).returncode == 0
+    page = (root / "_site/zh-hans/articles/utc/index.html").read_text(encoding="utf-8")
+    assert '"datePublished": "2024-07-22T02:45:00+01:00"' in page     # summer time
+    assert "2024年7月22日 02:45" in page

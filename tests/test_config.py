@@ -112,3 +112,14 @@ def test_two_tags_may_not_share_a_slug():
 def test_chinese_host_names_and_paths_are_base_urls():
     for url in ("https://新闻.example/", "https://example.org/新闻/"):
         assert parse_config(f'base_url = "{url}"\n', PATH).base_url == url
+
+
+def test_time_zone_by_name_or_the_older_fixed_offset():
+    import datetime as dt
+
+    assert parse_config("", PATH).zone.key == "Asia/Shanghai"
+    assert parse_config('timezone = "Asia/Taipei"\n', PATH).zone.key == "Asia/Taipei"
+    fixed = parse_config('utc_offset = "+09:00"\n', PATH).zone   # a site from before `timezone`
+    assert fixed.utcoffset(None) == dt.timedelta(hours=9)
+    [message] = problems('timezone = "Asia/Beijing"\n')
+    assert message.startswith("site.toml:1: error: `timezone` 'Asia/Beijing' is not a time zone name")
