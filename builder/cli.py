@@ -44,7 +44,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         # Answered before the heavy imports: a build with nothing to do takes a few stats.
         from .fingerprint import up_to_date
 
-        current = up_to_date(args.root.resolve(), args.out, args.base_url)
+        current = up_to_date(args.root.resolve(), args.out, args.base_url, args.future)
         if current is not None:
             print(f"up to date: {current[0]} ({time.perf_counter() - started:.2f} s; "
                   "--force rebuilds)")
@@ -53,7 +53,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     # Checked above (or --force): build() need not check again.
     result = build(args.root, out=args.out, base_url=args.base_url, progress=TerminalProgress(),
-                   skip_if_up_to_date=False)
+                   skip_if_up_to_date=False, future=args.future)
     for note in result.warnings:
         print(f"{note.path}: warning: {note.message}", file=sys.stderr)
     if args.verbose:
@@ -64,6 +64,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"built {result.pages} pages ({result.articles} articles × 2 editions) "
           f"into {result.out} in {result.seconds:.2f} s, "
           f"{len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}")
+    schedule = result.schedule
+    if schedule.count and args.future:
+        print(f"{schedule.count} scheduled article{'s' if schedule.count != 1 else ''} shown "
+              "ahead of time (--future): do not deploy this build")
+    elif schedule.count and schedule.next_due is not None:
+        print(f"{schedule.count} scheduled article{'s' if schedule.count != 1 else ''} not yet "
+              f"published; the next is due {schedule.next_due.isoformat(' ', 'minutes')}: "
+              "build again after that time to publish it")
     return 0
 
 
@@ -183,6 +191,9 @@ def parser() -> argparse.ArgumentParser:
                        help="the URL the site is served at, overriding site.toml")
     build.add_argument("--force", action="store_true",
                        help="build even when nothing changed since the last build")
+    build.add_argument("--future", action="store_true",
+                       help="include articles dated in the future, marked as scheduled "
+                            "(to review them; not for deploying)")
     build.add_argument("-v", "--verbose", action="store_true",
                        help="also list the characters repaired or kept in each article")
     build.set_defaults(run=cmd_build)

@@ -9,6 +9,7 @@ light modules are imported here, so the answer costs a few stats.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from pathlib import Path
@@ -17,10 +18,11 @@ from . import __version__
 
 FOLDERS = ("content", "templates", "static")
 PREFIX = "fingerprint: "
+DUE = "next scheduled: "
 
 
-def fingerprint(root: Path, base_url: str | None) -> str:
-    digest = hashlib.sha256(f"{__version__}\n{base_url}\n".encode())
+def fingerprint(root: Path, base_url: str | None, future: bool = False) -> str:
+    digest = hashlib.sha256(f"{__version__}\n{base_url}\n{future}\n".encode())
     here = Path(__file__).parent
     for path in _package_files():
         _stamp(digest, path, path.relative_to(here).as_posix())
@@ -61,8 +63,27 @@ def _stamp(digest, path: Path, name: str) -> None:
     digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
 
 
-def marker_text(print_: str) -> str:
-    return f"This folder is replaced by every `builder build`.\n{PREFIX}{print_}\n"
+def marker_text(print_: str, due: dt.datetime | None = None) -> str:
+    """The output's marker: the inputs it was built from, and when the next scheduled
+    article is due (a build after that time is not up to date, whatever the files say)."""
+    text = f"This folder is replaced by every `builder build`.\n{PREFIX}{print_}\n"
+    return text + (f"{DUE}{due.isoformat()}\n" if due else "")
+
+
+def published_due(marker: Path) -> dt.datetime | None:
+    try:
+        for line in marker.read_text(encoding="utf-8").splitlines():
+            if line.startswith(DUE):
+                return dt.datetime.fromisoformat(line[len(DUE):])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def current(marker: Path, inputs: str, now: dt.datetime) -> bool:
+    """Is the output behind `marker` what a build of `inputs` would make now?"""
+    due = published_due(marker)
+    return published_fingerprint(marker) == inputs and (due is None or now < due)
 
 
 def published_fingerprint(marker: Path) -> str | None:
@@ -82,13 +103,15 @@ def output_folder(root: Path, out: Path | None, output_dir: str) -> Path:
     return (out or root / output_dir).resolve()
 
 
-def up_to_date(root: Path, out: Path | None, base_url: str | None) -> tuple[Path, str] | None:
-    """(output folder, fingerprint) when the published output already matches the inputs."""
+def up_to_date(root: Path, out: Path | None, base_url: str | None,
+               future: bool = False) -> tuple[Path, str] | None:
+    """(output folder, fingerprint) when the published output already matches the inputs
+    and no scheduled article has come due since."""
     from .config import load_config
 
     config = load_config(root)
     folder = output_folder(root, out, config.output_dir)
-    current = fingerprint(root, base_url)
-    if published_fingerprint(folder / MARKER) == current:
-        return folder, current
+    inputs = fingerprint(root, base_url, future)
+    if current(folder / MARKER, inputs, dt.datetime.now(dt.UTC)):
+        return folder, inputs
     return None

@@ -13,6 +13,7 @@ Pages that no longer exist (a tag whose last article is gone) are removed.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import time
 from collections.abc import Mapping, Sequence
@@ -150,7 +151,9 @@ class Session:
                                       {"asset": lambda path, c=self.config: c.base_path + path})
         derived = sorted((d for _, d in articles.values()),
                          key=lambda d: (d.article.date, d.article.slug), reverse=True)
-        plan = plan_site(derived, self.config, self._tools.converter)
+        # the preview shows scheduled articles ahead of time, marked as such
+        plan = plan_site(derived, self.config, self._tools.converter,
+                         dt.datetime.now(self.config.zone))
         pages = list(plan.pages())
         pages += sitemap_pages(pages, self.config, Urls(self.config.base_url, self.config.base_path))
         uses = self._template_uses({p.template for p in pages}) if dirty_templates else {}

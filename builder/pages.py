@@ -124,6 +124,10 @@ class EditionContext:
     config: SiteConfig
     urls: Urls
     localise: Callable[[str], str]  # site.toml text (Simplified) → this edition's script
+    shown_from: dt.datetime | None = None   # articles after it are shown ahead of schedule
+
+    def scheduled(self, derived: Derived) -> bool:
+        return self.shown_from is not None and derived.article.date > self.shown_from
 
     @property
     def site_feed(self) -> FeedLink:
@@ -180,7 +184,8 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
 
 
 def edition_cards(articles: Sequence[Derived], ctx: EditionContext) -> list[ArticleCard]:
-    return [card(d, ctx.edition, ctx.urls, ctx.config.utc_offset) for d in articles]
+    return [card(d, ctx.edition, ctx.urls, ctx.config.utc_offset, ctx.scheduled(d))
+            for d in articles]
 
 
 def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionContext,
@@ -250,7 +255,8 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
     edition = ctx.edition
     view = article_view(derived, edition, ctx.urls, terms,
                         tuple(RelatedLink.of(cards[j]) for j in terms.related),
-                        ctx.localise(ctx.config.publisher) or ctx.site.title, ctx.config.utc_offset)
+                        ctx.localise(ctx.config.publisher) or ctx.site.title, ctx.config.utc_offset,
+                        ctx.scheduled(derived))
     path = article_path(derived)
     if not parallel:
         meta = ctx.meta(path, f"{view.title_text} · {ctx.site.title}",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from .content import (
 from .derive import Derived, Tools, derive
 from .editions import EDITIONS, Script
 from .errors import BuildError
-from .fingerprint import MARKER, fingerprint, marker_text, output_folder, published_fingerprint
+from .fingerprint import MARKER, current, fingerprint, marker_text, output_folder
 from .inputs import StaticFiles, static_files
 from .markup import Markdown
 from .output import Staging, safe_relative, write_failure
@@ -89,6 +90,19 @@ class Clock:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """Articles dated after the build: how many, and when the first of them is due."""
+
+    count: int
+    next_due: dt.datetime | None
+
+    @classmethod
+    def of(cls, articles: Sequence[Article], now: dt.datetime) -> Schedule:
+        later = [a.date for a in articles if a.date > now]
+        return cls(len(later), min(later, default=None))
+
+
+@dataclass(frozen=True)
 class BuildResult:
     out: Path
     articles: int
@@ -99,6 +113,7 @@ class BuildResult:
     notes: tuple[Note, ...]
     timings: tuple[tuple[str, float], ...] = ()
     up_to_date: bool = False    # nothing changed since the last build: nothing was done
+    schedule: Schedule = field(default_factory=lambda: Schedule(0, None))
 
 
 @dataclass(frozen=True)
@@ -126,7 +141,10 @@ def load_tools(config: SiteConfig) -> Tools:
 
 def build(root: Path, out: Path | None = None, base_url: str | None = None,
           progress: Progress | None = None, tools: Tools | None = None,
-          skip_if_up_to_date: bool = True) -> BuildResult:
+          skip_if_up_to_date: bool = True, future: bool = False,
+          now: dt.datetime | None = None) -> BuildResult:
+    """Build the site into `out`. Articles dated after `now` are scheduled: left out until
+    a build runs after their time, or shown and marked with `future`."""
     started = time.perf_counter()
     clock = Clock()
     project = Project(root.resolve())
@@ -135,8 +153,9 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         config = config.with_base_url(base_url)
     out = output_folder(project.root, out, config.output_dir)
     _check_output(out, project)
-    inputs = fingerprint(project.root, base_url)  # before reading: a later edit rebuilds
-    if skip_if_up_to_date and published_fingerprint(out / OUTPUT_MARKER) == inputs:
+    inputs = fingerprint(project.root, base_url, future)  # before reading: a later edit rebuilds
+    now = now or dt.datetime.now(config.zone)
+    if skip_if_up_to_date and current(out / OUTPUT_MARKER, inputs, now):
         return BuildResult(out=out, articles=0, pages=0, files=0,
                            seconds=time.perf_counter() - started, warnings=(), notes=(),
                            up_to_date=True)
@@ -144,6 +163,9 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     # Load: every article and the static files, all problems reported at once.
     articles = [in_zone(a, config.zone) for a in load_articles(project.root, project.content)
                 if not a.draft]
+    schedule = Schedule.of(articles, now)
+    if not future:
+        articles = [a for a in articles if a.date <= now]
     static = (static_files(project.static, project.root) if project.static.is_dir()
               else StaticFiles((), ()))
     clock.lap("load")
@@ -169,7 +191,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     # Plan every page (a reduce over the derived metadata), render, then publish.
     renderer = Renderer(project.templates.resolve(), project.root,
                         {"asset": lambda path: config.base_path + path})
-    plan = plan_site(derived, config, tools.converter)
+    plan = plan_site(derived, config, tools.converter, now if future else None)
     clock.lap("plan")
     try:
         staging = Staging(out)
@@ -184,7 +206,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         results = run_all([partial(_render_share, plan, renderer, staging.dir, k, shares, rendered)
                            for k in range(shares)]
                           + [partial(plain_files, derived, config, tools.converter,
-                                     marker=marker_text(inputs))],
+                                     marker=marker_text(inputs,
+                                                        None if future else schedule.next_due))],
                           counter=rendered, report=progress.update)
         progress.finish()
         # in the plan's order, whatever the number of workers: the sitemap lists them so
@@ -215,6 +238,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         warnings=tuple(_warnings(project, static, cache)),
         notes=tuple(_conversion_notes(derived)),
         timings=tuple(clock.laps),
+        schedule=schedule,
     )
 
 
@@ -238,7 +262,10 @@ class SitePlan:
         yield self.not_found
 
 
-def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter) -> SitePlan:
+def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
+              shown_from: dt.datetime | None = None) -> SitePlan:
+    """`shown_from`: articles dated after it are scheduled ones shown ahead of time,
+    marked as such (`build --future`, the preview)."""
     urls = Urls(config.base_url, config.base_path)
 
     def to_hant(text: str) -> str:
@@ -261,7 +288,7 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter) 
                     for kind in (*TERM_KINDS, "archive", "search"))
         site = SiteView(local(config.title), local(config.description), strings, edition.path, nav)
         titles[edition], strings_of[edition] = site.title, strings
-        ctx = EditionContext(edition, site, config, urls, local)
+        ctx = EditionContext(edition, site, config, urls, local, shown_from)
         editions.append((ctx, edition_cards(derived, ctx)))
     return SitePlan(derived, taxonomy, tuple(editions), root_page(config, urls, titles),
                     not_found_page(urls, strings_of))

@@ -21,6 +21,7 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
     "source": "来源",
     "credits": "编辑",
     "published": "发布日期",
+    "scheduled": "定时发布，尚未公开",
     "newer": "较新",
     "older": "较早",
     "page": "第{n}页",

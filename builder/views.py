@@ -81,6 +81,7 @@ class ArticleCard:
     url: str = ""               # absolute, for feeds
     timestamp: str = ""         # RFC 3339, for feeds
     authors_text: tuple[str, ...] = ()
+    scheduled: bool = False     # shown ahead of its time (build --future, the preview)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class ArticleView:
     related: tuple[RelatedLink, ...] = ()
     timestamp: str = ""
     json_ld: Mapping[str, object] | None = None   # schema.org NewsArticle
+    scheduled: bool = False     # shown ahead of its time (build --future, the preview)
 
 
 @dataclass(frozen=True)
@@ -198,10 +200,12 @@ def timestamp(date: dt.datetime, utc_offset: str) -> str:
             f"T{date.hour:02d}:{date.minute:02d}:{date.second:02d}{offset}")
 
 
-def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:00") -> ArticleCard:
+def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:00",
+         scheduled: bool = False) -> ArticleCard:
     text = derived.edition(edition)
     path = f"{edition.path}/{article_path(derived)}"
     return ArticleCard(
+        scheduled=scheduled,
         title_text=text.title.plain,
         url=urls.absolute(path),
         timestamp=timestamp(derived.article.date, utc_offset),
@@ -242,12 +246,13 @@ def news_article(derived: Derived, edition: Script, url: str, stamp: str,
 def article_view(derived: Derived, edition: Script, urls: Urls,
                  terms: ArticleTerms | None = None,
                  related: tuple[RelatedLink, ...] = (), publisher: str = "",
-                 utc_offset: str = "+08:00") -> ArticleView:
+                 utc_offset: str = "+08:00", scheduled: bool = False) -> ArticleView:
     text: EditionText = derived.edition(edition)
     chars = text.chars
     path = f"{edition.path}/{article_path(derived)}"
     stamp = timestamp(derived.article.date, utc_offset)
     return ArticleView(
+        scheduled=scheduled,
         timestamp=stamp,
         json_ld=news_article(derived, edition, urls.absolute(path), stamp, publisher),
         href=urls.link(path),

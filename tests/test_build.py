@@ -277,3 +277,45 @@ def test_the_site_time_zone_reads_local_times(make_site):
     page = (root / "_site/zh-hans/articles/utc/index.html").read_text(encoding="utf-8")
     assert '"datePublished": "2024-07-22T02:45:00+01:00"' in page     # summer time
     assert "2024年7月22日 02:45" in page
+
+
+def test_articles_dated_in_the_future_wait_for_their_time(make_site, tmp_path):
+    """Scheduled: no page, listing, feed, sitemap or search entry until a build runs after
+    its time; then it is published though no file changed. --future shows it, marked."""
+    import datetime as dt
+    import zoneinfo
+
+    from builder.site import build
+
+    root = make_site({"now.md": article("今日要闻", "今天的新闻。", date="2024-07-22T09:00:00"),
+                      "later.md": article("定时发布的报道", "明早的新闻。", date="2024-07-23T06:00:00")})
+    zone = zoneinfo.ZoneInfo("Asia/Shanghai")
+    out = tmp_path / "out"
+    evening = dt.datetime(2024, 7, 22, 20, 0, tzinfo=zone)
+    result = build(root, out=out, now=evening)
+    assert (result.articles, result.schedule.count) == (1, 1)
+    assert result.schedule.next_due == dt.datetime(2024, 7, 23, 6, 0, tzinfo=zone)
+    everything = "".join(p.read_text(encoding="utf-8", errors="replace")
+                         for p in out.rglob("*") if p.is_file())
+    assert "今日要闻" in everything and "定时发布的报道" not in everything
+    assert not (out / "zh-hans/articles/later").exists()
+    assert build(root, out=out, now=evening).up_to_date            # nothing new yet
+    morning = dt.datetime(2024, 7, 23, 6, 30, tzinfo=zone)
+    due = build(root, out=out, now=morning)                         # no file changed
+    assert not due.up_to_date and due.articles == 2 and due.schedule.count == 0
+    assert "定时发布的报道" in (out / "zh-hans/index.html").read_text(encoding="utf-8")
+    ahead = build(root, out=tmp_path / "review", now=evening, future=True)
+    assert ahead.articles == 2
+    page = (tmp_path / "review/zh-hans/articles/later/index.html").read_text(encoding="utf-8")
+    assert '<p class="scheduled">定时发布，尚未公开</p>' in page
+    assert 'class="scheduled"' not in (tmp_path / "review/zh-hans/articles/now/index.html"
+                                       ).read_text(encoding="utf-8")
+
+
+def test_the_build_says_when_the_next_scheduled_article_is_due(make_site):
+    root = make_site({"a.md": article("今日要闻", "今天的新闻。"),
+                      "b.md": article("将来", "以后的新闻。", date="2099-01-01T08:00:00+08:00")})
+    result = run("build", "--root", str(root))
+    assert result.returncode == 0, result.stderr
+    assert ("1 scheduled article not yet published; the next is due 2099-01-01 08:00+08:00"
+            in result.stdout)

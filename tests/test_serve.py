@@ -107,6 +107,15 @@ def test_the_preview_goes_idle_with_drafts_backups_and_broken_articles(make_site
     assert not session.pending()
 
 
+def test_the_preview_shows_scheduled_articles_marked(make_site, tmp_path):
+    later = article("明日头条", "明天的新闻。", date="2099-01-01T08:00:00")
+    root = make_site({"a.md": A, "later.md": later})
+    session = Session(root, tmp_path / "out")
+    session.update()
+    page = (tmp_path / "out/zh-hans/articles/later/index.html").read_text(encoding="utf-8")
+    assert '<p class="scheduled">定时发布，尚未公开</p>' in page
+
+
 def test_session_never_publishes_a_static_link_to_outside_the_site(make_site, tmp_path):
     root = make_site({"a.md": A})
     session = Session(root, tmp_path / "out")
