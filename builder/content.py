@@ -28,7 +28,16 @@ MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 _KEYS = ("title", "date", "slug", "script", "subtitle", "kicker", "authors", "source",
          "tags", "topics", "draft", "phrases", "credits", "byline", "origin", "labels",
-         "extra")
+         "updated", "corrections", "extra")
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A correction printed at the end of the article: 更正."""
+
+    date: dt.datetime
+    text: str
+    timed: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,9 @@ class Article:
     kicker: str = ""
     labels: tuple[str, ...] = ()    # column tags and box labels: 【小资料】, （民生观）
     timed: bool = False             # the front matter gives a time of day, not only a day
+    updated: dt.datetime | None = None  # when the article was last changed after publication
+    updated_timed: bool = False
+    corrections: tuple[Correction, ...] = ()
     authors: tuple[str, ...] = ()
     source: str = ""
     tags: tuple[str, ...] = ()
@@ -89,6 +101,12 @@ def parse_article(text: str, path: Path) -> Article:
     date = fields.date("date")
     if "date" not in data:
         fields.missing("date", "add date = 2024-07-22 (a TOML date, without quotes)")
+    updated = fields.date("updated")
+    if updated is not None and date is not None and _as_datetime(updated).replace(
+            tzinfo=None) < _as_datetime(date).replace(tzinfo=None):
+        problems.append(source.problem("updated", "`updated` is before `date`",
+                                       "updated is when the article changed after it was published"))
+    corrections = _corrections(data.get("corrections", []), source, problems)
 
     slug = fields.string("slug") or slugify(path.stem)
     if not is_slug(slug):
@@ -116,6 +134,9 @@ def parse_article(text: str, path: Path) -> Article:
         kicker=fields.string("kicker", "") or "",
         labels=fields.strings("labels"),
         timed=isinstance(date, dt.datetime),
+        updated=_as_datetime(updated) if updated is not None else None,
+        updated_timed=isinstance(updated, dt.datetime),
+        corrections=corrections,
         authors=fields.strings("authors"),
         source=fields.string("source", "") or "",
         tags=fields.strings("tags"),
@@ -134,13 +155,35 @@ def parse_article(text: str, path: Path) -> Article:
     return article
 
 
+def _corrections(value: Any, source: Source, problems: list[Problem]) -> tuple[Correction, ...]:
+    hint = 'write corrections = [{ date = 2024-07-23, text = "本文第二段中……" }]'
+    if not isinstance(value, list):
+        problems.append(source.problem("corrections", "`corrections` must be a list of tables", hint))
+        return ()
+    found = []
+    for item in value:
+        date = item.get("date") if isinstance(item, dict) else None
+        text = item.get("text") if isinstance(item, dict) else None
+        if (not isinstance(date, dt.date) or not isinstance(text, str) or not text.strip()
+                or set(item) != {"date", "text"}):
+            problems.append(source.problem(
+                "corrections", "each correction needs a `date` (a TOML date) and a `text`, "
+                "and nothing else", hint))
+            continue
+        found.append(Correction(_as_datetime(date), text.strip(), isinstance(date, dt.datetime)))
+    return tuple(found)
+
+
 def in_zone(article: Article, zone: dt.tzinfo) -> Article:
-    """The article with its date as an instant: a day or a local time is read in the site's
+    """The article with its dates as instants: a day or a local time is read in the site's
     zone, a time with an offset is that instant, shown in the site's zone. Dates with and
     without offsets then sort together."""
-    date = article.date
-    placed = date.replace(tzinfo=zone) if date.tzinfo is None else date.astimezone(zone)
-    return replace(article, date=placed)
+    def placed(date: dt.datetime) -> dt.datetime:
+        return date.replace(tzinfo=zone) if date.tzinfo is None else date.astimezone(zone)
+
+    return replace(article, date=placed(article.date),
+                   updated=placed(article.updated) if article.updated else None,
+                   corrections=tuple(replace(c, date=placed(c.date)) for c in article.corrections))
 
 
 def _as_datetime(value: Any) -> dt.datetime:

@@ -40,6 +40,7 @@ class EditionText:
     authors: tuple[Text, ...]
     source: Text
     credits: tuple[Text, ...]
+    corrections: tuple[Text, ...]   # the texts of the article's corrections, in order
     blocks: tuple[Block, ...]
     summary: str        # the first ~120 characters, cut at a sentence end
     chars: int          # the body's length in characters (Han, plus Latin words and numbers)
@@ -112,6 +113,7 @@ def derive(article: Article, tools: Tools) -> Derived:
             authors=tuple(Text.of(convert(name, target)) for name in article.authors),
             source=Text.of(convert(article.source, target)),
             credits=tuple(Text.of(convert(line, target)) for line in article.credits),
+            corrections=tuple(Text.of(convert(c.text, target)) for c in article.corrections),
             blocks=blocks,
             summary=summary(body),
             chars=count_chars(body),

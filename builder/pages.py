@@ -178,7 +178,7 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
             "feed": feed,
             "page_url": ctx.urls.absolute(f"{edition}/{path}"),
             "lang": ctx.edition.code,
-            "updated": max((c.timestamp for c in latest), default="1970-01-01T00:00:00Z"),
+            "updated": max((c.modified for c in latest), default="1970-01-01T00:00:00Z"),
             "entries": entries,
         })
 
@@ -199,7 +199,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
 
     for index, derived in enumerate(articles):
         path = article_path(derived)
-        lastmod = derived.article.date.date()
+        lastmod = (derived.article.updated or derived.article.date).date()
         terms = taxonomy.per_article[index]
         make = partial(article_context, ctx, derived, terms, cards, index)
         key = (derived, terms, tuple(RelatedLink.of(cards[j]) for j in terms.related),

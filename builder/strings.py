@@ -22,6 +22,8 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
     "credits": "编辑",
     "published": "发布日期",
     "scheduled": "定时发布，尚未公开",
+    "updated": "更新于",
+    "corrections": "更正",
     "newer": "较新",
     "older": "较早",
     "page": "第{n}页",

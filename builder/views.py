@@ -82,6 +82,7 @@ class ArticleCard:
     timestamp: str = ""         # RFC 3339, for feeds
     authors_text: tuple[str, ...] = ()
     scheduled: bool = False     # shown ahead of its time (build --future, the preview)
+    modified: str = ""          # RFC 3339: `updated`, else the publication time, for feeds
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,13 @@ class TermLink:
 
 
 @dataclass(frozen=True)
+class CorrectionView:
+    date_iso: str
+    date_text: str
+    text: Markup
+
+
+@dataclass(frozen=True)
 class ArticleView:
     href: str
     title: Markup
@@ -138,6 +146,9 @@ class ArticleView:
     timestamp: str = ""
     json_ld: Mapping[str, object] | None = None   # schema.org NewsArticle
     scheduled: bool = False     # shown ahead of its time (build --future, the preview)
+    updated_iso: str = ""       # <time datetime> of `updated`; "" when never updated
+    updated_text: str = ""
+    corrections: tuple[CorrectionView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,6 +216,7 @@ def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:0
     text = derived.edition(edition)
     path = f"{edition.path}/{article_path(derived)}"
     return ArticleCard(
+        modified=modified(derived.article, utc_offset),
         scheduled=scheduled,
         title_text=text.title.plain,
         url=urls.absolute(path),
@@ -224,6 +236,11 @@ def term_link(term: Term, edition: Script, urls: Urls, count: int = 0) -> TermLi
     return TermLink(urls.link(f"{edition.path}/{term.kind}/{term.slug}/"), label, count)
 
 
+def modified(article: Article, utc_offset: str = "+08:00") -> str:
+    """When the article last changed: `updated`, else its publication."""
+    return timestamp(article.updated or article.date, utc_offset)
+
+
 def news_article(derived: Derived, edition: Script, url: str, stamp: str,
                  publisher: str) -> dict[str, object]:
     text = derived.edition(edition)
@@ -232,7 +249,7 @@ def news_article(derived: Derived, edition: Script, url: str, stamp: str,
         "@type": "NewsArticle",
         "headline": text.title.plain,
         "datePublished": stamp,
-        "dateModified": stamp,
+        "dateModified": modified(derived.article),
         "inLanguage": edition.code,
         "mainEntityOfPage": url,
         "url": url,
@@ -251,7 +268,14 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
     chars = text.chars
     path = f"{edition.path}/{article_path(derived)}"
     stamp = timestamp(derived.article.date, utc_offset)
+    article = derived.article
     return ArticleView(
+        updated_iso=(timestamp(article.updated, utc_offset) if article.updated_timed
+                     else article.updated.date().isoformat()) if article.updated else "",
+        updated_text=date_text(article.updated, article.updated_timed) if article.updated else "",
+        corrections=tuple(
+            CorrectionView(c.date.date().isoformat(), date_text(c.date, c.timed), Markup(t.html))
+            for c, t in zip(article.corrections, text.corrections, strict=True)),
         scheduled=scheduled,
         timestamp=stamp,
         json_ld=news_article(derived, edition, urls.absolute(path), stamp, publisher),

@@ -319,3 +319,28 @@ def test_the_build_says_when_the_next_scheduled_article_is_due(make_site):
     assert result.returncode == 0, result.stderr
     assert ("1 scheduled article not yet published; the next is due 2099-01-01 08:00+08:00"
             in result.stdout)
+
+
+def test_updates_and_corrections(make_site):
+    corrected = article("更正过的报道", "正文。", date="2024-07-20", updated="2024-07-21T10:15:00",
+                        corrections='[{ date = 2024-07-21, text = "本文第二段中的数字应为三十万。" }]')
+    root = make_site({"fixed.md": corrected, "plain.md": article("普通报道", "正文。")})
+    result = run("build", "--root", str(root))
+    assert result.returncode == 0, result.stderr
+    out = root / "_site"
+    hant = soup(out / "zh-hant/articles/fixed/index.html")
+    assert hant.select_one(".updated").get_text(" ", strip=True) == "更新於 2024年7月21日 10:15"
+    assert hant.select_one(".updated time")["datetime"] == "2024-07-21T10:15:00+08:00"
+    note = hant.select_one("aside.corrections")
+    assert note.h2.get_text() == "更正" and "數字應為三十萬" in note.get_text()
+    page = (out / "zh-hans/articles/fixed/index.html").read_text(encoding="utf-8")
+    assert '"dateModified": "2024-07-21T10:15:00+08:00"' in page
+    assert '"datePublished": "2024-07-20T00:00:00+08:00"' in page
+    feed = (out / "zh-hans/feed.xml").read_text(encoding="utf-8")
+    entry = feed[feed.index("更正过的报道"):]
+    assert "<updated>2024-07-21T10:15:00+08:00</updated>" in entry[:entry.index("</entry>")]
+    sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
+    at = sitemap.index("zh-hans/articles/fixed/</loc>")
+    assert "<lastmod>2024-07-21</lastmod>" in sitemap[at:at + 200]
+    plain = soup(out / "zh-hans/articles/plain/index.html")
+    assert plain.select_one(".updated") is None and plain.select_one("aside.corrections") is None

@@ -75,6 +75,12 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "very large article": (
         lambda r: write(r / "content/huge.md", article("大", "防汛。" * 2_400_000)),
         ["content/huge.md: error: the article is larger than 2 MB", "split it"]),
+    "updated before the date": (
+        lambda r: write(r / "content/bad.md", article("x", "y", date="2024-07-22", updated="2024-07-01")),
+        ["content/bad.md:4: error: `updated` is before `date`"]),
+    "correction without text": (
+        lambda r: write(r / "content/bad.md", article("x", "y", corrections="[{ date = 2024-07-23 }]")),
+        ["content/bad.md:4: error: each correction needs a `date` (a TOML date) and a `text`"]),
     "quotes nested past what Markdown reads": (     # would silently drop the rest
         lambda r: write(r / "content/deep.md", article("深", ">" * 70 + " 深层引用。\n\n后文。")),
         ["content/deep.md:6: error: quotes or lists nested more than 60 levels deep"]),
