@@ -82,6 +82,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from .newpost import new_article
+
+    path = new_article(args.root, args.title, args.date)
+    print(path)
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from .check import check_site
     from .config import load_config
@@ -158,6 +166,15 @@ def _base_url(text: str) -> str:
     return text
 
 
+def _date_or_time(text: str) -> dt.date | dt.datetime:
+    try:
+        return (dt.datetime.fromisoformat(text) if "T" in text or " " in text.strip()
+                else dt.date.fromisoformat(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date or time: {text!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+
+
 def _lines(count: int) -> str:
     return f"{count} line" if count == 1 else f"{count} lines"
 
@@ -211,6 +228,14 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--base-url", metavar="URL", type=_base_url,
                        help="the URL the build was made for")
     check.set_defaults(run=cmd_check)
+
+    new = commands.add_parser("new", parents=[common],
+                              help="start a new article in content/YYYY/MM/ and print its path")
+    new.add_argument("title", metavar="TITLE", help="the headline, in either script")
+    new.add_argument("--date", type=_date_or_time, metavar="DATE",
+                     help="YYYY-MM-DD or YYYY-MM-DDTHH:MM (default: now); "
+                          "a later one schedules the article")
+    new.set_defaults(run=cmd_new)
 
     page_import = commands.add_parser(
         "import", parents=[common], help="split newspaper page dumps into articles in content/")

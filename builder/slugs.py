@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -12,6 +13,21 @@ MAX_LENGTH = 80
 
 def is_slug(text: str) -> bool:
     return bool(SLUG_PATTERN.match(text)) and len(text) <= MAX_LENGTH
+
+
+def words_slug(words: Iterable[str], limit: int = 48) -> str:
+    """A slug from a headline's words (Simplified, segmented): whole words only, up to
+    `limit` characters. 青岛 高新区 → qingdao-gaoxinqu."""
+    slug = ""
+    for word in words:
+        part = slugify(word)
+        if not part:
+            continue
+        candidate = f"{slug}-{part}" if slug else part
+        if len(candidate) > limit and slug:
+            break
+        slug = candidate
+    return slug[:limit].strip("-") or "article"
 
 
 def slugify(text: str) -> str:

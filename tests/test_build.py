@@ -344,3 +344,24 @@ def test_updates_and_corrections(make_site):
     assert "<lastmod>2024-07-21</lastmod>" in sitemap[at:at + 200]
     plain = soup(out / "zh-hans/articles/plain/index.html")
     assert plain.select_one(".updated") is None and plain.select_one("aside.corrections") is None
+
+
+def test_builder_new_starts_an_article_and_never_replaces_one(make_site):
+    root = make_site({})
+    first = run("new", "臺北捷運新線通車", "--date", "2024-08-01T07:00", "--root", str(root))
+    assert first.returncode == 0, first.stderr
+    path = root / first.stdout.strip()
+    assert first.stdout.strip() == "content/2024/08/taibei-jieyun-xinxian-tongche.md"
+    assert path.read_text(encoding="utf-8") == (
+        '+++\ntitle = "臺北捷運新線通車"\ndate = 2024-08-01 07:00:00\n+++\n\n')
+    path.write_text(path.read_text(encoding="utf-8") + "正文。\n", encoding="utf-8")
+    again = run("new", "臺北捷運新線通車", "--date", "2024-08-01", "--root", str(root))
+    assert again.stdout.strip() == "content/2024/08/taibei-jieyun-xinxian-tongche-2.md"
+    assert "正文。" in path.read_text(encoding="utf-8")        # the first one is untouched
+    now = run("new", "今日快讯", "--root", str(root))         # dated now, in the site's zone
+    assert now.returncode == 0 and now.stdout.startswith("content/")
+    built = run("build", "--root", str(root))
+    assert built.returncode == 0, built.stderr
+    assert (root / "_site/zh-hans/articles/taibei-jieyun-xinxian-tongche/index.html").exists()
+    assert run("new", "   ", "--root", str(root)).returncode == 1
+    assert run("new", "x", "--date", "tomorrow", "--root", str(root)).returncode == 2

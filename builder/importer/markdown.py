@@ -11,7 +11,7 @@ import tomli_w
 
 from ..content import FENCE
 from ..pagetext import Line
-from ..slugs import slugify
+from ..slugs import words_slug
 from .assemble import BlockKind, ImportedArticle, ImportTools
 
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>&|~])")
@@ -64,16 +64,6 @@ def review_markdown(unplaced: Sequence[Line], date: dt.date, origin: str) -> str
     return _document(front, [f"{line.number}: {escape_markdown(line.text)}" for line in unplaced])
 
 
-def article_slug(article: ImportedArticle, tools: ImportTools, limit: int = 48) -> str:
-    """Pinyin of the headline's words, from its Simplified form: stable across imports.
-    Whole words only, up to `limit` characters."""
-    slug = ""
-    for word in tools.segmenter.words(tools.simplified(article.header.title)):
-        part = slugify(word)
-        if not part:
-            continue
-        candidate = f"{slug}-{part}" if slug else part
-        if len(candidate) > limit and slug:
-            break
-        slug = candidate
-    return slug[:limit].strip("-") or "article"
+def article_slug(article: ImportedArticle, tools: ImportTools) -> str:
+    """Pinyin of the headline's words, from its Simplified form: stable across imports."""
+    return words_slug(tools.segmenter.words(tools.simplified(article.header.title)))
