@@ -28,7 +28,7 @@ MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 _KEYS = ("title", "date", "slug", "script", "subtitle", "kicker", "authors", "source",
          "tags", "topics", "draft", "phrases", "credits", "byline", "origin", "labels",
-         "updated", "corrections", "extra")
+         "updated", "corrections", "summary", "extra")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class Article:
     updated: dt.datetime | None = None  # when the article was last changed after publication
     updated_timed: bool = False
     corrections: tuple[Correction, ...] = ()
+    summary: str = ""               # chosen by the editor, instead of the first sentences
     authors: tuple[str, ...] = ()
     source: str = ""
     tags: tuple[str, ...] = ()
@@ -137,6 +138,7 @@ def parse_article(text: str, path: Path) -> Article:
         updated=_as_datetime(updated) if updated is not None else None,
         updated_timed=isinstance(updated, dt.datetime),
         corrections=corrections,
+        summary=(fields.string("summary", "") or "").strip(),
         authors=fields.strings("authors"),
         source=fields.string("source", "") or "",
         tags=fields.strings("tags"),

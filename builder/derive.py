@@ -6,6 +6,7 @@ run it in any order, in any process, and cache its result.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from .config import SiteConfig
@@ -74,9 +75,17 @@ class Tools:
     config: SiteConfig
 
 
+# A line of its own: the summary is what comes before it. Raw HTML is off, so the line
+# is taken out of the body (left blank, to keep line numbers) rather than rendered.
+MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.MULTILINE)
+
+
 def derive(article: Article, tools: Tools) -> Derived:
-    tokens = tools.markdown.parse(article.body)
-    dropped = tools.markdown.dropped_line(article.body, tokens)
+    found = MORE.search(article.body)
+    marked, lead = found is not None, article.body[:found.start()] if found else ""
+    body = article.body[:found.start()] + article.body[found.end():] if found else article.body
+    tokens = tools.markdown.parse(body)
+    dropped = tools.markdown.dropped_line(body, tokens)
     if dropped is not None:
         raise BuildError.single(
             f"quotes or lists nested more than {MAX_NESTING} levels deep: Markdown would drop "
@@ -94,6 +103,9 @@ def derive(article: Article, tools: Tools) -> Derived:
         ambiguous.extend(result.ambiguous)
         return result
 
+    chosen = article.summary or (
+        " ".join(tools.markdown.plain_text(tools.markdown.parse(lead)).split()) if marked else "")
+
     def edition(target: Script) -> tuple[EditionText, str]:
         body_plain: list[str] = []
 
@@ -102,7 +114,7 @@ def derive(article: Article, tools: Tools) -> Derived:
             body_plain.append(result.text)
             return result.html
 
-        blocks = tools.markdown.render_blocks(tokens, body_html)
+        blocks = tools.markdown.render_blocks(tokens, body_html, target.path)
         body = "".join(body_plain)
         return EditionText(
             script=target,
@@ -115,7 +127,7 @@ def derive(article: Article, tools: Tools) -> Derived:
             credits=tuple(Text.of(convert(line, target)) for line in article.credits),
             corrections=tuple(Text.of(convert(c.text, target)) for c in article.corrections),
             blocks=blocks,
-            summary=summary(body),
+            summary=convert(chosen, target).text if chosen else summary(body),
             chars=count_chars(body),
         ), body
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.footnote import footnote_plugin
 
 from .slugs import slugify
 
@@ -39,16 +40,21 @@ class Markdown:
         self._md = (MarkdownIt("commonmark", {"html": False, "typographer": False,
                                               "maxNesting": MAX_NESTING})
                     .enable(["table", "strikethrough"])
-                    .use(container_plugin, name="caption", render=_render_caption))
+                    .use(container_plugin, name="caption", render=_render_caption)
+                    .use(footnote_plugin))
 
     def parse(self, text: str) -> list[Token]:
         tokens = self._md.parse(text)
         _add_heading_ids(tokens)
         return tokens
 
-    def render_blocks(self, tokens: Sequence[Token], text_to_html: TextToHtml) -> tuple[Block, ...]:
+    def render_blocks(self, tokens: Sequence[Token], text_to_html: TextToHtml,
+                      doc_id: str = "") -> tuple[Block, ...]:
+        """`doc_id` prefixes footnote anchors, so the two editions side by side on the
+        parallel page keep their ids apart."""
         converted = [_convert(token, text_to_html) for token in tokens]
-        return tuple(Block(self._md.renderer.render(group, self._md.options, {}))
+        env = {"docId": doc_id} if doc_id else {}
+        return tuple(Block(self._md.renderer.render(group, self._md.options, env))
                      for group in _top_level_groups(converted))
 
     @staticmethod

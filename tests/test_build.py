@@ -365,3 +365,27 @@ def test_builder_new_starts_an_article_and_never_replaces_one(make_site):
     assert (root / "_site/zh-hans/articles/taibei-jieyun-xinxian-tongche/index.html").exists()
     assert run("new", "   ", "--root", str(root)).returncode == 1
     assert run("new", "x", "--date", "tomorrow", "--root", str(root)).returncode == 2
+
+
+def test_footnotes_and_chosen_summaries(make_site):
+    import re
+
+    noted = article("带脚注的报道", "导语一句话。\n\n<!--more-->\n\n正文提到一项数据[^1]。\n\n"
+                    "[^1]: 数据来自市统计局。")
+    summarised = article("自选摘要", "很长的正文。" * 40, summary='"编辑写的摘要。"')
+    root = make_site({"notes.md": noted, "sum.md": summarised})
+    assert run("build", "--root", str(root)).returncode == 0
+    out = root / "_site"
+    hant = soup(out / "zh-hant/articles/notes/index.html")
+    ref = hant.select_one("sup.footnote-ref a")
+    assert ref["href"] == "#fn-zh-hant-1" and hant.select_one("li#fn-zh-hant-1")
+    assert "數據來自市統計局" in hant.select_one("section.footnotes").get_text()
+    assert "more" not in hant.select_one(".body").get_text()     # the marker is not shown
+    parallel = (out / "zh-hans/articles/notes/parallel/index.html").read_text(encoding="utf-8")
+    ids = re.findall(r'id="([^"]+)"', parallel)
+    assert len(ids) == len(set(ids))       # both editions' footnotes on one page
+    index = soup(out / "zh-hans/index.html")
+    summaries = {c.h2.get_text(): c.select_one(".summary").get_text() for c in index.select(".card")}
+    assert summaries == {"带脚注的报道": "导语一句话。", "自选摘要": "编辑写的摘要。"}
+    meta = soup(out / "zh-hant/articles/sum/index.html").find("meta", attrs={"name": "description"})
+    assert meta["content"] == "編輯寫的摘要。"
