@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from .editions import Script
 from .errors import BuildError, Problem
 from .slugs import is_slug
+from .strings import DEFAULTS
 from .tomlinput import Fields, Source, unknown_keys
 
 CONFIG_FILE = "site.toml"
@@ -211,6 +212,7 @@ def parse_config(text: str, path: Path) -> SiteConfig:
                                                 f"not {cname!r}"))
     conversion = _parse_conversion(top.table_of("conversion"), source, problems)
     strings_table = top.table_of("strings")
+    problems += unknown_keys(strings_table, DEFAULTS, source, "strings")   # a typo changes nothing
     strings = Fields(strings_table, source, "strings")
     parsed_strings = {key: strings.string(key) or "" for key in strings_table}
 

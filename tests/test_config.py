@@ -123,3 +123,9 @@ def test_time_zone_by_name_or_the_older_fixed_offset():
     assert fixed.utcoffset(None) == dt.timedelta(hours=9)
     [message] = problems('timezone = "Asia/Beijing"\n')
     assert message.startswith("site.toml:1: error: `timezone` 'Asia/Beijing' is not a time zone name")
+
+
+def test_a_misspelt_interface_string_is_an_error():
+    [message] = problems('[strings]\nsearh = "搜寻"\nlatest = "要闻"\n')
+    assert message == ("site.toml:2: error: unknown key `strings.searh`\n"
+                       "  hint: did you mean `search`?")
