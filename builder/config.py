@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from .editions import Script
 from .errors import BuildError, Problem
-from .slugs import is_slug
+from .slugs import is_slug, slugify
 from .strings import DEFAULTS
 from .tomlinput import Fields, Source, unknown_keys
 
@@ -90,12 +90,20 @@ class SiteConfig:
     utc_offset: str = "+08:00"
     cname: str = ""             # custom domain for GitHub Pages; written to CNAME
     feed_entries: int = 20
+    # Names the site in Atom ids (tag: URIs), so moving it to another host or path changes
+    # no id and readers do not show every entry again; "" means from the title.
+    feed_id: str = ""
     conversion: ConversionConfig = ConversionConfig()
     tags: TagConfig = TagConfig()
     topics: tuple[Topic, ...] = ()
     importing: ImportConfig = ImportConfig()
     # UI string overrides, written in Simplified; the Hant edition converts them.
     strings: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def site_id(self) -> str:
+        """The authority of the site's tag: URIs: `feed_id`, else the title in pinyin."""
+        return self.feed_id or slugify(self.title) or "news"
 
     @property
     def zone(self) -> dt.tzinfo:
@@ -161,7 +169,8 @@ def _normalise_base_url(url: str) -> str:
 
 
 _TOP_KEYS = ("title", "description", "base_url", "default_edition", "output_dir",
-             "page_size", "publisher", "timezone", "utc_offset", "cname", "feed_entries", "conversion",
+             "page_size", "publisher", "timezone", "utc_offset", "cname", "feed_entries",
+             "feed_id", "conversion",
              "strings", "tags", "topics", "import")
 _TAG_KEYS = ("min_per_article", "max_per_article", "max_share", "min_corpus", "ban",
              "stopwords", "aliases", "slugs")
@@ -206,6 +215,12 @@ def parse_config(text: str, path: Path) -> SiteConfig:
             "timezone", f"`timezone` {timezone!r} is not a time zone name",
             'use an IANA name such as timezone = "Asia/Shanghai", "Asia/Taipei" or "Asia/Hong_Kong"'))
         timezone = SiteConfig.timezone
+    feed_id = top.string("feed_id", "") or ""
+    if feed_id and not re.fullmatch(r"[a-z0-9]+(?:[.-][a-z0-9]+)*", feed_id):
+        problems.append(source.problem(
+            "feed_id", f"`feed_id` {feed_id!r} must be lower-case letters, digits, dots and hyphens",
+            'for example feed_id = "qingdao-news" or your domain, "news.example.com"'))
+        feed_id = ""
     cname = top.string("cname", "") or ""
     if cname and not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", cname):
         problems.append(source.problem("cname", f"`cname` must be a domain name such as news.example.com, "
@@ -230,6 +245,7 @@ def parse_config(text: str, path: Path) -> SiteConfig:
         utc_offset=utc_offset,
         cname=cname,
         feed_entries=top.integer("feed_entries", SiteConfig.feed_entries),
+        feed_id=feed_id,
         conversion=conversion,
         tags=tags,
         topics=topics,

@@ -176,6 +176,7 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
         yield Page(f"{edition}/{path}feed.xml", "feed.xml", {
             "site": ctx.site,
             "feed": feed,
+            "feed_id": f"tag:{ctx.config.site_id},2000:{edition}/{path}feed.xml",
             "page_url": ctx.urls.absolute(f"{edition}/{path}"),
             "lang": ctx.edition.code,
             "updated": max((c.modified for c in latest), default="1970-01-01T00:00:00Z"),
@@ -184,8 +185,8 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
 
 
 def edition_cards(articles: Sequence[Derived], ctx: EditionContext) -> list[ArticleCard]:
-    return [card(d, ctx.edition, ctx.urls, ctx.config.utc_offset, ctx.scheduled(d))
-            for d in articles]
+    return [card(d, ctx.edition, ctx.urls, ctx.config.utc_offset, ctx.scheduled(d),
+                 ctx.config.site_id) for d in articles]
 
 
 def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionContext,

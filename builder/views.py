@@ -83,6 +83,7 @@ class ArticleCard:
     authors_text: tuple[str, ...] = ()
     scheduled: bool = False     # shown ahead of its time (build --future, the preview)
     modified: str = ""          # RFC 3339: `updated`, else the publication time, for feeds
+    entry_id: str = ""          # the Atom id: a tag: URI that no move of the site changes
 
 
 @dataclass(frozen=True)
@@ -212,10 +213,11 @@ def timestamp(date: dt.datetime, utc_offset: str) -> str:
 
 
 def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:00",
-         scheduled: bool = False) -> ArticleCard:
+         scheduled: bool = False, site_id: str = "news") -> ArticleCard:
     text = derived.edition(edition)
     path = f"{edition.path}/{article_path(derived)}"
     return ArticleCard(
+        entry_id=f"tag:{site_id},{derived.article.date.date().isoformat()}:{path}",
         modified=modified(derived.article, utc_offset),
         scheduled=scheduled,
         title_text=text.title.plain,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -389,3 +390,17 @@ def test_footnotes_and_chosen_summaries(make_site):
     assert summaries == {"带脚注的报道": "导语一句话。", "自选摘要": "编辑写的摘要。"}
     meta = soup(out / "zh-hant/articles/sum/index.html").find("meta", attrs={"name": "description"})
     assert meta["content"] == "編輯寫的摘要。"
+
+
+def test_atom_ids_survive_a_move_of_the_site(make_site, tmp_path):
+    from builder.site import build
+
+    root = make_site({"a.md": article("防汛", "防汛抢险人员在岗。", date="2024-07-22")})
+    build(root, out=tmp_path / "here", base_url="https://user.github.io/news/")
+    build(root, out=tmp_path / "there", base_url="https://news.example.com/")
+
+    def ids(out: Path) -> list[str]:
+        return re.findall(r"<id>([^<]+)</id>", (out / "zh-hans/feed.xml").read_text(encoding="utf-8"))
+
+    assert ids(tmp_path / "here") == ids(tmp_path / "there") == [
+        "tag:ceshixinwen,2000:zh-hans/feed.xml", "tag:ceshixinwen,2024-07-22:zh-hans/articles/a/"]

@@ -129,3 +129,10 @@ def test_a_misspelt_interface_string_is_an_error():
     [message] = problems('[strings]\nsearh = "搜寻"\nlatest = "要闻"\n')
     assert message == ("site.toml:2: error: unknown key `strings.searh`\n"
                        "  hint: did you mean `search`?")
+
+
+def test_feed_id_names_the_site_in_atom_ids():
+    assert parse_config('title = "青岛新闻"\n', PATH).site_id == "qingdaoxinwen"
+    assert parse_config('feed_id = "news.example.com"\n', PATH).site_id == "news.example.com"
+    [message] = problems('feed_id = "Qingdao News"\n')
+    assert message.startswith("site.toml:1: error: `feed_id` 'Qingdao News' must be lower-case")
