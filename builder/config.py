@@ -99,6 +99,8 @@ class SiteConfig:
     importing: ImportConfig = ImportConfig()
     # UI string overrides, written in Simplified; the Hant edition converts them.
     strings: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Interface strings given in Traditional too ({ hans = "…", hant = "…" }): used as written.
+    strings_hant: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def site_id(self) -> str:
@@ -229,7 +231,18 @@ def parse_config(text: str, path: Path) -> SiteConfig:
     strings_table = top.table_of("strings")
     problems += unknown_keys(strings_table, DEFAULTS, source, "strings")   # a typo changes nothing
     strings = Fields(strings_table, source, "strings")
-    parsed_strings = {key: strings.string(key) or "" for key in strings_table}
+    parsed_strings: dict[str, str] = {}
+    parsed_hant: dict[str, str] = {}
+    for key, value in strings_table.items():
+        if isinstance(value, dict):
+            if set(value) != {"hans", "hant"} or not all(isinstance(v, str) for v in value.values()):
+                problems.append(source.problem(
+                    key, f"`strings.{key}` must be a string, or {{ hans = \"…\", hant = \"…\" }}",
+                    f'for example {key} = {{ hans = "搜索", hant = "搜尋" }}'))
+                continue
+            parsed_strings[key], parsed_hant[key] = value["hans"], value["hant"]
+        else:
+            parsed_strings[key] = strings.string(key) or ""
 
     tags = _parse_tags(top.table_of("tags"), source, problems)
     topics = _parse_topics(data.get("topics", []), source, problems)
@@ -251,6 +264,7 @@ def parse_config(text: str, path: Path) -> SiteConfig:
         topics=topics,
         importing=_parse_import(top.table_of("import"), source, problems),
         strings=MappingProxyType(parsed_strings),
+        strings_hant=MappingProxyType(parsed_hant),
     )
     problems += top.problems + strings.problems
     if problems:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -45,7 +45,7 @@ from .render import Renderer
 from .script import Converter
 from .search import IndexFile, SearchDoc, build_index, fold_map
 from .segment import Segmenter
-from .strings import DEFAULTS
+from .strings import DEFAULTS, HANT_WORDING
 from .taxonomy import Analyzer, Taxonomy, TaxonomyInput, build_taxonomy
 from .views import ArticleCard, TermLink, Urls, article_path
 
@@ -282,7 +282,7 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
         def local(text: str, edition: Script = edition) -> str:
             return text if edition is Script.HANS else to_hant(text)
 
-        strings = {key: local(value) for key, value in {**DEFAULTS, **config.strings}.items()}
+        strings = {key: interface_string(key, edition, config, local) for key in DEFAULTS}
         nav = tuple(TermLink(urls.link(f"{edition.path}/{kind}/"),
                              strings["authors_index" if kind == "authors" else kind])
                     for kind in (*TERM_KINDS, "archive", "search"))
@@ -292,6 +292,18 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
         editions.append((ctx, edition_cards(derived, ctx)))
     return SitePlan(derived, taxonomy, tuple(editions), root_page(config, urls, titles),
                     not_found_page(urls, strings_of))
+
+
+def interface_string(key: str, edition: Script, config: SiteConfig,
+                     local: Callable[[str], str]) -> str:
+    """An interface string in the edition's script: as site.toml writes it for that script,
+    else Taiwan's own wording where it differs, else converted from Simplified."""
+    if edition is Script.HANT:
+        if key in config.strings_hant:
+            return config.strings_hant[key]
+        if key not in config.strings and key in HANT_WORDING:
+            return HANT_WORDING[key]
+    return local(config.strings.get(key, DEFAULTS[key]))
 
 
 def _derive_and_store(article: Article, tools: Tools, cache: DerivedCache) -> Derived:

@@ -55,6 +55,18 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
     "term_title_sources": "来源：{name}",
 })
 
+# Where Taiwan's interface words differ from the mainland's, not only in glyphs: the
+# Traditional edition uses these unless site.toml gives the string (then it is converted,
+# or taken as written from its `hant` value).
+HANT_WORDING: Mapping[str, str] = MappingProxyType({
+    "latest": "最新報導",
+    "related": "相關報導",
+    "search": "搜尋",
+    "search_found": "找到{n}篇報導",
+    "search_none": "沒有找到與「{q}」相關的報導",
+    "search_needs_js": "搜尋需要瀏覽器啟用 JavaScript。",
+})
+
 # The switcher names each script in that script, whatever the edition.
 SCRIPT_NAMES: Mapping[str, str] = MappingProxyType({"zh-Hans": "简体", "zh-Hant": "繁體"})
 EDITION_NAMES: Mapping[str, str] = MappingProxyType({"zh-Hans": "简体中文", "zh-Hant": "繁體中文"})

@@ -404,3 +404,24 @@ def test_atom_ids_survive_a_move_of_the_site(make_site, tmp_path):
 
     assert ids(tmp_path / "here") == ids(tmp_path / "there") == [
         "tag:ceshixinwen,2000:zh-hans/feed.xml", "tag:ceshixinwen,2024-07-22:zh-hans/articles/a/"]
+
+
+def test_the_traditional_edition_reads_taiwan_interface_words(make_site):
+    """搜尋 and 報導 in zh-Hant, not the converted mainland 搜索 and 報道; a string
+    site.toml gives is converted, and one given for each script is used as written."""
+    config = ('title = "测试新闻"\nbase_url = "https://example.org/news/"\n[strings]\n'
+              'related = "延伸阅读"\nlatest = { hans = "要闻", hant = "焦點新聞" }\n')
+    root = make_site({"a.md": article("防汛", "防汛抢险人员在岗。", tags='["防汛"]'),
+                      "b.md": article("防汛续报", "防汛抢险继续。", tags='["防汛"]')}, config=config)
+    assert run("build", "--root", str(root)).returncode == 0
+    out = root / "_site"
+
+    def heading(page: str) -> str:
+        return soup(out / page).select_one("h1").get_text()
+
+    assert (heading("zh-hant/search/index.html"), heading("zh-hans/search/index.html")) == (
+        "搜尋", "搜索")
+    assert 'data-found="找到{n}篇報導"' in (out / "zh-hant/search/index.html").read_text(encoding="utf-8")
+    assert (heading("zh-hant/index.html"), heading("zh-hans/index.html")) == ("焦點新聞", "要闻")
+    related = soup(out / "zh-hant/articles/a/index.html").select_one("#related-heading")
+    assert related.get_text() == "延伸閱讀"     # given in site.toml: converted, not Taiwan's default

@@ -136,3 +136,11 @@ def test_feed_id_names_the_site_in_atom_ids():
     assert parse_config('feed_id = "news.example.com"\n', PATH).site_id == "news.example.com"
     [message] = problems('feed_id = "Qingdao News"\n')
     assert message.startswith("site.toml:1: error: `feed_id` 'Qingdao News' must be lower-case")
+
+
+def test_interface_strings_per_script():
+    config = parse_config('[strings]\nsearch = { hans = "搜索", hant = "搜尋" }\nlatest = "要闻"\n', PATH)
+    assert dict(config.strings) == {"search": "搜索", "latest": "要闻"}
+    assert dict(config.strings_hant) == {"search": "搜尋"}
+    [message] = problems('[strings]\nsearch = { hans = "搜索" }\n')
+    assert message.startswith("site.toml:2: error: `strings.search` must be a string, or")
