@@ -40,7 +40,7 @@ def read_limited(path: Path, limit: int, shown: Path, what: str, hint: str) -> b
         with path.open("rb") as handle:
             data = handle.read(limit + 1)
     except OSError as exc:
-        raise BuildError.single(f"cannot read it: {exc.strerror}", shown) from None
+        raise BuildError.single(f"cannot read {what}: {exc.strerror}", shown) from None
     if len(data) > limit:
         raise BuildError.single(f"{what} is larger than {limit // (1024 * 1024)} MB", shown,
                                 hint=hint)

@@ -16,6 +16,7 @@ from enum import Enum
 from pathlib import Path
 
 from ..errors import BuildError
+from ..inputs import read_limited
 from ..pagetext import Line, decode_page, page_lines
 from ..script import Converter
 from ..segment import Segmenter
@@ -133,16 +134,13 @@ def read_page(path: Path) -> list[Line]:
     """The page's lines. Only regular files, read up to a limit that does not trust the
     size the file system reports (a FIFO or /dev/zero would hang or fill memory)."""
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise BuildError.single("not a regular file", path, hint="pass the text dump of a page")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_PAGE_BYTES + 1)
+        regular = stat.S_ISREG(path.stat().st_mode)
     except OSError as exc:
         raise BuildError.single(f"cannot read the page: {exc.strerror}", path) from None
-    if len(data) > MAX_PAGE_BYTES:
-        raise BuildError.single(
-            f"the page is larger than {MAX_PAGE_BYTES // (1024 * 1024)} MB", path,
-            hint="a printed page is some 20 kB of text: split the dump into pages")
+    if not regular:
+        raise BuildError.single("not a regular file", path, hint="pass the text dump of a page")
+    data = read_limited(path, MAX_PAGE_BYTES, path, "the page",
+                        hint="a printed page is some 20 kB of text: split the dump into pages")
     text, _ = decode_page(data, path)
     return page_lines(text)
 
