@@ -70,30 +70,25 @@ def marker_text(print_: str, due: dt.datetime | None = None) -> str:
     return text + (f"{DUE}{due.isoformat()}\n" if due else "")
 
 
-def published_due(marker: Path) -> dt.datetime | None:
-    try:
-        for line in marker.read_text(encoding="utf-8").splitlines():
-            if line.startswith(DUE):
-                return dt.datetime.fromisoformat(line[len(DUE):])
-    except (OSError, ValueError):
-        return None
-    return None
-
-
 def current(marker: Path, inputs: str, now: dt.datetime) -> bool:
     """Is the output behind `marker` what a build of `inputs` would make now?"""
-    due = published_due(marker)
-    return published_fingerprint(marker) == inputs and (due is None or now < due)
-
-
-def published_fingerprint(marker: Path) -> str | None:
+    fields = _marker_fields(marker)
     try:
-        for line in marker.read_text(encoding="utf-8").splitlines():
-            if line.startswith(PREFIX):
-                return line[len(PREFIX):]
+        due = dt.datetime.fromisoformat(fields[DUE]) if DUE in fields else None
+    except ValueError:
+        due = None
+    return fields.get(PREFIX) == inputs and (due is None or now < due)
+
+
+def _marker_fields(marker: Path) -> dict[str, str]:
+    """The marker's lines by their prefix; nothing when it is missing or damaged (then the
+    output is rebuilt)."""
+    try:
+        lines = marker.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return None     # unreadable or damaged: the output is rebuilt
-    return None
+        return {}
+    return {prefix: line[len(prefix):] for line in lines for prefix in (PREFIX, DUE)
+            if line.startswith(prefix)}
 
 
 MARKER = ".builder-output"
