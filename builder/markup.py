@@ -62,14 +62,13 @@ class Markdown:
         """The first line (0-based) of `text` whose Han characters no token kept: past
         MAX_NESTING levels of quotes or lists, markdown-it stops reading and the rest of
         the body would silently disappear. None when nothing was dropped."""
-        kept = "".join(token.content for token in tokens if token.type in _LEAVES)
-        have = Counter(_HAN.findall(kept))
-        need = Counter(_HAN.findall(text))
-        if not need - have:
+        kept = "".join(_HAN.findall("".join(token.content for token in tokens
+                                            if token.type in _LEAVES)))
+        if not Counter(_HAN.findall(text)) - Counter(kept):
             return None
         for number, line in enumerate(text.splitlines()):
             han = "".join(_HAN.findall(line))
-            if han and han not in "".join(_HAN.findall(kept)):
+            if han and han not in kept:
                 return number
         return 0
 
