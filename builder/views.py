@@ -195,9 +195,10 @@ def date_text(date: dt.datetime, timed: bool = False) -> str:
     return f"{day} {date.hour:02d}:{date.minute:02d}" if timed else day
 
 
-def time_attribute(article: Article) -> str:
-    """What <time datetime> says: the instant where the article gives a time, else the day."""
-    return timestamp(article.date, "") if article.timed else article.date.date().isoformat()
+def time_attribute(moment: dt.datetime, timed: bool) -> str:
+    """What <time datetime> says: the instant where the front matter gives a time, else
+    the day."""
+    return timestamp(moment, "") if timed else moment.date().isoformat()
 
 
 def timestamp(date: dt.datetime, utc_offset: str) -> str:
@@ -227,7 +228,7 @@ def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:0
         href=urls.link(path),
         title=Markup(text.title.html),
         kicker=Markup(text.kicker.html),
-        date_iso=time_attribute(derived.article),
+        date_iso=time_attribute(derived.article.date, derived.article.timed),
         date_text=date_text(derived.article.date, derived.article.timed),
         summary=text.summary,
     )
@@ -272,8 +273,8 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
     stamp = timestamp(derived.article.date, utc_offset)
     article = derived.article
     return ArticleView(
-        updated_iso=(timestamp(article.updated, utc_offset) if article.updated_timed
-                     else article.updated.date().isoformat()) if article.updated else "",
+        updated_iso=(time_attribute(article.updated, article.updated_timed)
+                     if article.updated else ""),
         updated_text=date_text(article.updated, article.updated_timed) if article.updated else "",
         corrections=tuple(
             CorrectionView(c.date.date().isoformat(), date_text(c.date, c.timed), Markup(t.html))
@@ -290,7 +291,7 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
         authors=tuple(Markup(a.html) for a in text.authors),
         source=Markup(text.source.html),
         credits=tuple(Markup(c.html) for c in text.credits),
-        date_iso=time_attribute(derived.article),
+        date_iso=time_attribute(derived.article.date, derived.article.timed),
         date_text=date_text(derived.article.date, derived.article.timed),
         body=Markup("".join(block.html for block in text.blocks)),
         blocks=tuple(Markup(block.html) for block in text.blocks),
