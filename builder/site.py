@@ -161,7 +161,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
                            up_to_date=True)
 
     # Load: every article and the static files, all problems reported at once.
-    articles = [in_zone(a, config.zone) for a in load_articles(project.root, project.content)
+    zone = config.zone
+    articles = [in_zone(a, zone) for a in load_articles(project.root, project.content)
                 if not a.draft]
     schedule = Schedule.of(articles, now)
     if not future:
