@@ -49,9 +49,14 @@ class DerivedCache:
     def key(self, article: Article) -> str:
         return hashlib.sha256(f"{self.salt}\n{article.path}\n{article.digest}".encode()).hexdigest()
 
-    def get(self, article: Article) -> Derived | None:
+    def keep(self, article: Article) -> None:
+        """The article's entry is in use: `prune` keeps it."""
+        self.used.add(self.key(article))
+
+    def get(self, article: Article, keep: bool = True) -> Derived | None:
         key = self.key(article)
-        self.used.add(key)
+        if keep:
+            self.used.add(key)
         if not self.usable:
             return None
         try:

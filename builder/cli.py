@@ -40,7 +40,7 @@ class TerminalProgress:
 
 def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if not args.force:
+    if not (args.force or args.clean):
         # Answered before the heavy imports: a build with nothing to do takes a few stats.
         from .fingerprint import up_to_date
 
@@ -53,7 +53,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     # Checked above (or --force): build() need not check again.
     result = build(args.root, out=args.out, base_url=args.base_url, progress=TerminalProgress(),
-                   skip_if_up_to_date=False, future=args.future)
+                   skip_if_up_to_date=False, future=args.future, clean=args.clean)
     for note in result.warnings:
         print(f"{note.path}: warning: {note.message}", file=sys.stderr)
     if args.verbose:
@@ -61,8 +61,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"{note.path}: {note.message}", file=sys.stderr)
         print("time: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.timings),
               file=sys.stderr)
+    how = ("afresh" if result.full else
+           f"{result.written} file{'s' if result.written != 1 else ''} written, "
+           f"{result.removed} removed")
     print(f"built {result.pages} pages ({result.articles} articles × 2 editions) "
-          f"into {result.out} in {result.seconds:.2f} s, "
+          f"into {result.out} in {result.seconds:.2f} s ({how}), "
           f"{len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}")
     schedule = result.schedule
     if schedule.count and args.future:
@@ -208,6 +211,8 @@ def parser() -> argparse.ArgumentParser:
                        help="the URL the site is served at, overriding site.toml")
     build.add_argument("--force", action="store_true",
                        help="build even when nothing changed since the last build")
+    build.add_argument("--clean", action="store_true",
+                       help="make every file afresh, ignoring the last build's state")
     build.add_argument("--future", action="store_true",
                        help="include articles dated in the future, marked as scheduled "
                             "(to review them; not for deploying)")

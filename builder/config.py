@@ -7,6 +7,7 @@ import hashlib
 import re
 import zoneinfo
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -76,6 +77,24 @@ class ImportConfig:
 
 
 @dataclass(frozen=True)
+class DeriveSettings:
+    """All the per-article stage may read of site.toml: it is handed this, not the whole
+    configuration, and the derive cache is keyed on all of it, so a setting added here
+    cannot leave stale entries. Not the base URL or titles: building for another URL
+    reuses every cached article."""
+
+    conversion: ConversionConfig
+    tags: TagConfig
+    topics: tuple[Topic, ...]
+    default_edition: Script
+    timezone: str
+    utc_offset: str
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     title: str = "新闻"
     description: str = ""
@@ -102,7 +121,7 @@ class SiteConfig:
     # Interface strings given in Traditional too ({ hans = "…", hant = "…" }): used as written.
     strings_hant: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
-    @property
+    @cached_property
     def site_id(self) -> str:
         """The authority of the site's tag: URIs: `feed_id`, else the title in pinyin."""
         return self.feed_id or slugify(self.title) or "news"
@@ -126,12 +145,10 @@ class SiteConfig:
             raise BuildError.single(f"the base URL {wrong}", hint=BASE_URL_HINT)
         return replace(self, base_url=_normalise_base_url(base_url))
 
-    def derive_fingerprint(self) -> str:
-        """A hash of the settings the per-article stage depends on. Not the base URL or
-        titles: building for another URL reuses every cached article."""
-        used = (self.conversion, self.tags, self.topics, self.default_edition, self.timezone,
-                self.utc_offset)
-        return hashlib.sha256(repr(used).encode()).hexdigest()[:16]
+    @property
+    def derive_settings(self) -> DeriveSettings:
+        return DeriveSettings(self.conversion, self.tags, self.topics, self.default_edition,
+                              self.timezone, self.utc_offset)
 
 
 BASE_URL_HINT = 'for example "https://user.github.io/repo/"'

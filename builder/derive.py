@@ -7,14 +7,16 @@ run it in any order, in any process, and cache its result.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from .config import SiteConfig
+from .config import DeriveSettings
 from .content import Article
 from .editions import EDITIONS, Script
 from .errors import BuildError
 from .markup import MAX_NESTING, Block, Markdown
 from .script import Converted, Converter
+from .search import text_terms
 from .taxonomy import Analysis, Analyzer
 from .text import count_chars, summary
 
@@ -59,10 +61,16 @@ class Derived:
     tags: tuple[str, ...]       # front matter tags, in Simplified
     authors: tuple[str, ...]    # in Simplified: the identity of an author across editions
     sources: tuple[str, ...]    # outlets, in Simplified: 青岛日报/观海新闻 is two
-    search_text: str            # the body in Simplified: the one full plain text kept
+    search_terms: tuple[tuple[str, int], ...]   # what the search index holds of it
 
     def edition(self, script: Script) -> EditionText:
         return self.hans if script is Script.HANS else self.hant
+
+    def light(self) -> Derived:
+        """Without the bodies and search terms: what planning the site needs, kept for
+        every article; the rest is read back from the derive cache to render a page."""
+        return replace(self, hans=replace(self.hans, blocks=()), hant=replace(self.hant, blocks=()),
+                       search_terms=())
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,8 @@ class Tools:
     converter: Converter
     markdown: Markdown
     analyzer: Analyzer
-    config: SiteConfig
+    settings: DeriveSettings
+    fold: Mapping[int, str]     # the search index's Traditional → Simplified table
 
 
 # A line of its own: the summary is what comes before it. Raw HTML is off, so the line
@@ -93,7 +102,7 @@ def derive(article: Article, tools: Tools) -> Derived:
             hint="nest less deeply (a quote inside a quote inside …)")
     written = article.script or tools.converter.detect(
         " ".join((article.title, article.subtitle, article.kicker,
-                  tools.markdown.plain_text(tokens))), tools.config.default_edition)
+                  tools.markdown.plain_text(tokens))), tools.settings.default_edition)
     repaired: list[tuple[str, str]] = []
     ambiguous: list[tuple[str, str]] = []
 
@@ -138,7 +147,7 @@ def derive(article: Article, tools: Tools) -> Derived:
 
     analysis = tools.analyzer.analyse(
         hans.title.plain, f"{hans.kicker.plain}\n{hans.subtitle.plain}\n{hans_body}",
-        tools.config.topics)
+        tools.settings.topics)
     return Derived(
         replace(article, body=""),  # the Markdown is spent; a site keeps thousands of these
         written, hans, hant, tuple(repaired), tuple(ambiguous), analysis,
@@ -146,5 +155,7 @@ def derive(article: Article, tools: Tools) -> Derived:
                    for t in article.tags),
         authors=tuple(a.plain for a in hans.authors),
         sources=tuple(s.strip() for s in hans.source.plain.split("/") if s.strip()),
-        search_text=hans_body,
+        search_terms=text_terms(
+            " ".join((hans.kicker.plain, hans.title.plain, hans.subtitle.plain)), hans_body,
+            tools.fold),
     )

@@ -19,6 +19,7 @@ from . import __version__
 FOLDERS = ("content", "templates", "static")
 PREFIX = "fingerprint: "
 DUE = "next scheduled: "
+GENERATION = "generation: "
 
 
 def fingerprint(root: Path, base_url: str | None, future: bool = False) -> str:
@@ -63,16 +64,19 @@ def _stamp(digest, path: Path, name: str) -> None:
     digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
 
 
-def marker_text(print_: str, due: dt.datetime | None = None) -> str:
-    """The output's marker: the inputs it was built from, and when the next scheduled
-    article is due (a build after that time is not up to date, whatever the files say)."""
-    text = f"This folder is replaced by every `builder build`.\n{PREFIX}{print_}\n"
+def marker_text(print_: str, due: dt.datetime | None = None, generation: str = "") -> str:
+    """The output's marker: the inputs it was built from, when the next scheduled article
+    is due (a build after that time is not up to date, whatever the files say), and the
+    build's generation, which the build state names too: a state that names another one
+    does not describe this folder."""
+    text = f"This folder is made by `builder build`.\n{PREFIX}{print_}\n"
+    text += f"{GENERATION}{generation}\n" if generation else ""
     return text + (f"{DUE}{due.isoformat()}\n" if due else "")
 
 
 def current(marker: Path, inputs: str, now: dt.datetime) -> bool:
     """Is the output behind `marker` what a build of `inputs` would make now?"""
-    fields = _marker_fields(marker)
+    fields = marker_fields(marker)
     try:
         due = dt.datetime.fromisoformat(fields[DUE]) if DUE in fields else None
     except ValueError:
@@ -80,14 +84,14 @@ def current(marker: Path, inputs: str, now: dt.datetime) -> bool:
     return fields.get(PREFIX) == inputs and (due is None or now < due)
 
 
-def _marker_fields(marker: Path) -> dict[str, str]:
+def marker_fields(marker: Path) -> dict[str, str]:
     """The marker's lines by their prefix; nothing when it is missing or damaged (then the
     output is rebuilt)."""
     try:
         lines = marker.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return {}
-    return {prefix: line[len(prefix):] for line in lines for prefix in (PREFIX, DUE)
+    return {prefix: line[len(prefix):] for line in lines for prefix in (PREFIX, DUE, GENERATION)
             if line.startswith(prefix)}
 
 

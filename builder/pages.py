@@ -50,8 +50,10 @@ class Page:
     context: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
     local: str | None = None        # path inside its edition, for the sitemap; None: not listed
     lastmod: dt.date | None = None
-    # What the context is made from, when that is cheaper to compare than the context:
-    # the preview re-renders a page only when this changes.
+    article: str | None = None      # the article whose body the page shows
+    # What the page is made from besides the site's settings, templates and code, as plain
+    # values (strings, numbers, digests): a build renders the page again only when this
+    # changes. None: the whole context.
     key: object = None
 
     def identity(self) -> object:
@@ -106,6 +108,12 @@ class YearGroup:
     months: tuple[MonthLink, ...]
 
 
+def source_key(derived: Derived) -> tuple[str, str]:
+    """Names the whole derived article: it is a pure function of the file's text (and of
+    the settings and code, which every page's digest holds)."""
+    return (derived.article.path.as_posix(), derived.article.digest)
+
+
 def _index(path: str) -> str:
     return path + "index.html"
 
@@ -125,6 +133,9 @@ class EditionContext:
     urls: Urls
     localise: Callable[[str], str]  # site.toml text (Simplified) → this edition's script
     shown_from: dt.datetime | None = None   # articles after it are shown ahead of schedule
+    # The plan holds articles without their bodies; this gives the whole derived article,
+    # in the worker that renders its page.
+    whole: Callable[[Derived], Derived] = lambda derived: derived
 
     def scheduled(self, derived: Derived) -> bool:
         return self.shown_from is not None and derived.article.date > self.shown_from
@@ -146,9 +157,11 @@ def _lastmod(cards: Sequence[ArticleCard]) -> dt.date | None:
 def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
                   cards: Sequence[ArticleCard], template: str = "list.html",
                   description: str = "", feed_title: str | None = None,
-                  feed_content: Callable[[int], Any] | None = None) -> Iterator[Page]:
+                  feed_content: Callable[[int], Any] | None = None,
+                  feed_key: Callable[[int], object] | None = None) -> Iterator[Page]:
     """A paginated list of articles at `path` (inside the edition), `path/page/N/` after,
-    and, with `feed_title`, its Atom feed at `path/feed.xml`."""
+    and, with `feed_title`, its Atom feed at `path/feed.xml`; `feed_content(i)` is the
+    body of its i-th entry, made from what `feed_key(i)` names."""
     chunks = paginate(cards, ctx.config.page_size)
     edition = ctx.edition.path
     feed = FeedLink(feed_title, ctx.urls.absolute(f"{edition}/{path}feed.xml")) if feed_title else None
@@ -160,19 +173,20 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
         here = path if number == 1 else f"{path}page/{number}/"
         page_title = title if number == 1 else (
             f"{title} · {ctx.site.strings['page'].format(n=number)}")
-        yield Page(_index(f"{edition}/{here}"), template, {
-            "site": ctx.site,
-            "page": ctx.meta(here, page_title, description or ctx.site.description, feed),
-            "heading": heading,
-            "description": description,
-            "articles": list(chunk),
-            "pager": Pager(number, len(chunks),
-                           newer=link(number - 1) if number > 1 else None,
-                           older=link(number + 1) if number < len(chunks) else None),
-        }, local=here, lastmod=_lastmod(chunk))
+        key = ("list", page_title, heading, description, number, len(chunks),
+               feed_title, tuple(c.key for c in chunk))
+        pager = Pager(number, len(chunks), newer=link(number - 1) if number > 1 else None,
+                      older=link(number + 1) if number < len(chunks) else None)
+        # made only if the page is rendered: most of a site's listings are unchanged
+        context = partial(_listing_context, ctx, here, page_title, heading, description,
+                          feed, chunk, pager)
+        yield Page(_index(f"{edition}/{here}"), template, context, local=here,
+                   lastmod=_lastmod(chunk), key=key)
     if feed is not None:
         latest = cards[:ctx.config.feed_entries]
         entries = [FeedEntry(c, feed_content(i) if feed_content else "") for i, c in enumerate(latest)]
+        key = ("feed", feed_title, tuple(c.key for c in latest),
+               tuple(feed_key(i) for i in range(len(latest))) if feed_key else ())
         yield Page(f"{edition}/{path}feed.xml", "feed.xml", {
             "site": ctx.site,
             "feed": feed,
@@ -181,7 +195,20 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
             "lang": ctx.edition.code,
             "updated": max((c.modified for c in latest), default="1970-01-01T00:00:00Z"),
             "entries": entries,
-        })
+        }, key=key)
+
+
+def _listing_context(ctx: EditionContext, here: str, title: str, heading: str,
+                     description: str, feed: FeedLink | None, chunk: Sequence[ArticleCard],
+                     pager: Pager) -> dict[str, Any]:
+    return {
+        "site": ctx.site,
+        "page": ctx.meta(here, title, description or ctx.site.description, feed),
+        "heading": heading,
+        "description": description,
+        "articles": list(chunk),
+        "pager": pager,
+    }
 
 
 def edition_cards(articles: Sequence[Derived], ctx: EditionContext) -> list[ArticleCard]:
@@ -196,30 +223,36 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
     yield from listing_pages(
         ctx, "", ctx.site.title, strings["latest"], cards, "index.html",
         feed_title=ctx.site.title,
-        feed_content=lambda i: article_view(articles[i], edition, urls).body)
+        feed_content=lambda i: article_view(ctx.whole(articles[i]), edition, urls).body,
+        feed_key=lambda i: source_key(articles[i]))
 
     for index, derived in enumerate(articles):
         path = article_path(derived)
         lastmod = (derived.article.updated or derived.article.date).date()
         terms = taxonomy.per_article[index]
         make = partial(article_context, ctx, derived, terms, cards, index)
-        key = (derived, terms, tuple(RelatedLink.of(cards[j]) for j in terms.related),
-               cards[index].summary, ctx.site)
+        key = (source_key(derived), ctx.scheduled(derived), cards[index].summary,
+               tuple((t.kind, t.slug, t.hans, t.hant) for t in (
+                   *terms.tags, *terms.topics, *terms.authors, *terms.sources)),
+               tuple(RelatedLink.of(cards[j]).fields() for j in terms.related))
+        source = derived.article.path.as_posix()
         yield Page(_index(f"{edition.path}/{path}"), "article.html", partial(make, False),
-                   local=path, lastmod=lastmod, key=key)
+                   local=path, lastmod=lastmod, article=source, key=key)
         yield Page(_index(f"{edition.path}/{path}parallel/"), "parallel.html", partial(make, True),
-                   local=path + "parallel/", lastmod=lastmod, key=key)
+                   local=path + "parallel/", lastmod=lastmod, article=source, key=key)
 
     for kind in TERM_KINDS:
         groups = taxonomy.groups[kind]
         heading = strings[kind if kind != "authors" else "authors_index"]
+        lastmod = _lastmod(cards)
+        key = (kind, lastmod, tuple((t.slug, t.hans, t.hant, len(m)) for t, m in groups))
         yield Page(_index(f"{edition.path}/{kind}/"), "terms.html", {
             "site": ctx.site,
             "page": ctx.meta(f"{kind}/", f"{heading} · {ctx.site.title}"),
             "heading": heading,
             "kind": kind,
             "terms": [term_link(term, edition, urls, len(members)) for term, members in groups],
-        }, local=f"{kind}/", lastmod=_lastmod(cards))
+        }, local=f"{kind}/", lastmod=lastmod, key=key)
         for term, members in groups:
             name = term.hans if edition is Script.HANS else term.hant
             title = strings[f"term_title_{kind}"].format(name=name)
@@ -233,7 +266,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         "page": ctx.meta("search/", f"{strings['search']} · {ctx.site.title}"),
         "heading": strings["search"],
         "search": SearchView(urls.link(f"{INDEX_DIR}/"), urls.base_path),
-    }, local="search/")
+    }, local="search/", key=())
 
     years: dict[int, list[MonthLink]] = {}
     for year, month, members in taxonomy.archive:
@@ -243,17 +276,20 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
             MonthLink(urls.link(f"{edition.path}/{path}"), label, len(members)))
         yield from listing_pages(ctx, path, f"{label} · {ctx.site.title}", label,
                                  [cards[i] for i in members])
+    lastmod = _lastmod(cards)
     yield Page(_index(f"{edition.path}/archive/"), "archive.html", {
         "site": ctx.site,
         "page": ctx.meta("archive/", f"{strings['archive']} · {ctx.site.title}"),
         "heading": strings["archive"],
         "years": [YearGroup(strings["year"].format(year=y), tuple(ms)) for y, ms in years.items()],
-    }, local="archive/", lastmod=_lastmod(cards))
+    }, local="archive/", lastmod=lastmod,
+        key=(lastmod, tuple((y, tuple((m.href, m.count) for m in ms)) for y, ms in years.items())))
 
 
 def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
                      cards: Sequence[ArticleCard], index: int, parallel: bool) -> dict[str, Any]:
     edition = ctx.edition
+    derived = ctx.whole(derived)
     view = article_view(derived, edition, ctx.urls, terms,
                         tuple(RelatedLink.of(cards[j]) for j in terms.related),
                         ctx.localise(ctx.config.publisher) or ctx.site.title, ctx.config.utc_offset,
@@ -283,7 +319,7 @@ def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Script, str]) -> P
         "default_edition": urls.link(f"{config.default_edition.path}/"),
         "canonical": urls.absolute(""),
         "alternates": [(s.code, urls.absolute(f"{s.path}/")) for s in EDITIONS],
-    })
+    }, key=tuple(titles.values()))
 
 
 
@@ -300,7 +336,7 @@ def not_found_page(urls: Urls, strings: Mapping[Script, Mapping[str, str]]) -> P
     link in it is absolute."""
     return Page("404.html", "404.html", {"editions": [
         NotFoundText(s.code, urls.link(f"{s.path}/"), strings[s]["not_found"], strings[s]["back_home"])
-        for s in EDITIONS]})
+        for s in EDITIONS]}, key=())
 
 
 @dataclass(frozen=True)
@@ -314,12 +350,26 @@ SITEMAP_LIMIT = 50_000  # URLs a sitemap file may hold
 
 
 def sitemap_pages(pages: Sequence[Page | Listed], config: SiteConfig, urls: Urls,
-                  limit: int = SITEMAP_LIMIT) -> list[Page]:
-    """sitemap.xml with hreflang alternates; past `limit` URLs, an index of numbered files."""
+                  limit: int = SITEMAP_LIMIT, key: object = None) -> list[Page]:
+    """sitemap.xml with hreflang alternates; past `limit` URLs, an index of numbered files.
+    `key`: what the listed pages are, when the caller has it."""
+    listed = [page for page in pages if page.local is not None]
+    if len(listed) <= limit:    # its URLs made only if it is rendered
+        return [Page("sitemap.xml", "sitemap.xml",
+                     lambda: {"urls": _sitemap_urls(listed, config, urls)}, key=key)]
+    entries = _sitemap_urls(listed, config, urls)
+    chunks = [entries[i:i + limit] for i in range(0, len(entries), limit)]
+    files = [Page(f"sitemap-{n}.xml", "sitemap.xml", {"urls": chunk}, key=key)
+             for n, chunk in enumerate(chunks, start=1)]
+    index = [SitemapUrl(urls.absolute(f.path), max((u.lastmod for u in chunk), default=""))
+             for f, chunk in zip(files, chunks, strict=True)]
+    return [*files, Page("sitemap.xml", "sitemap-index.xml", {"sitemaps": index}, key=key)]
+
+
+def _sitemap_urls(listed: Sequence[Page | Listed], config: SiteConfig,
+                  urls: Urls) -> list[SitemapUrl]:
     entries = []
-    for page in pages:
-        if page.local is None:
-            continue
+    for page in listed:
         alternates = tuple(Alternate(s.code, urls.absolute(f"{s.path}/{page.local}"))
                            for s in EDITIONS)
         alternates += (Alternate("x-default",
@@ -327,14 +377,7 @@ def sitemap_pages(pages: Sequence[Page | Listed], config: SiteConfig, urls: Urls
         entries.append(SitemapUrl(urls.absolute(page.path.removesuffix("index.html")),
                                   page.lastmod.isoformat() if page.lastmod else "",
                                   tuple(alternates)))
-    if len(entries) <= limit:
-        return [Page("sitemap.xml", "sitemap.xml", {"urls": entries})]
-    chunks = [entries[i:i + limit] for i in range(0, len(entries), limit)]
-    files = [Page(f"sitemap-{n}.xml", "sitemap.xml", {"urls": chunk})
-             for n, chunk in enumerate(chunks, start=1)]
-    index = [SitemapUrl(urls.absolute(f.path), max((u.lastmod for u in chunk), default=""))
-             for f, chunk in zip(files, chunks, strict=True)]
-    return [*files, Page("sitemap.xml", "sitemap-index.xml", {"sitemaps": index})]
+    return entries
 
 
 def robots_txt(urls: Urls) -> str:

@@ -33,6 +33,11 @@ class Renderer:
         )
         self.env.globals.update(globals_)
 
+    @staticmethod
+    def check(templates_dir: Path, root: Path) -> None:
+        """Refuses what may not be read as a template (see `_check_templates`)."""
+        _check_templates(templates_dir, root)
+
     def render(self, template: str, context: Mapping[str, Any]) -> str:
         try:
             return self.env.get_template(template).render(context)

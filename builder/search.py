@@ -83,8 +83,8 @@ class SearchDoc:
     date: str
     titles: tuple[str, str]     # Simplified, Traditional
     summaries: tuple[str, str]
-    title_text: str         # what is indexed: folded from the Simplified edition
-    body_text: str
+    title_text: str = ""    # what is indexed: folded from the Simplified edition
+    body_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,24 +96,26 @@ class IndexFile:
 def doc_terms(doc: SearchDoc, mapping: dict[str, str] | dict[int, str]
               ) -> tuple[tuple[str, int], ...]:
     """Pure: a document's terms with their weights, title terms counting TITLE_WEIGHT."""
-    counts: Counter[str] = Counter(terms(fold(doc.body_text, mapping)))
-    for term in terms(fold(doc.title_text, mapping)):
+    return text_terms(doc.title_text, doc.body_text, mapping)
+
+
+def text_terms(title_text: str, body_text: str, mapping: dict[str, str] | dict[int, str]
+               ) -> tuple[tuple[str, int], ...]:
+    counts: Counter[str] = Counter(terms(fold(body_text, mapping)))
+    for term in terms(fold(title_text, mapping)):
         counts[term] += TITLE_WEIGHT
     return tuple(counts.items())  # in first-seen order: deterministic, and no sort needed
 
 
 def build_index(docs: Sequence[SearchDoc], mapping: dict[str, str],
-                cache: dict[SearchDoc, tuple[tuple[str, int], ...]] | None = None) -> list[IndexFile]:
-    """The index files, deterministic for the same documents. A long-running process
-    passes `cache` to count each unchanged document's terms only once."""
+                terms_of: Callable[[int], tuple[tuple[str, int], ...]] | None = None
+                ) -> list[IndexFile]:
+    """The index files, deterministic for the same documents. `terms_of(n)`: the terms of
+    the n-th document, where they were counted already."""
     postings: dict[str, list[int]] = defaultdict(list)
     translate = table(mapping)
     for number, doc in enumerate(docs):
-        counted = cache.get(doc) if cache is not None else None
-        if counted is None:
-            counted = doc_terms(doc, translate)
-            if cache is not None:
-                cache[doc] = counted
+        counted = terms_of(number) if terms_of else doc_terms(doc, translate)
         for term, count in counted:
             postings[term] += [number, count]
 

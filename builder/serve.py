@@ -2,10 +2,11 @@
 
 The livereload package serves the files and injects its reload script into
 HTML as it is served, never into the built files. This module gives it three
-things: a watcher that polls the sources often and runs the incremental
-`Session`, a static handler that refuses anything outside the output folder
-(symlinks included) and shows an error page while the last build failed, and
-the base path of `base_url`, so a project site previews at /repo/ as deployed.
+things: a watcher (watchfiles: the kernel's file events, so an idle preview
+sleeps) that runs the warm engine (`preview.Session`) in a worker thread, a
+static handler that refuses anything outside the output folder (symlinks
+included) and shows an error page while the last build failed, and the base
+path of `base_url`, so a project site previews at /repo/ as deployed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import html
 import os
 import socket
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +26,13 @@ from livereload import Server
 from livereload.handlers import LiveReloadHandler, StaticFileHandler
 from livereload.watcher import Watcher
 from tornado import web
-from tornado.ioloop import IOLoop, PeriodicCallback
+from tornado.ioloop import IOLoop
 
-from .config import load_config
+from .config import CONFIG_FILE, load_config
 from .errors import BuildError, format_problems
-from .incremental import Session
+from .preview import WATCHED, Session
 
-POLL_MS = 50  # how often sources are checked: small against the 300 ms save-to-served target
+SETTLE_MS = 30  # a save often comes as several events: wait this long for the last one
 
 
 @dataclass
@@ -41,9 +43,9 @@ class Status:
 
 
 class SessionWatcher(Watcher):
-    """Replaces livereload's 800 ms file polling: checks the sources every POLL_MS and runs
-    the incremental build in a worker thread, so pages keep being served while a large site
-    rebuilds; when a build finishes, the browsers reload."""
+    """Runs an update when the file watcher reports a change to the sources, in a worker
+    thread, so pages keep being served while a large site rebuilds; when it finishes,
+    the browsers reload. Changes that arrive during an update make one more update."""
 
     def __init__(self, session: Session, status: Status, log=print):
         super().__init__()
@@ -51,21 +53,41 @@ class SessionWatcher(Watcher):
         self.status = status
         self.log = log
         self._busy = False
+        self._again = False
+        self._stop = threading.Event()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild")
 
+    def begin(self, loop: IOLoop) -> None:
+        """Watch from now on: before the first build, so no save is missed; what comes
+        in before the server runs waits on its loop."""
+        threading.Thread(target=self._watch, args=(loop,), name="watch", daemon=True).start()
+
     def start(self, callback) -> bool:
-        PeriodicCallback(callback, POLL_MS).start()
+        """Called by livereload as the server starts; True: it need not poll."""
         return True
 
     def examine(self):
-        if self._changes:
-            return self._changes.pop()
-        self.filepath = None
-        if not self._busy and self.session.pending():
+        return None, None   # changes come from the file watcher, not from polling
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _watch(self, loop: IOLoop) -> None:
+        import watchfiles
+
+        root = self.session.root
+        paths = [root / CONFIG_FILE, *(root / name for name in WATCHED if (root / name).is_dir())]
+        for _ in watchfiles.watch(*paths, debounce=SETTLE_MS, step=10, stop_event=self._stop,
+                                  raise_interrupt=False, ignore_permission_denied=True):
+            loop.add_callback(self.changed)
+
+    def changed(self) -> None:
+        """On the server's thread: a source changed."""
+        if self._busy:
+            self._again = True
+        elif self.session.pending():
             self._busy = True
-            loop = IOLoop.current()
-            self._worker.submit(self._rebuild, loop)
-        return None, None
+            self._worker.submit(self._rebuild, IOLoop.current())
 
     def _rebuild(self, loop: IOLoop) -> None:
         changed = None
@@ -77,16 +99,16 @@ class SessionWatcher(Watcher):
     def _done(self, changed: str | None) -> None:
         self._busy = False
         if changed:
-            self.filepath = changed
             LiveReloadHandler.reload_waiters(changed)
+        if self._again:
+            self._again = False
+            self.changed()
 
 
 def rebuild(session: Session, status: Status, log=print) -> str | None:
-    """Run one update; report it; return what to reload, if anything. An edit to an
-    article is served first on its own pages; the next tick updates the rest."""
+    """Run one update; report it; return what to reload, if anything."""
     try:
-        result = session.quick_update() if status.error is None else None
-        result = result or session.update()
+        result = session.update()
     except BuildError as error:
         status.error = format_problems(error.problems)
         log(status.error)
@@ -232,13 +254,17 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     out = serve_root / base_path.strip("/") if base_path != "/" else serve_root
     session = Session(root, out, base_url=f"http://{host}:{port}{base_path}")
     status = Status()
+    watcher = SessionWatcher(session, status)
+    loop = IOLoop.current()
+    watcher.begin(loop)
     rebuild(session, status)
+    loop.add_callback(watcher.changed)  # anything saved while the watch was being set up
     # livereload throttles reloads to one per three seconds; a writer saving twice
     # in a row wants to see both.
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
     hosts = allowed_hosts(host, port)
     guard_reload_socket(hosts)
-    server = PreviewServer(SessionWatcher(session, status), status, base_path, hosts)
+    server = PreviewServer(watcher, status, base_path, hosts)
     print(f"serving http://{host}:{port}{base_path} (Ctrl-C to stop)", flush=True)
     server.serve(host=host, port=port, root=str(serve_root), restart_delay=0)
     print("stopped", file=sys.stderr)

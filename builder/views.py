@@ -7,9 +7,12 @@ script and escaped where it is HTML (`Markup`); templates only lay it out.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from markupsafe import Markup
 
@@ -85,6 +88,12 @@ class ArticleCard:
     modified: str = ""          # RFC 3339: `updated`, else the publication time, for feeds
     entry_id: str = ""          # the Atom id: a tag: URI that no move of the site changes
 
+    @cached_property
+    def key(self) -> bytes:
+        """A digest of everything the card shows: what the listings it is on are made of."""
+        fields = tuple(value for name, value in vars(self).items() if name != "key")
+        return hashlib.blake2b(pickle.dumps(fields, protocol=5), digest_size=16).digest()
+
 
 @dataclass(frozen=True)
 class RelatedLink:
@@ -99,6 +108,9 @@ class RelatedLink:
     @classmethod
     def of(cls, card: ArticleCard) -> RelatedLink:
         return cls(card.href, card.title, card.date_iso, card.date_text)
+
+    def fields(self) -> tuple[str, ...]:
+        return (self.href, self.title, self.date_iso, self.date_text)
 
 
 @dataclass(frozen=True)

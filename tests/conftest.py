@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from builder.site import Tools, build, load_tools
+from builder.derive import Tools
+from builder.plan import load_tools
+from builder.site import build
 
 REPO = Path(__file__).resolve().parent.parent
 

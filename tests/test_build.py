@@ -218,7 +218,7 @@ def test_progress_bar_on_a_terminal_and_quiet_otherwise(make_site):
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns
     process = subprocess.Popen([sys.executable, "-m", "builder", "build", "--root", str(root),
-                                "--force"], stdout=subprocess.DEVNULL, stderr=follower)
+                                "--clean"], stdout=subprocess.DEVNULL, stderr=follower)
     os.close(follower)
     drawn = b""
     while True:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from builder.content import parse_article
 from builder.errors import BuildError
-from builder.incremental import Session
+from builder.preview import Session
 from builder.site import OUTPUT_MARKER, build
 from builder.slugs import SLUG_PATTERN, slugify
 
@@ -123,14 +123,14 @@ def test_two_clean_builds_are_byte_identical(make_site, tmp_path):
 
 def test_builds_are_byte_identical_whatever_the_number_of_workers(make_site, tmp_path,
                                                                 monkeypatch):
-    from builder import site
+    from builder import engine
 
     root = make_site({p.name: p.read_text(encoding="utf-8")
                       for p in (REPO / "content").rglob("*.md")})
-    monkeypatch.setattr(site, "PARALLEL_FROM", 0)   # render in shares even for 8 articles
+    monkeypatch.setattr(engine, "PARALLEL_FROM", 1)   # render in shares even for 8 articles
     outputs = {}
     for count in (1, 2, 3):
-        monkeypatch.setattr(site, "workers", lambda count=count: count)
+        monkeypatch.setattr(engine, "workers", lambda count=count: count)
         build(root, out=tmp_path / f"w{count}", skip_if_up_to_date=False)
         outputs[count] = snapshot(tmp_path / f"w{count}")
     assert outputs[1] == outputs[2] == outputs[3]

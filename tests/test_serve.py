@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from builder.errors import BuildError
-from builder.incremental import Session
+from builder.preview import Session
 
 from .conftest import article, free_port
 
@@ -79,7 +79,8 @@ def test_session_template_and_static_changes(make_site, tmp_path):
     assert "zh-hans/tags/index.html" in written and "zh-hant/authors/index.html" in written
     assert "zh-hans/articles/a/index.html" not in written   # article.html does not use it
     bump(root / "static/js/site.js", "/* edited */\n")
-    assert session.update().written == ["js/site.js"]
+    # and the output's marker, which names the new state of the output
+    assert sorted(session.update().written) == [".builder-output", "js/site.js"]
 
 
 def test_the_preview_goes_idle_with_drafts_backups_and_broken_articles(make_site, tmp_path):
@@ -99,11 +100,9 @@ def test_the_preview_goes_idle_with_drafts_backups_and_broken_articles(make_site
     assert session.pending()
     session.update()
     assert not session.pending()
-    bump(root / "content/a.md", A.replace("防汛抢险", "抢险"))   # drafts do not block the quick path
-    quick = session.quick_update()
-    assert quick is not None and "zh-hans/articles/a/index.html" in quick.written
-    assert session.pending()          # the full update still follows
-    session.update()
+    bump(root / "content/a.md", A.replace("防汛抢险", "抢险"))   # drafts do not hold up edits
+    assert session.pending()
+    assert "zh-hans/articles/a/index.html" in session.update().written
     assert not session.pending()
 
 
@@ -345,24 +344,6 @@ def test_binds_loopback_by_default_and_stops_on_ctrl_c(server):
     assert base.startswith("http://127.0.0.1:")
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=10) == 0
-
-
-def test_an_edit_is_served_first_on_its_own_pages(make_site, tmp_path):
-    root = make_site({"a.md": A, "b.md": B})
-    session = Session(root, tmp_path / "out")
-    session.update()
-    bump(root / "content/a.md", A.replace("防汛抢险人员在岗", "值守人员连夜巡查"))
-    quick = session.quick_update()
-    assert sorted(quick.written) == ["zh-hans/articles/a/index.html",
-                                     "zh-hans/articles/a/parallel/index.html",
-                                     "zh-hant/articles/a/index.html",
-                                     "zh-hant/articles/a/parallel/index.html"]
-    assert "連夜巡查" in (tmp_path / "out/zh-hant/articles/a/index.html").read_text()
-    assert session.pending() and session.quick_update() is None  # the full update is next
-    full = session.update()
-    assert "zh-hans/index.html" in full.written and not session.pending()
-    bump(root / "content/c.md", article("新", "新文章。"))
-    assert session.quick_update() is None  # a new article goes through the full update
 
 
 def test_survives_files_deleted_and_half_written_while_it_rebuilds(server):

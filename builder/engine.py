@@ -1,0 +1,613 @@
+"""One engine for `builder build` and `builder serve`: it brings an output folder up to
+date with the sources and does only the work a change needs.
+
+    load     stamp every article file; read and derive only new or changed ones (the
+             rest come from the state, without their bodies)
+    plan     the taxonomy, cards and pages, each page with a digest of its inputs
+    render   only the pages whose digest differs from the published file's, on every
+             core; the search index only when an article changed
+    publish  a first or full build: a staging folder swapped in whole; else the
+             changed files renamed into place, removed ones deleted; the preview
+             writes in place
+
+The state (`state.py`) records what the output holds. A build is the engine
+started from the saved state; the preview keeps one engine warm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import pickle
+import shutil
+import signal
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+
+from .cache import DerivedCache, code_salt
+from .config import SiteConfig, load_config
+from .content import article_files, duplicate_slugs, in_zone, read_article
+from .derive import Derived, Tools, derive
+from .errors import BuildError, Problem
+from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package_digest
+from .inputs import StaticFiles, static_files
+from .output import Staging, safe_relative, write_atomic, write_failure
+from .pages import Page
+from .parallel import Counter, fork_map, run_all, workers
+from .plan import (
+    Planned,
+    digest,
+    load_tools,
+    plan_site,
+    root_files,
+    search_index,
+    search_key,
+    walk,
+)
+from .render import Renderer
+from .script import Converter
+from .search import INDEX_DIR
+from .state import Stamp, State, entries, seal, state_path
+
+PARALLEL_FROM = 100     # pages: below this, forking costs more than it saves
+SEARCH = "\0search"     # the state's record of what the search index was made from
+FULL_SHARE = 0.5        # past this share of changed files, a staging folder swapped whole
+RACY_NS = 2_000_000_000  # stamps this recent are not trusted (coarse file system clocks)
+
+
+class Progress:
+    """Told what the build is doing; the command line draws a bar on a terminal."""
+
+    active = False  # when false, totals that cost work to count are not counted
+
+    def start(self, label: str, total: int) -> None:
+        """A phase of `total` items begins."""
+
+    def update(self, done: int) -> None:
+        """`done` items of the phase are finished."""
+
+    def finish(self) -> None:
+        """The phase is over."""
+
+
+class Clock:
+    """Wall time per phase, for `build -v` and the benchmark's profile."""
+
+    def __init__(self) -> None:
+        self.laps: list[tuple[str, float]] = []
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self._last))
+        self._last = now
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Articles dated after the build: how many, and when the first of them is due."""
+
+    count: int
+    next_due: dt.datetime | None
+
+    @classmethod
+    def of(cls, dates: Sequence[dt.datetime], now: dt.datetime) -> Schedule:
+        later = [date for date in dates if date > now]
+        return cls(len(later), min(later, default=None))
+
+
+@dataclass
+class Outcome:
+    """What one run of the engine did."""
+
+    config: SiteConfig
+    articles: list[Derived]             # published ones, newest first, without bodies
+    pages: int = 0
+    files: int = 0
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    full: bool = False                  # everything was made afresh
+    schedule: Schedule = field(default_factory=lambda: Schedule(0, None))
+    cache_problem: str | None = None
+    linked_folders: tuple[Path, ...] = ()
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.removed)
+
+
+@dataclass(frozen=True)
+class Known:
+    """An article file as last loaded: None for a draft."""
+
+    stamp: Stamp
+    entry: Derived | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every output file is made from besides its own inputs."""
+
+    config: SiteConfig
+    derive_salt: str        # derive's settings and the code: the cached articles' validity
+    salt: bytes             # the whole configuration and the code
+    templates: Callable[[str], bytes]   # a page template → the digest of all it uses
+
+
+class Engine:
+    """An output folder kept up to date with a site's sources. `in_place`: write the
+    changed files straight into the output (the preview); else through a staging folder,
+    so a failed build leaves the published site as it was."""
+
+    def __init__(self, root: Path, out: Path, base_url: str | None = None,
+                 future: bool = False, in_place: bool = False, tools: Tools | None = None):
+        self.root = root.resolve()
+        self.out = out.resolve()
+        self.base_url = base_url
+        self.future = future
+        self.in_place = in_place
+        self.tools = tools
+        self.state = State(state_path(self.root, self.out))
+        # warm between runs (the preview); a build starts from the saved state
+        self._known: dict[str, Known] | None = None
+        self._outputs: dict[str, bytes] | None = None
+        self._settings: Settings | None = None
+        self._generation: str | None = None     # of the output, when its state is trusted
+
+    # -- the recipe ---------------------------------------------------------------------------
+
+    def run(self, now: dt.datetime | None = None, progress: Progress | None = None,
+            clean: bool = False, fingerprint: str = "") -> Outcome:
+        """Bring the output up to date; `clean` ignores what is recorded. On bad input,
+        a BuildError, and the output and the state stay as they were."""
+        clock, progress = Clock(), progress or Progress()
+        settings = self._load_settings()
+        now = now or dt.datetime.now(settings.config.zone)
+        known, outputs = self._recorded(settings, clean)
+        clock.lap("settings")
+
+        cache = DerivedCache(self.root, settings.derive_salt)
+        loaded = self._load_articles(settings, known, cache, progress)
+        published = sorted((k.entry for k in loaded.values() if k.entry is not None),
+                           key=lambda d: (d.article.date, d.article.slug), reverse=True)
+        schedule = Schedule.of([d.article.date for d in published], now)
+        if not self.future:
+            published = [d for d in published if d.article.date <= now]
+        static = (static_files(self.root / "static", self.root)
+                  if (self.root / "static").is_dir() else StaticFiles((), ()))
+        clock.lap("load")
+
+        whole = partial(_whole, cache=cache, root=self.root, tools=self._tools(settings.config),
+                        zone=settings.config.zone)
+        plan = plan_site(published, settings.config, self._tools(settings.config).converter,
+                         now if (self.future or self.in_place) else None, whole)
+        pages: list[tuple[Page, bytes]] = []
+        planned = walk(plan, settings.config, settings.salt, settings.templates,
+                       lambda page, value: pages.append((page, value)))
+        search = search_key(settings.salt, published)
+        due = None if self.future else schedule.next_due
+        # The generation names what the output holds (a digest of every file's digest, the
+        # marker's aside): the same sources make the same output, marker included.
+        extra = root_files(settings.config, marker_text(fingerprint, due, ""))
+        generation = _targets(planned, extra, static, search, {}).generation()
+        extra = root_files(settings.config, marker_text(fingerprint, due, generation))
+        targets = _targets(planned, extra, static, search, outputs)
+        stale = set(targets.changed(outputs)) | (set(outputs) - set(targets.digests))
+        clock.lap("plan")
+        if not stale:
+            return Outcome(settings.config, published, pages=len(pages),
+                           files=len(targets.digests), schedule=schedule,
+                           cache_problem=cache.problem, linked_folders=static.linked_folders,
+                           timings=clock.laps)
+
+        dirty_pages = [(page, value) for page, value in pages if outputs.get(page.path) != value]
+        full = not outputs or (not self.in_place
+                               and len(targets.changed(outputs)) > FULL_SHARE * len(targets.digests))
+        previous = outputs
+        if full:
+            dirty_pages, outputs = pages, {}
+            if self.in_place:
+                shutil.rmtree(self.out, ignore_errors=True)     # nothing in it is known
+        writer = _writer(self.out, in_place=self.in_place, full=full)
+        try:
+            written, index = self._render(writer, dirty_pages, progress, plan.derived, search,
+                                          outputs, settings, whole)
+            targets.digests.update(index)
+            for path, text in extra.items():
+                if outputs.get(path) != targets.digests[path]:
+                    writer.write(path, text)
+                    written.append(path)
+            for source, relative in static.files:
+                if outputs.get(relative) != targets.digests[relative]:
+                    writer.copy(source, relative)
+                    written.append(relative)
+            clock.lap("render")
+            removed = sorted(set(previous) - set(targets.digests) - {SEARCH})
+            if generation != self._generation:
+                self.state.forget()     # until the output matches it again
+            writer.commit(written, removed)
+        except OSError as exc:
+            writer.discard()
+            raise write_failure(exc, self.out) from None
+        except BaseException:
+            writer.discard()
+            raise
+        self._record(settings, loaded, known, targets.digests, outputs, generation, full)
+        cache.prune()
+        clock.lap("publish")
+        return Outcome(settings.config, published, pages=len(pages), files=len(targets.digests),
+                       written=written, removed=removed, full=full, schedule=schedule,
+                       cache_problem=cache.problem, linked_folders=static.linked_folders,
+                       timings=clock.laps)
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def _load_settings(self) -> Settings:
+        config = load_config(self.root)
+        if self.base_url:
+            config = config.with_base_url(self.base_url)
+        derive_salt = code_salt(config.derive_settings.fingerprint())
+        salt = hashlib.blake2b(repr((config, self.future, self.in_place)).encode()
+                               + package_digest().encode(), digest_size=32).digest()
+        return Settings(config, derive_salt, salt, template_digests(self.root / "templates",
+                                                                    self.root))
+
+    def _tools(self, config: SiteConfig) -> Tools:
+        if self.tools is None or self.tools.settings != config.derive_settings:
+            self.tools = load_tools(config)
+        return self.tools
+
+    def _recorded(self, settings: Settings, clean: bool
+                  ) -> tuple[dict[str, Known], dict[str, bytes]]:
+        """What the output holds, from memory (warm) or the saved state; nothing when the
+        state is missing, damaged, made with other settings or for another output."""
+        if clean:
+            self._known = self._outputs = self._generation = None
+        if self._known is not None and self._outputs is not None and self._settings is not None:
+            if self._settings.derive_salt != settings.derive_salt:
+                self._known = {}
+            self._settings = settings
+            return self._known, self._outputs
+        self._settings = settings
+        generation = marker_fields(self.out / MARKER).get(GENERATION)
+        if clean or generation is None or generation != self.state.generation():
+            return {}, {}
+        self._generation = generation
+        outputs = self.state.outputs()
+        if self.state.settings() != settings.derive_salt:
+            return {}, outputs
+        known = {path: Known(stamp, value) for path, stamp, value in entries(self.state.sources())
+                 if value is None or isinstance(value, Derived)}
+        return known, outputs
+
+    def _load_articles(self, settings: Settings, known: dict[str, Known], cache: DerivedCache,
+                       progress: Progress) -> dict[str, Known]:
+        """Every article file, read and derived again only when its stamp changed."""
+        loaded: dict[str, Known] = {}
+        fresh: list[tuple[Stamp, object]] = []
+        problems: list[Problem] = []
+        zone = settings.config.zone
+        # A file changed within the file system's clock tick of this build could change
+        # again in the same tick, size and all: its stamp is not trusted next time.
+        racy_from = time.time_ns() - RACY_NS
+        for path in article_files(self.root / "content"):
+            relative = path.relative_to(self.root).as_posix()
+            stamp = Stamp.of(path)   # before reading: an edit while reading is read next time
+            if stamp is None:
+                continue            # gone since the listing
+            previous = known.get(relative)
+            if previous is not None and previous.stamp == stamp:
+                loaded[relative] = previous
+                continue
+            if stamp.mtime_ns >= racy_from:
+                stamp = Stamp(-1, stamp.size, stamp.inode)  # matches no file: read again
+            try:
+                article = in_zone(read_article(path, self.root), zone)
+            except BuildError as error:
+                problems += error.problems
+                continue
+            if article.draft:
+                loaded[relative] = Known(stamp, None)
+            else:
+                fresh.append((stamp, article))
+        problems += duplicate_slugs(
+            [k.entry.article for k in loaded.values() if k.entry is not None]
+            + [article for _, article in fresh])  # type: ignore[misc]
+        if problems:
+            raise BuildError(sorted(problems, key=lambda p: str(p.path)))
+        tools = self._tools(settings.config) if fresh else None
+        cached = [cache.get(article) for _, article in fresh]  # type: ignore[arg-type]
+        missing = [article for (_, article), d in zip(fresh, cached, strict=True) if d is None]
+        progress.start("converting", len(missing))
+        made = iter(fork_map(partial(_derive_light, tools=tools, cache=cache), missing,
+                             counter=Counter(), report=progress.update))
+        progress.finish()
+        for (stamp, article), d in zip(fresh, cached, strict=True):
+            light = d.light() if d is not None else next(made)
+            loaded[article.path.as_posix()] = Known(stamp, light)  # type: ignore[attr-defined]
+        for k in loaded.values():
+            if k.entry is not None:
+                cache.keep(k.entry.article)
+        return loaded
+
+    def _render(self, writer: _Writer, pages: list[tuple[Page, bytes]], progress: Progress,
+                derived: list[Derived], search: bytes, outputs: dict[str, bytes],
+                settings: Settings, whole: Callable[[Derived], Derived]) -> Made:
+        """Render `pages` on every core and, when its articles changed, the search index
+        beside them."""
+        renderer = Renderer(self.root / "templates", self.root,
+                            {"asset": lambda path, c=settings.config: c.base_path + path})
+        remake_index = outputs.get(SEARCH) != search
+        groups = _groups([page for page, _ in pages])
+        shares = min(workers(), max(1, len(pages) // PARALLEL_FROM))
+        counter = Counter()
+        progress.start("rendering", len(pages))
+        tasks: list[Callable[[], Made]] = [
+            partial(_render_groups, groups[k::shares], renderer, writer, counter)
+            for k in range(shares)]
+        if remake_index:
+            tasks.append(partial(_write_index, derived, self._tools(settings.config).converter,
+                                 whole, writer, outputs))
+        results = run_all(tasks, counter=counter, report=progress.update) if len(tasks) > 1 \
+            else [task() for task in tasks]
+        progress.finish()
+        return ([path for written, _ in results for path in written],
+                {path: d for _, digests in results for path, d in digests.items()})
+
+    def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
+                digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
+                full: bool) -> None:
+        """Remember what the output now holds: in memory, and in the state for the next
+        build. A state that cannot be written only costs the next build its head start."""
+        self._known, self._outputs, self._generation = loaded, digests, generation
+        replace_all = full or not known
+        sources = [(p, k.stamp, seal(k.entry)) for p, k in loaded.items()
+                   if replace_all or known.get(p) is not k]
+        changed = [(p, d) for p, d in digests.items() if replace_all or outputs.get(p) != d]
+        self.state.save(generation, settings.derive_salt, sources, set(known) - set(loaded),
+                        changed, set(outputs) - set(digests), replace_all)
+
+
+def template_digests(folder: Path, root: Path) -> Callable[[str], bytes]:
+    """For each page template, a digest of it and every template it extends, includes or
+    imports: a change to one template renders again only the pages that use it. A
+    template Jinja cannot parse counts as used by every page (the render reports it)."""
+    Renderer.check(folder, root)    # nothing but the site's own regular files is read
+    sources: dict[str, bytes] = {}
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            sources[path.relative_to(folder).as_posix()] = path.read_bytes()
+    everything = hashlib.blake2b(pickle.dumps(sorted(sources.items())), digest_size=16).digest()
+    env = jinja2.Environment()
+    found: dict[str, bytes] = {}
+
+    def uses(name: str, seen: set[str]) -> bool:
+        """Adds `name` and what it uses to `seen`; False when that cannot be told."""
+        if name in seen:
+            return True
+        seen.add(name)
+        if name not in sources:
+            return True     # missing: the render says so
+        try:
+            children = jinja2.meta.find_referenced_templates(env.parse(sources[name].decode()))
+            return all(child is not None and uses(child, seen) for child in children)
+        except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
+            return False
+
+    def digest_of(template: str) -> bytes:
+        if template not in found:
+            seen: set[str] = set()
+            found[template] = (hashlib.blake2b(pickle.dumps(sorted(
+                (name, sources.get(name)) for name in seen)), digest_size=16).digest()
+                if uses(template, seen) else everything)
+        return found[template]
+
+    return digest_of
+
+
+def _derive_light(article, tools: Tools, cache: DerivedCache) -> Derived:
+    """The per-article stage: the whole result stored in the cache by the worker that
+    made it, the light one sent back."""
+    derived = derive(article, tools)
+    cache.put(article, derived)
+    return derived.light()
+
+
+def _whole(light: Derived, cache: DerivedCache, root: Path, tools: Tools,
+           zone: dt.tzinfo) -> Derived:
+    """The derived article with its bodies: from the cache, else derived again."""
+    found = cache.get(light.article, keep=False)
+    if found is not None:
+        return found
+    return derive(in_zone(read_article(root / light.article.path, root), zone), tools)
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """Every file the output should hold, with its digest."""
+
+    digests: dict[str, bytes]
+
+    def changed(self, outputs: dict[str, bytes]) -> list[str]:
+        return [p for p, d in self.digests.items() if outputs.get(p) != d]
+
+    def generation(self) -> str:
+        """Names the output: the search index by what it is made from, not its files."""
+        return digest(b"", sorted((p, d) for p, d in self.digests.items()
+                                  if p != MARKER and not p.startswith(f"{INDEX_DIR}/"))).hex()
+
+
+def _targets(planned: Planned, extra: dict[str, str], static: StaticFiles, search: bytes,
+             outputs: dict[str, bytes]) -> _Targets:
+    digests = dict(planned.digests)
+    for path, text in extra.items():
+        digests[path] = digest(b"", path, text)
+    for source, relative in static.files:
+        stamp = Stamp.of(source)
+        digests[relative] = digest(b"", "static", relative, stamp)
+    # the search index: the files it had, until it is made again
+    digests[SEARCH] = search
+    if outputs.get(SEARCH) == search:
+        digests.update((p, d) for p, d in outputs.items() if p.startswith(f"{INDEX_DIR}/"))
+    return _Targets(digests)
+
+
+def _groups(pages: Sequence[Page]) -> list[list[Page]]:
+    """Pages of one article together, so a worker reads its body once."""
+    groups: dict[str, list[Page]] = {}
+    for page in pages:
+        groups.setdefault(page.article or page.path, []).append(page)
+    return list(groups.values())
+
+
+Made = tuple[list[str], dict[str, bytes]]   # the paths written; digests of new files
+
+
+def _render_groups(groups: Sequence[list[Page]], renderer: Renderer, writer: _Writer,
+                   counter: Counter) -> Made:
+    written = []
+    for group in groups:
+        for page in group:
+            writer.write(page.path, renderer.render(page.template, page.view()))
+            written.append(page.path)
+            counter.tick()
+    return written, {}
+
+
+def _write_index(derived: list[Derived], converter: Converter,
+                 whole: Callable[[Derived], Derived], writer: _Writer,
+                 outputs: dict[str, bytes]) -> Made:
+    """The search index made again; only the files whose text changed are written."""
+    written, digests = [], {}
+    for file in search_index(derived, converter, whole):
+        digests[file.path] = digest(b"", file.path, file.text)
+        if outputs.get(file.path) != digests[file.path]:
+            writer.write(file.path, file.text)
+            written.append(file.path)
+    return written, digests
+
+
+# -- writers ------------------------------------------------------------------------------------
+
+class _Writer:
+    def write(self, relative: str, text: str) -> None:
+        raise NotImplementedError
+
+    def copy(self, source: Path, relative: str) -> None:
+        raise NotImplementedError
+
+    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
+        """Make the written files the output's, and remove `removed`."""
+
+    def discard(self) -> None:
+        """Forget what was written (a failed build)."""
+
+
+class _InPlace(_Writer):
+    """The preview: each file replaced atomically where it is served."""
+
+    def __init__(self, out: Path):
+        self.out = out
+
+    def write(self, relative: str, text: str) -> None:
+        write_atomic(self.out / safe_relative(relative), text)
+
+    def copy(self, source: Path, relative: str) -> None:
+        write_atomic(self.out / safe_relative(relative), source.read_bytes())
+
+    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
+        for relative in removed:
+            _remove(self.out, relative)
+
+
+class _Whole(_Writer):
+    """A first or full build: a new tree beside the output, swapped in at once."""
+
+    def __init__(self, out: Path):
+        self.staging = Staging(out)
+
+    def write(self, relative: str, text: str) -> None:
+        self.staging.write_text(relative, text)
+
+    def copy(self, source: Path, relative: str) -> None:
+        self.staging.copy_files([(source, relative)])
+
+    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
+        self.staging.publish()
+
+    def discard(self) -> None:
+        self.staging.discard()
+
+
+class _Changes(_Writer):
+    """An incremental build: the changed files staged flat beside the output, then
+    renamed into place with Ctrl-C and SIGTERM held off, so only a kill -9 in those
+    milliseconds can leave the site half updated (and the next build, which then finds
+    no state it can trust, makes it whole)."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.staging = Staging(out)
+
+    def _staged(self, relative: str) -> Path:
+        safe_relative(relative)
+        return self.staging.dir / hashlib.blake2b(relative.encode(), digest_size=16).hexdigest()
+
+    def write(self, relative: str, text: str) -> None:
+        self._staged(relative).write_text(text, encoding="utf-8", newline="\n")
+
+    def copy(self, source: Path, relative: str) -> None:
+        shutil.copyfile(source, self._staged(relative))
+
+    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
+        folders: set[Path] = set()
+        with _signals_held():
+            for relative in written:
+                target = self.out / relative
+                if target.parent not in folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    folders.add(target.parent)
+                staged = self._staged(relative)
+                os.chmod(staged, 0o644)
+                os.replace(staged, target)
+            for relative in removed:
+                _remove(self.out, relative)
+        self.staging.discard()
+
+    def discard(self) -> None:
+        self.staging.discard()
+
+
+def _writer(out: Path, in_place: bool, full: bool) -> _Writer:
+    if in_place:
+        return _InPlace(out)
+    return _Whole(out) if full else _Changes(out)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _remove(out: Path, relative: str) -> None:
+    target = out / safe_relative(relative)
+    target.unlink(missing_ok=True)
+    folder = target.parent
+    while folder != out and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+

@@ -1,0 +1,195 @@
+"""The site as a plan: every output file, what it is made from, and a digest of that.
+
+A reduce over the derived articles without their bodies (the taxonomy, the
+cards, the pages with their keys); nothing here converts, parses or renders.
+The engine compares each file's digest with the one recorded for the published
+file and renders only the files whose digests differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import pickle
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from .config import SiteConfig
+from .derive import Derived, Tools
+from .editions import EDITIONS, Script
+from .fingerprint import MARKER
+from .markup import Markdown
+from .pages import (
+    TERM_KINDS,
+    EditionContext,
+    Listed,
+    Page,
+    SiteView,
+    edition_cards,
+    edition_pages,
+    not_found_page,
+    robots_txt,
+    root_page,
+    sitemap_pages,
+    source_key,
+)
+from .script import Converter
+from .search import IndexFile, SearchDoc, build_index, fold_map, table
+from .segment import Segmenter
+from .strings import DEFAULTS, HANT_WORDING
+from .taxonomy import Analyzer, Taxonomy, TaxonomyInput, build_taxonomy
+from .views import TermLink, Urls, article_path
+
+
+def load_tools(config: SiteConfig) -> Tools:
+    converter = Converter(config.conversion)
+    return Tools(converter, Markdown(), Analyzer(Segmenter(), config.tags), config.derive_settings,
+                 table(search_fold(converter)))
+
+
+def search_fold(converter: Converter) -> dict[str, str]:
+    return fold_map(converter.chars.traditional_only,
+                    lambda ch: converter.convert(ch, Script.HANT, Script.HANS).text)
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """Everything the pages are made from: computed once, then walked by every worker."""
+
+    derived: list[Derived]
+    taxonomy: Taxonomy
+    editions: tuple[tuple[EditionContext, list], ...]
+    root: Page
+    not_found: Page
+
+    def pages(self) -> Iterator[Page]:
+        for ctx, cards in self.editions:
+            yield from edition_pages(self.derived, self.taxonomy, ctx, cards)
+        yield self.root
+        yield self.not_found
+
+
+def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
+              shown_from: dt.datetime | None = None,
+              whole: Callable[[Derived], Derived] | None = None) -> SitePlan:
+    """`derived`: newest first, with or without their bodies (`whole` gives them back).
+    `shown_from`: articles dated after it are scheduled ones shown ahead of time, marked
+    as such (`build --future`, the preview)."""
+    urls = Urls(config.base_url, config.base_path)
+
+    def to_hant(text: str) -> str:
+        return converter.convert(text, Script.HANS, Script.HANT).text
+
+    taxonomy = build_taxonomy(
+        [TaxonomyInput(d.analysis, d.tags, d.article.topics, d.authors, d.sources,
+                       d.article.date.year, d.article.date.month) for d in derived],
+        config, to_hant)
+    titles: dict[Script, str] = {}
+    strings_of: dict[Script, dict[str, str]] = {}
+    editions = []
+    for edition in EDITIONS:
+        def local(text: str, edition: Script = edition) -> str:
+            return text if edition is Script.HANS else to_hant(text)
+
+        strings = {key: interface_string(key, edition, config, local) for key in DEFAULTS}
+        nav = tuple(TermLink(urls.link(f"{edition.path}/{kind}/"),
+                             strings["authors_index" if kind == "authors" else kind])
+                    for kind in (*TERM_KINDS, "archive", "search"))
+        site = SiteView(local(config.title), local(config.description), strings, edition.path, nav)
+        titles[edition], strings_of[edition] = site.title, strings
+        ctx = EditionContext(edition, site, config, urls, local, shown_from,
+                             *((whole,) if whole else ()))
+        editions.append((ctx, edition_cards(derived, ctx)))
+    return SitePlan(derived, taxonomy, tuple(editions), root_page(config, urls, titles),
+                    not_found_page(urls, strings_of))
+
+
+def interface_string(key: str, edition: Script, config: SiteConfig,
+                     local: Callable[[str], str]) -> str:
+    """An interface string in the edition's script: as site.toml writes it for that script,
+    else Taiwan's own wording where it differs, else converted from Simplified."""
+    if edition is Script.HANT:
+        if key in config.strings_hant:
+            return config.strings_hant[key]
+        if key not in config.strings and key in HANT_WORDING:
+            return HANT_WORDING[key]
+    return local(config.strings.get(key, DEFAULTS[key]))
+
+
+def digest(salt: bytes, *parts: object) -> bytes:
+    """What an output file is made from, in 16 bytes; `salt` covers what every file is
+    made from (settings, templates, code)."""
+    return hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=16, key=salt).digest()
+
+
+def page_digest(salt: bytes, page: Page, templates: Callable[[str], bytes]) -> bytes:
+    key = page.key
+    if key is None:  # a page without a key of its own: its whole view
+        key = sorted(page.view().items())
+    return digest(salt, page.path, page.template, templates(page.template), key)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """The plan walked once: each page's digest and what the sitemap lists."""
+
+    digests: dict[str, bytes]
+    listed: list[Listed]
+    sitemaps: list[Page]
+
+
+def walk(plan: SitePlan, config: SiteConfig, salt: bytes, templates: Callable[[str], bytes],
+         keep: Callable[[Page, bytes], None]) -> Planned:
+    """Every page of the plan with its digest, handed to `keep` in the plan's order, then
+    the sitemap files made from them. Two pages at one path are an error."""
+    from .errors import BuildError
+
+    digests: dict[str, bytes] = {}
+    listed: list[Listed] = []
+    for page in plan.pages():
+        if page.path in digests:
+            raise BuildError.single(f"two pages would be written to {page.path!r}",
+                                    hint="give the articles different slugs")
+        value = page_digest(salt, page, templates)
+        digests[page.path] = value
+        listed.append(Listed(page.path, page.local, page.lastmod))
+        keep(page, value)
+    key = digest(salt, [(entry.path, entry.local, entry.lastmod) for entry in listed])
+    sitemaps = sitemap_pages(listed, config, Urls(config.base_url, config.base_path), key=key)
+    for page in sitemaps:
+        value = page_digest(salt, page, templates)
+        digests[page.path] = value
+        keep(page, value)
+    return Planned(digests, listed, sitemaps)
+
+
+def search_docs(derived: Sequence[Derived]) -> list[SearchDoc]:
+    """The documents of the search index, without their terms (see `search_key`)."""
+    return [SearchDoc(
+        path=article_path(d),
+        date=d.article.date.date().isoformat(),
+        titles=(d.hans.title.plain, d.hant.title.plain),
+        summaries=(d.hans.summary, d.hant.summary),
+    ) for d in derived]
+
+
+def search_key(salt: bytes, derived: Sequence[Derived]) -> bytes:
+    """Names the search index: its documents and the articles their terms come from."""
+    return digest(salt, search_docs(derived), [source_key(d) for d in derived])
+
+
+def search_index(derived: Sequence[Derived], converter: Converter,
+                 whole: Callable[[Derived], Derived]) -> list[IndexFile]:
+    """The index, its documents' terms read back one article at a time."""
+    docs = search_docs(derived)
+    return build_index(docs, search_fold(converter),
+                       terms_of=lambda number: whole(derived[number]).search_terms)
+
+
+def root_files(config: SiteConfig, marker: str) -> dict[str, str]:
+    """The files at the root that are not pages: the output's marker, robots.txt, CNAME."""
+    files = {MARKER: marker, ".nojekyll": "",  # GitHub Pages: serve the files as they are
+             "robots.txt": robots_txt(Urls(config.base_url, config.base_path))}
+    if config.cname:
+        files["CNAME"] = config.cname + "\n"
+    return files

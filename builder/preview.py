@@ -1,0 +1,78 @@
+"""The preview's side of the engine: one `Engine` kept warm, writing in place.
+
+OpenCC, jieba and the state stay loaded between updates, so a save costs what
+it changes (see engine.py). `pending()` tells whether any source file changed
+since the last update was tried; the server asks it only when the file watcher
+reports a change, so an idle preview does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import CONFIG_FILE
+from .content import content_files
+from .engine import Engine, Outcome
+from .errors import BuildError
+from .state import Stamp
+
+WATCHED = ("content", "templates", "static")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The stamps of every source file: what an update is made from."""
+
+    stamps: tuple[tuple[str, Stamp | None], ...]
+
+    @classmethod
+    def of(cls, root: Path) -> Sources:
+        stamps = [(CONFIG_FILE, Stamp.of(root / CONFIG_FILE))]
+        for folder in WATCHED:
+            if (root / folder).is_dir():
+                stamps += [(path.relative_to(root).as_posix(), Stamp.of(path))
+                           for path in content_files(root / folder)]
+        return cls(tuple(stamps))
+
+
+@dataclass(frozen=True)
+class Update:
+    written: list[str]
+    removed: list[str]
+    full: bool
+    seconds: float
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.removed)
+
+
+class Session:
+    def __init__(self, root: Path, out: Path, base_url: str | None = None):
+        self.root = root.resolve()
+        # scheduled articles are shown, marked, ahead of their time
+        self.engine = Engine(self.root, out, base_url, future=True, in_place=True)
+        self._attempted: Sources | None = None     # the sources the last update tried
+
+    def pending(self) -> bool:
+        """Has any source file changed since the last update was tried? Drafts and
+        editors' backup files count as changes once, not for ever; an update that failed
+        on bad input is tried again only when something changes."""
+        return Sources.of(self.root) != self._attempted
+
+    def update(self) -> Update:
+        """Bring the output up to date. On bad input, raises BuildError and keeps the last
+        good output, so the next good save recovers."""
+        started = time.perf_counter()
+        sources = Sources.of(self.root)
+        try:
+            outcome: Outcome = self.engine.run(dt.datetime.now(dt.UTC))
+        except BuildError:
+            self._attempted = sources
+            raise
+        self._attempted = sources
+        return Update(outcome.written, outcome.removed, outcome.full,
+                      time.perf_counter() - started)

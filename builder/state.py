@@ -1,0 +1,193 @@
+"""What the last build made, kept between builds: the engine's memory, in SQLite.
+
+Two tables. `sources`: for every article file, its stamp (size, modification
+time, inode) and its compact entry (the derived article without its body: what
+planning needs), so an unchanged file is neither read nor derived again.
+`outputs`: for every published file, a digest of everything it was made from,
+so an unchanged page is neither rendered nor written again.
+
+The store is a cache: whatever is wrong with it (a damaged or foreign file, a
+schema from another version, a disk that cannot be written) means a full
+build, never a failed one and never a wrong page. Its `generation` is also
+written into the output's marker: a state that does not match the published
+output (restored from another run, or a build killed between the two) is not
+trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = "builder-state-1"
+FOLDER = Path(".cache") / "state"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the file system says of a file: when it changes, the file is read again."""
+
+    mtime_ns: int
+    size: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: Path) -> Stamp | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return cls(stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+def state_path(root: Path, out: Path) -> Path:
+    """One state per output folder: the preview's and the build's differ in base URL."""
+    name = hashlib.sha256(str(out).encode()).hexdigest()[:16]
+    return root / FOLDER / f"{name}.sqlite"
+
+
+def seal(value: object) -> bytes:
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return hashlib.sha256(payload).digest() + payload
+
+
+def unseal(data: bytes) -> object | None:
+    """The value, or None when the bytes are not what `seal` wrote."""
+    if not isinstance(data, bytes) or hashlib.sha256(data[32:]).digest() != data[:32]:
+        return None
+    try:
+        return pickle.loads(data[32:])
+    except Exception:
+        return None
+
+
+class State:
+    """An open state store. `problem` says why it cannot be written, if it cannot."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.problem: str | None = None
+        self._db: sqlite3.Connection | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = self._open()
+        except (OSError, sqlite3.Error) as exc:
+            self._db = None
+            self.problem = getattr(exc, "strerror", None) or str(exc)
+
+    def _open(self) -> sqlite3.Connection:
+        for attempt in range(2):
+            try:
+                db = sqlite3.connect(self.path, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+                if self._meta(db, "schema") not in (None, SCHEMA):
+                    raise sqlite3.DatabaseError("another version's state")
+                db.execute("CREATE TABLE IF NOT EXISTS sources (path TEXT PRIMARY KEY, "
+                           "mtime_ns INTEGER, size INTEGER, inode INTEGER, entry BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, "
+                           "digest BLOB)")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
+                db.execute("PRAGMA quick_check").fetchall()
+                return db
+            except sqlite3.DatabaseError:
+                # damaged, foreign or old: start afresh (it only ever saves work)
+                with contextlib.suppress(NameError, sqlite3.Error):
+                    db.close()
+                if attempt:
+                    raise
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(f"{self.path}{suffix}")
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _meta(db: sqlite3.Connection, key: str) -> str | None:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @property
+    def usable(self) -> bool:
+        return self._db is not None
+
+    def generation(self) -> str | None:
+        return self._safe(lambda db: self._meta(db, "generation"))
+
+    def settings(self) -> str | None:
+        return self._safe(lambda db: self._meta(db, "settings"))
+
+    def sources(self) -> dict[str, tuple[Stamp, bytes]]:
+        def read(db: sqlite3.Connection) -> dict[str, tuple[Stamp, bytes]]:
+            return {path: (Stamp(mtime, size, inode), entry) for path, mtime, size, inode, entry
+                    in db.execute("SELECT path, mtime_ns, size, inode, entry FROM sources")}
+        return self._safe(read) or {}
+
+    def outputs(self) -> dict[str, bytes]:
+        return self._safe(lambda db: dict(db.execute("SELECT path, digest FROM outputs"))) or {}
+
+    def save(self, generation: str, settings: str,
+             sources: Iterable[tuple[str, Stamp, bytes]] | None,
+             removed_sources: Iterable[str],
+             outputs: Iterable[tuple[str, bytes]], removed_outputs: Iterable[str],
+             replace_all: bool) -> None:
+        """Record a build, all or nothing. `replace_all`: the tables are rewritten whole."""
+        def write(db: sqlite3.Connection) -> bool:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if replace_all:
+                    db.execute("DELETE FROM sources")
+                    db.execute("DELETE FROM outputs")
+                db.executemany("DELETE FROM sources WHERE path = ?", ((p,) for p in removed_sources))
+                db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
+                               ((p, s.mtime_ns, s.size, s.inode, e) for p, s, e in sources or ()))
+                db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed_outputs))
+                db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", outputs)
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (settings,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            return True
+        if not self._safe(write):
+            self.forget()
+
+    def forget(self) -> None:
+        """Drop what is recorded: the next build is a full one."""
+        def clear(db: sqlite3.Connection) -> bool:
+            db.execute("DELETE FROM meta WHERE key = 'generation'")
+            return True
+        self._safe(clear)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _safe(self, action):
+        """Run `action` on the database; a failure leaves the store unused, not the build."""
+        if self._db is None:
+            return None
+        try:
+            return action(self._db)
+        except sqlite3.Error as exc:
+            self.problem = str(exc)
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+            return None
+
+
+def entries(rows: dict[str, tuple[Stamp, bytes]]) -> Iterator[tuple[str, Stamp, object]]:
+    """The recorded entries that are intact; a damaged one is left out (read again)."""
+    for path, (stamp, data) in rows.items():
+        value = unseal(data)
+        if value is not None:
+            yield path, stamp, value

@@ -1,0 +1,234 @@
+"""The incremental engine: after any sequence of changes, the output a build updates in
+place equals a clean build of the same sources, byte for byte; and it does only the
+work a change needs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from builder.engine import Engine
+from builder.fingerprint import MARKER
+from builder.site import build
+from builder.state import FOLDER as STATE_FOLDER
+
+from .conftest import MINIMAL_CONFIG, article, create_site, snapshot
+
+PARAGRAPHS = ("青岛市金融机构贷款余额增长，支持实体经济。", "防汛抢险人员在岗，暴雨预警发布。",
+              "雁山科技生态城项目效果图公布。", "银行信贷投放结构持续优化。", "港口集装箱吞吐量创新高。")
+TAGS = ("贷款", "防汛", "港口", "科技")
+DATES = ("2024-07-20", "2024-07-21", "2023-11-02", "2099-01-01", "2024-07-21T09:30:00")
+
+
+def touch(path: Path, text: str) -> None:
+    """Write, with a modification time no earlier write had: the next build must see it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    touch.clock += 1_000_000_000
+    os.utime(path, ns=(touch.clock, touch.clock))
+
+
+touch.clock = 1_800_000_000_000_000_000
+
+
+def an_article(data) -> str:
+    an_article.count += 1   # every version differs, in its first words (the summary) too
+    body = f"第{an_article.count}稿。" + "\n\n".join(
+        data.draw(st.lists(st.sampled_from(PARAGRAPHS), min_size=1, max_size=3)))
+    tags = data.draw(st.lists(st.sampled_from(TAGS), max_size=2, unique=True))
+    fields = {"tags": "[" + ", ".join(f'"{t}"' for t in tags) + "]"}
+    if data.draw(st.booleans()):
+        fields["draft"] = "true" if data.draw(st.integers(0, 3)) == 0 else "false"
+    return article(data.draw(st.sampled_from(("贷款余额", "防汛", "港口", "科技城"))), body,
+                   date=data.draw(st.sampled_from(DATES)), **fields)
+
+
+an_article.count = 0
+
+
+# No shrinking: each step builds twice, and a failure's steps are printed as they are.
+@settings(max_examples=5, stateful_step_count=6, deadline=None,
+          phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+class IncrementalEqualsClean(RuleBasedStateMachine):
+    """Random edits, additions, deletions, renames and template, static and settings
+    changes; after each, the incrementally built output equals a clean build."""
+
+    @initialize(data=st.data())
+    def start(self, data):
+        self.folder = Path(tempfile.mkdtemp(prefix="engine-"))
+        self.root = create_site(self.folder / "site", {})
+        self.names: list[str] = []
+        for _ in range(3):
+            self.add(data)
+        self.build()
+
+    def teardown(self):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def build(self) -> None:
+        build(self.root, out=self.folder / "out")
+
+    @rule(data=st.data())
+    def add(self, data):
+        name = f"a{len(self.names) + data.draw(st.integers(0, 50))}.md"
+        if name not in self.names:
+            self.names.append(name)
+        touch(self.root / "content" / name, an_article(data))
+
+    @precondition(lambda self: self.names)
+    @rule(data=st.data())
+    def edit(self, data):
+        touch(self.root / "content" / data.draw(st.sampled_from(self.names)), an_article(data))
+
+    @precondition(lambda self: len(self.names) > 1)
+    @rule(data=st.data())
+    def delete(self, data):
+        name = data.draw(st.sampled_from(self.names))
+        self.names.remove(name)
+        (self.root / "content" / name).unlink()
+
+    @precondition(lambda self: self.names)
+    @rule(data=st.data())
+    def rename(self, data):
+        name = data.draw(st.sampled_from(self.names))
+        new = f"moved/{name}"
+        if name.startswith("moved/") or new in self.names:
+            return
+        (self.root / "content/moved").mkdir(exist_ok=True)
+        os.rename(self.root / "content" / name, self.root / "content" / new)
+        self.names[self.names.index(name)] = new
+
+    @rule(word=st.sampled_from(("one", "two", "three")),
+          template=st.sampled_from(("terms.html", "article.html", "base.html", "_cards.html")))
+    def edit_template(self, word, template):
+        """A visible change: in the page's main block, in the frame of every page, or in
+        the list of cards that listings include."""
+        path = self.root / "templates" / template
+        text = path.read_text(encoding="utf-8")
+        if template == "base.html":
+            text = text.replace("<main ", f"<main data-{word} ", 1)
+        elif template == "_cards.html":
+            text = f"<!-- {word} -->\n" + text
+        else:
+            text = text.replace("{% block main %}", f"{{% block main %}}<!-- {word} -->", 1)
+        touch(path, text)
+
+    @rule(text=st.sampled_from(("/* one */\n", "/* two */\n")),
+          name=st.sampled_from(("js/site.js", "extra.txt")))
+    def edit_static(self, text, name):
+        touch(self.root / "static" / name, text)
+
+    @rule(title=st.sampled_from(("测试新闻", "青岛晚报", "新闻")),
+          size=st.sampled_from((20, 2)))
+    def edit_settings(self, title, size):
+        touch(self.root / "site.toml", MINIMAL_CONFIG.replace("测试新闻", title)
+              + f"page_size = {size}\n")
+
+    @invariant()
+    def equals_a_clean_build(self):
+        if not hasattr(self, "root"):
+            return
+        self.build()
+        clean = self.folder / "clean"
+        shutil.rmtree(clean, ignore_errors=True)
+        build(self.root, out=clean, clean=True)
+        incremental, fresh = snapshot(self.folder / "out"), snapshot(clean)
+        assert incremental.keys() == fresh.keys()
+        assert [path for path in fresh if fresh[path] != incremental[path]] == []
+
+
+TestIncrementalEqualsClean = IncrementalEqualsClean.TestCase
+
+
+A = article("防汛", "防汛抢险人员在岗。暴雨预警。", date="2024-07-20", tags='["防汛"]')
+B = article("贷款", "贷款余额增长。银行信贷。", date="2024-07-21", tags='["贷款"]')
+
+
+def test_an_edit_writes_only_what_it_changes(make_site, tmp_path):
+    root = make_site({"a.md": A, "b.md": B})
+    engine = Engine(root, tmp_path / "out")
+    assert engine.run().full
+    touch(root / "content/a.md", A.replace("防汛抢险人员在岗", "防汛队伍连夜值守"))
+    edit = engine.run()
+    written = set(edit.written)
+    assert not edit.full and edit.removed == []
+    for edition in ("zh-hans", "zh-hant"):
+        # the article, and the listings and feeds that show its summary
+        assert {f"{edition}/articles/a/index.html", f"{edition}/articles/a/parallel/index.html",
+                f"{edition}/index.html", f"{edition}/feed.xml",
+                f"{edition}/tags/fangxun/index.html"} <= written
+        # not the other article, nor the lists of names, nor the pages of its tag
+        assert not written & {f"{edition}/articles/b/index.html", f"{edition}/tags/index.html",
+                              f"{edition}/tags/daikuan/index.html", f"{edition}/search/index.html"}
+    assert "連夜值守" in (tmp_path / "out/zh-hant/articles/a/index.html").read_text(encoding="utf-8")
+    assert engine.run().written == []     # nothing changed: nothing written
+
+
+def test_a_damaged_or_foreign_state_means_a_full_build_never_a_failed_one(make_site, tmp_path):
+    root = make_site({"a.md": A, "b.md": B})
+    out = tmp_path / "out"
+    build(root, out=out)
+    for damage in (b"not a database at all", b"SQLite format 3\0" + b"\xff" * 4000, b""):
+        for state in (root / STATE_FOLDER).glob("*.sqlite"):
+            state.write_bytes(damage)
+        touch(root / "content/b.md", B.replace("银行信贷", "信贷投放" + damage[:2].hex()))
+        result = build(root, out=out)
+        assert result.full
+        shutil.rmtree(tmp_path / "clean", ignore_errors=True)
+        build(root, out=tmp_path / "clean", clean=True)
+        assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+def test_a_state_that_names_another_output_is_not_trusted(make_site, tmp_path):
+    """An output replaced behind the engine's back (restored from elsewhere, or a build
+    killed while renaming files into place) no longer matches the state: a full build."""
+    root = make_site({"a.md": A, "b.md": B})
+    out = tmp_path / "out"
+    build(root, out=out)
+    (out / "zh-hans/articles/a/index.html").write_text("stale", encoding="utf-8")
+    marker = out / MARKER
+    marker.write_text(marker.read_text().replace("generation: ", "generation: 0"))
+    assert build(root, out=out, skip_if_up_to_date=False).full
+    assert "防汛" in (out / "zh-hans/articles/a/index.html").read_text(encoding="utf-8")
+
+
+def test_a_state_that_cannot_be_written_is_a_warning(make_site, tmp_path):
+    root = make_site({"a.md": A})
+    (root / ".cache").mkdir()
+    (root / STATE_FOLDER).write_text("a file where the state's folder goes")
+    result = build(root, out=tmp_path / "out")
+    assert [w.message for w in result.warnings if "state" in w.message]
+    touch(root / "content/a.md", A.replace("暴雨预警", "预警解除"))
+    assert build(root, out=tmp_path / "out").full     # no state: every build is a full one
+
+
+def test_the_state_records_every_published_file(make_site, tmp_path):
+    root = make_site({"a.md": A, "b.md": B})
+    out = tmp_path / "out"
+    build(root, out=out)
+    [state] = (root / STATE_FOLDER).glob("*.sqlite")
+    with sqlite3.connect(state) as db:
+        recorded = {path for (path,) in db.execute("SELECT path FROM outputs")}
+    published = set(snapshot(out))
+    assert published <= recorded and all(p.startswith("\0") for p in recorded - published)
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_deleting_articles_removes_their_files_and_empty_folders(make_site, tmp_path, count):
+    root = make_site({"a.md": A, "b.md": B, "c.md": A.replace("防汛", "港口")})
+    out = tmp_path / "out"
+    build(root, out=out)
+    for name in ("b.md", "c.md")[:count]:
+        (root / "content" / name).unlink()
+    result = build(root, out=out)
+    assert result.removed > 0 and not (out / "zh-hans/articles/b").exists()
+    assert not (out / "zh-hans/tags/daikuan").exists()
