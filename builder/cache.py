@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import marshal
 import os
 import pickle
 from pathlib import Path
@@ -79,9 +80,30 @@ class DerivedCache:
         if not self.usable:
             return
         payload = pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL)
+        terms = marshal.dumps(derived.search_terms)
         # the disk may have filled up since the probe: the next build derives it again
         with contextlib.suppress(OSError):
             write_atomic(self._path(key), MAGIC + hashlib.sha256(payload).digest() + payload)
+            write_atomic(self._path(key).with_suffix(".terms"),
+                         MAGIC + hashlib.sha256(terms).digest() + terms)
+
+    def search_terms(self, article: Article) -> tuple[tuple[str, int], ...] | None:
+        """The article's search terms alone: the index reads every article's, and these
+        load ten times faster than the whole entry. None when missing or damaged."""
+        if not self.usable:
+            return None
+        try:
+            data = self._path(self.key(article)).with_suffix(".terms").read_bytes()
+        except OSError:
+            return None
+        head, payload = data[:len(MAGIC) + 32], data[len(MAGIC) + 32:]
+        if head != MAGIC + hashlib.sha256(payload).digest():
+            return None
+        try:
+            terms = marshal.loads(payload)
+        except (ValueError, EOFError, TypeError):
+            return None
+        return terms if isinstance(terms, tuple) else None
 
     def prune(self) -> None:
         """Drop the entries this build did not use: edited or deleted articles."""

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import chain
 from pathlib import Path
 
 import jinja2
@@ -41,7 +42,7 @@ from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package
 from .inputs import StaticFiles, static_files
 from .output import Staging, safe_relative, write_atomic, write_failure
 from .pages import Page
-from .parallel import Counter, fork_map, run_all, workers
+from .parallel import Background, Counter, fork_map, run_all, workers
 from .plan import (
     Planned,
     digest,
@@ -53,7 +54,6 @@ from .plan import (
     walk,
 )
 from .render import Renderer
-from .script import Converter
 from .search import INDEX_DIR
 from .state import Stamp, State, entries, seal, state_path
 
@@ -173,8 +173,6 @@ class Engine:
         settings = self._load_settings()
         now = now or dt.datetime.now(settings.config.zone)
         known, outputs = self._recorded(settings, clean)
-        clock.lap("settings")
-
         cache = DerivedCache(self.root, settings.derive_salt)
         loaded = self._load_articles(settings, known, cache, progress)
         published = sorted((k.entry for k in loaded.values() if k.entry is not None),
@@ -186,53 +184,73 @@ class Engine:
                   if (self.root / "static").is_dir() else StaticFiles((), ()))
         clock.lap("load")
 
-        whole = partial(_whole, cache=cache, root=self.root, tools=self._tools(settings.config),
-                        zone=settings.config.zone)
-        plan = plan_site(published, settings.config, self._tools(settings.config).converter,
-                         now if (self.future or self.in_place) else None, whole)
-        pages: list[tuple[Page, bytes]] = []
-        planned = walk(plan, settings.config, settings.salt, settings.templates,
-                       lambda page, value: pages.append((page, value)))
+        # The search index, when an article changed, is made beside the plan and the pages.
+        tools = self._tools(settings.config)
+        whole = partial(_whole, cache=cache, root=self.root, tools=tools, zone=settings.config.zone)
         search = search_key(settings.salt, published)
-        due = None if self.future else schedule.next_due
-        # The generation names what the output holds (a digest of every file's digest, the
-        # marker's aside): the same sources make the same output, marker included.
-        extra = root_files(settings.config, marker_text(fingerprint, due, ""))
-        generation = _targets(planned, extra, static, search, {}).generation()
-        extra = root_files(settings.config, marker_text(fingerprint, due, generation))
-        targets = _targets(planned, extra, static, search, outputs)
-        stale = set(targets.changed(outputs)) | (set(outputs) - set(targets.digests))
-        clock.lap("plan")
-        if not stale:
-            return Outcome(settings.config, published, pages=len(pages),
-                           files=len(targets.digests), schedule=schedule,
-                           cache_problem=cache.problem, linked_folders=static.linked_folders,
-                           timings=clock.laps)
+        terms = partial(_search_terms, cache=cache, whole=whole)
+        index = (Background(partial(search_index, published, tools.converter, terms))
+                 if outputs.get(SEARCH) != search else None)
+        try:
+            plan = plan_site(published, settings.config, tools.converter,
+                             now if self.future else None, whole)
+            pages: list[tuple[Page, bytes]] = []
+            planned = walk(plan, settings.config, settings.salt, settings.templates,
+                           lambda page, value: pages.append((page, value)))
+            due = None if self.future else schedule.next_due
+            targets = _targets(planned, static, search, outputs,
+                               lambda generation: root_files(settings.config, marker_text(
+                                   fingerprint, due, generation)))
+            clock.lap("plan")
+            outcome = Outcome(settings.config, published, pages=len(pages),
+                              files=len(targets.digests), schedule=schedule,
+                              cache_problem=cache.problem, linked_folders=static.linked_folders,
+                              timings=clock.laps)
+            if targets.changed(outputs) or set(outputs) - set(targets.digests):
+                self._publish(targets, pages, index, static, outputs, progress, outcome)
+                self._record(settings, loaded, known, targets.digests, outputs,
+                             targets.generation, outcome.full)
+                clock.lap("publish")
+        finally:
+            if index is not None:
+                index.cancel()
+        cache.prune()
+        return outcome
 
-        dirty_pages = [(page, value) for page, value in pages if outputs.get(page.path) != value]
+    def _publish(self, targets: _Targets, pages: list[tuple[Page, bytes]],
+                 index: Background | None, static: StaticFiles, outputs: dict[str, bytes],
+                 progress: Progress, outcome: Outcome) -> None:
+        """Render what changed and put it in place: in a new folder swapped in whole for a
+        first build or when most files changed, else the changed files renamed in."""
         full = not outputs or (not self.in_place
                                and len(targets.changed(outputs)) > FULL_SHARE * len(targets.digests))
-        previous = outputs
         if full:
-            dirty_pages, outputs = pages, {}
+            pages, outcome.full = pages, True
             if self.in_place:
                 shutil.rmtree(self.out, ignore_errors=True)     # nothing in it is known
+        else:
+            pages = [(page, value) for page, value in pages if outputs.get(page.path) != value]
+        current = {} if full else outputs
         writer = _writer(self.out, in_place=self.in_place, full=full)
         try:
-            written, index = self._render(writer, dirty_pages, progress, plan.derived, search,
-                                          outputs, settings, whole)
-            targets.digests.update(index)
-            for path, text in extra.items():
-                if outputs.get(path) != targets.digests[path]:
+            written = self._render(writer, [page for page, _ in pages], progress, outcome.config)
+            files = index.result() if index is not None else []
+            for file in files:
+                targets.digests[file.path] = digest(b"", file.path, file.text)
+            if full and index is None:  # the new folder gets the unchanged index as it is
+                for path in [p for p in targets.digests if p.startswith(f"{INDEX_DIR}/")]:
+                    writer.copy(self.out / path, path)
+                    written.append(path)
+            for path, text in chain(((f.path, f.text) for f in files), targets.extra.items()):
+                if current.get(path) != targets.digests[path]:
                     writer.write(path, text)
                     written.append(path)
             for source, relative in static.files:
-                if outputs.get(relative) != targets.digests[relative]:
+                if current.get(relative) != targets.digests[relative]:
                     writer.copy(source, relative)
                     written.append(relative)
-            clock.lap("render")
-            removed = sorted(set(previous) - set(targets.digests) - {SEARCH})
-            if generation != self._generation:
+            removed = sorted(set(outputs) - set(targets.digests) - {SEARCH})
+            if targets.generation != self._generation:
                 self.state.forget()     # until the output matches it again
             writer.commit(written, removed)
         except OSError as exc:
@@ -241,13 +259,7 @@ class Engine:
         except BaseException:
             writer.discard()
             raise
-        self._record(settings, loaded, known, targets.digests, outputs, generation, full)
-        cache.prune()
-        clock.lap("publish")
-        return Outcome(settings.config, published, pages=len(pages), files=len(targets.digests),
-                       written=written, removed=removed, full=full, schedule=schedule,
-                       cache_problem=cache.problem, linked_folders=static.linked_folders,
-                       timings=clock.laps)
+        outcome.written, outcome.removed = written, removed
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -339,29 +351,20 @@ class Engine:
                 cache.keep(k.entry.article)
         return loaded
 
-    def _render(self, writer: _Writer, pages: list[tuple[Page, bytes]], progress: Progress,
-                derived: list[Derived], search: bytes, outputs: dict[str, bytes],
-                settings: Settings, whole: Callable[[Derived], Derived]) -> Made:
-        """Render `pages` on every core and, when its articles changed, the search index
-        beside them."""
+    def _render(self, writer: _Writer, pages: list[Page], progress: Progress,
+                config: SiteConfig) -> list[str]:
+        """Render `pages` on every core; the paths written."""
         renderer = Renderer(self.root / "templates", self.root,
-                            {"asset": lambda path, c=settings.config: c.base_path + path})
-        remake_index = outputs.get(SEARCH) != search
-        groups = _groups([page for page, _ in pages])
+                            {"asset": lambda path, c=config: c.base_path + path})
+        groups = _groups(pages)
         shares = min(workers(), max(1, len(pages) // PARALLEL_FROM))
         counter = Counter()
         progress.start("rendering", len(pages))
-        tasks: list[Callable[[], Made]] = [
-            partial(_render_groups, groups[k::shares], renderer, writer, counter)
-            for k in range(shares)]
-        if remake_index:
-            tasks.append(partial(_write_index, derived, self._tools(settings.config).converter,
-                                 whole, writer, outputs))
-        results = run_all(tasks, counter=counter, report=progress.update) if len(tasks) > 1 \
-            else [task() for task in tasks]
+        written = run_all([partial(_render_groups, groups[k::shares], renderer, writer, counter)
+                           for k in range(shares)], counter=counter, report=progress.update) \
+            if shares > 1 else [_render_groups(groups, renderer, writer, counter)]
         progress.finish()
-        return ([path for written, _ in results for path in written],
-                {path: d for _, digests in results for path, d in digests.items()})
+        return [path for share in written for path in share]
 
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
                 digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
@@ -422,6 +425,12 @@ def _derive_light(article, tools: Tools, cache: DerivedCache) -> Derived:
     return derived.light()
 
 
+def _search_terms(light: Derived, cache: DerivedCache,
+                  whole: Callable[[Derived], Derived]) -> tuple[tuple[str, int], ...]:
+    found = cache.search_terms(light.article)
+    return found if found is not None else whole(light).search_terms
+
+
 def _whole(light: Derived, cache: DerivedCache, root: Path, tools: Tools,
            zone: dt.tzinfo) -> Derived:
     """The derived article with its bodies: from the cache, else derived again."""
@@ -433,32 +442,35 @@ def _whole(light: Derived, cache: DerivedCache, root: Path, tools: Tools,
 
 @dataclass(frozen=True)
 class _Targets:
-    """Every file the output should hold, with its digest."""
+    """Every file the output should hold, with its digest, and the root files' texts."""
 
     digests: dict[str, bytes]
+    extra: dict[str, str]
+    generation: str
 
     def changed(self, outputs: dict[str, bytes]) -> list[str]:
         return [p for p, d in self.digests.items() if outputs.get(p) != d]
 
-    def generation(self) -> str:
-        """Names the output: the search index by what it is made from, not its files."""
-        return digest(b"", sorted((p, d) for p, d in self.digests.items()
-                                  if p != MARKER and not p.startswith(f"{INDEX_DIR}/"))).hex()
 
-
-def _targets(planned: Planned, extra: dict[str, str], static: StaticFiles, search: bytes,
-             outputs: dict[str, bytes]) -> _Targets:
+def _targets(planned: Planned, static: StaticFiles, search: bytes, outputs: dict[str, bytes],
+             root: Callable[[str], dict[str, str]]) -> _Targets:
+    """`root(generation)`: the root files, the output's marker naming the generation."""
     digests = dict(planned.digests)
-    for path, text in extra.items():
-        digests[path] = digest(b"", path, text)
     for source, relative in static.files:
-        stamp = Stamp.of(source)
-        digests[relative] = digest(b"", "static", relative, stamp)
+        digests[relative] = digest(b"", "static", relative, Stamp.of(source))
     # the search index: the files it had, until it is made again
     digests[SEARCH] = search
     if outputs.get(SEARCH) == search:
         digests.update((p, d) for p, d in outputs.items() if p.startswith(f"{INDEX_DIR}/"))
-    return _Targets(digests)
+    # The generation names what the output holds, a digest of every file's digest (the
+    # search index by what it is made from; the marker's aside): the same sources make
+    # the same output, marker included.
+    named = [(p, d) for p, d in digests.items() if not p.startswith(f"{INDEX_DIR}/")]
+    named += [(p, digest(b"", p, text)) for p, text in root("").items() if p != MARKER]
+    generation = digest(b"", sorted(named)).hex()
+    extra = root(generation)
+    digests.update((p, digest(b"", p, text)) for p, text in extra.items())
+    return _Targets(digests, extra, generation)
 
 
 def _groups(pages: Sequence[Page]) -> list[list[Page]]:
@@ -469,31 +481,15 @@ def _groups(pages: Sequence[Page]) -> list[list[Page]]:
     return list(groups.values())
 
 
-Made = tuple[list[str], dict[str, bytes]]   # the paths written; digests of new files
-
-
 def _render_groups(groups: Sequence[list[Page]], renderer: Renderer, writer: _Writer,
-                   counter: Counter) -> Made:
+                   counter: Counter) -> list[str]:
     written = []
     for group in groups:
         for page in group:
             writer.write(page.path, renderer.render(page.template, page.view()))
             written.append(page.path)
             counter.tick()
-    return written, {}
-
-
-def _write_index(derived: list[Derived], converter: Converter,
-                 whole: Callable[[Derived], Derived], writer: _Writer,
-                 outputs: dict[str, bytes]) -> Made:
-    """The search index made again; only the files whose text changed are written."""
-    written, digests = [], {}
-    for file in search_index(derived, converter, whole):
-        digests[file.path] = digest(b"", file.path, file.text)
-        if outputs.get(file.path) != digests[file.path]:
-            writer.write(file.path, file.text)
-            written.append(file.path)
-    return written, digests
+    return written
 
 
 # -- writers ------------------------------------------------------------------------------------

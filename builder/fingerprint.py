@@ -10,6 +10,7 @@ light modules are imported here, so the answer costs a few stats.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -44,6 +45,7 @@ def _package_files() -> list[Path]:
                   and "__pycache__" not in p.parts)
 
 
+@functools.cache   # the code does not change while a process runs
 def package_digest() -> str:
     """Of the builder's code and data: a new version invalidates whatever was made by
     the old one."""

@@ -232,9 +232,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         terms = taxonomy.per_article[index]
         make = partial(article_context, ctx, derived, terms, cards, index)
         key = (source_key(derived), ctx.scheduled(derived), cards[index].summary,
-               tuple((t.kind, t.slug, t.hans, t.hant) for t in (
-                   *terms.tags, *terms.topics, *terms.authors, *terms.sources)),
-               tuple(RelatedLink.of(cards[j]).fields() for j in terms.related))
+               terms.key, tuple(RelatedLink.of(cards[j]).fields() for j in terms.related))
         source = derived.article.path.as_posix()
         yield Page(_index(f"{edition.path}/{path}"), "article.html", partial(make, False),
                    local=path, lastmod=lastmod, article=source, key=key)
@@ -354,16 +352,22 @@ def sitemap_pages(pages: Sequence[Page | Listed], config: SiteConfig, urls: Urls
     """sitemap.xml with hreflang alternates; past `limit` URLs, an index of numbered files.
     `key`: what the listed pages are, when the caller has it."""
     listed = [page for page in pages if page.local is not None]
-    if len(listed) <= limit:    # its URLs made only if it is rendered
+    # each file's URLs are made only if it is rendered
+    if len(listed) <= limit:
         return [Page("sitemap.xml", "sitemap.xml",
-                     lambda: {"urls": _sitemap_urls(listed, config, urls)}, key=key)]
-    entries = _sitemap_urls(listed, config, urls)
-    chunks = [entries[i:i + limit] for i in range(0, len(entries), limit)]
-    files = [Page(f"sitemap-{n}.xml", "sitemap.xml", {"urls": chunk}, key=key)
-             for n, chunk in enumerate(chunks, start=1)]
-    index = [SitemapUrl(urls.absolute(f.path), max((u.lastmod for u in chunk), default=""))
+                     partial(_sitemap_context, listed, config, urls), key=key)]
+    chunks = [listed[i:i + limit] for i in range(0, len(listed), limit)]
+    files = [Page(f"sitemap-{n}.xml", "sitemap.xml", partial(_sitemap_context, chunk, config, urls),
+                  key=key) for n, chunk in enumerate(chunks, start=1)]
+    index = [SitemapUrl(urls.absolute(f.path), max((p.lastmod.isoformat() for p in chunk
+                                                    if p.lastmod), default=""))
              for f, chunk in zip(files, chunks, strict=True)]
     return [*files, Page("sitemap.xml", "sitemap-index.xml", {"sitemaps": index}, key=key)]
+
+
+def _sitemap_context(listed: Sequence[Page | Listed], config: SiteConfig,
+                     urls: Urls) -> dict[str, Any]:
+    return {"urls": _sitemap_urls(listed, config, urls)}
 
 
 def _sitemap_urls(listed: Sequence[Page | Listed], config: SiteConfig,

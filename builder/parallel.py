@@ -161,6 +161,49 @@ def _crashed(code: int | None) -> BuildError:
     return BuildError.single(f"a build worker {how}; the published site is unchanged", hint=hint)
 
 
+class Background:
+    """A task started in a forked worker now, its result collected later: the search
+    index is made while the parent plans and renders pages."""
+
+    def __init__(self, task: Callable[[], R]):
+        self._value: R | None = None
+        self._process = None
+        if not _can_fork():
+            self._value = task()    # no fork: done here and now
+            return
+        context = multiprocessing.get_context("fork")
+        self._reader, writer = context.Pipe(duplex=False)
+        self._process = context.Process(target=_work, args=(_call, [task], 0, 1, writer, None,
+                                                            os.getpid()), daemon=True)
+        self._process.start()
+        writer.close()
+
+    def result(self) -> R:
+        if self._process is None:
+            return self._value  # type: ignore[return-value]
+        try:
+            try:
+                status, payload = pickle.loads(self._reader.recv_bytes())
+            except EOFError:
+                self._process.join()
+                status, payload = "crash", _crashed(self._process.exitcode)
+        except BaseException:   # Ctrl-C or SIGTERM while waiting
+            self.cancel()
+            raise
+        self._process.join()
+        self._process = None
+        if status != "ok":
+            raise payload
+        self._value = payload[0]
+        return self._value  # type: ignore[return-value]
+
+    def cancel(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join()
+            self._process = None
+
+
 def run_all(tasks: Sequence[Callable[[], R]], counter: Counter | None = None,
             report: Report | None = None) -> list[R]:
     """Run independent tasks side by side, one forked worker each; their results in order.

@@ -179,11 +179,11 @@ def search_key(salt: bytes, derived: Sequence[Derived]) -> bytes:
 
 
 def search_index(derived: Sequence[Derived], converter: Converter,
-                 whole: Callable[[Derived], Derived]) -> list[IndexFile]:
+                 terms: Callable[[Derived], tuple[tuple[str, int], ...]]) -> list[IndexFile]:
     """The index, its documents' terms read back one article at a time."""
     docs = search_docs(derived)
     return build_index(docs, search_fold(converter),
-                       terms_of=lambda number: whole(derived[number]).search_terms)
+                       terms_of=lambda number: terms(derived[number]))
 
 
 def root_files(config: SiteConfig, marker: str) -> dict[str, str]:

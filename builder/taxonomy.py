@@ -11,6 +11,7 @@ Two stages, like the rest of the build:
 
 from __future__ import annotations
 
+import heapq
 import importlib.util
 import itertools
 import math
@@ -18,6 +19,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -40,7 +42,7 @@ class Analysis:
     """What the per-article stage learns about an article's subject."""
 
     terms: tuple[tuple[str, float], ...]     # best tag candidates, highest score first
-    vocabulary: frozenset[str]                # every candidate word, for document frequency
+    vocabulary: tuple[str, ...]               # every candidate word, for document frequency
     topic_scores: tuple[tuple[str, int], ...]  # (topic slug, score) for configured topics
 
 
@@ -64,7 +66,7 @@ class Analyzer:
                         key=lambda item: (-item[1], item[0]))
         return Analysis(
             terms=tuple((w, round(s, 6)) for w, s in scored[:CANDIDATES_KEPT]),
-            vocabulary=frozenset(counts),
+            vocabulary=tuple(sorted(counts)),   # a tuple loads faster than a set
             topic_scores=tuple(
                 (topic.slug, score) for topic in topics
                 if (score := topic_score(topic, title, text)) > 0),
@@ -130,6 +132,12 @@ class ArticleTerms:
     authors: tuple[Term, ...]
     sources: tuple[Term, ...]
     related: tuple[int, ...]    # indexes into the article list
+
+    @cached_property
+    def key(self) -> tuple[tuple[str, str, str, str], ...]:
+        """The terms as plain values, for the digest of the article's pages."""
+        return tuple((t.kind, t.slug, t.hans, t.hant)
+                     for t in (*self.tags, *self.topics, *self.authors, *self.sources))
 
 
 @dataclass(frozen=True)
@@ -304,7 +312,8 @@ def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str,
             for j in tag_postings[tag][:posting_cap]:
                 scores[j] = scores.get(j, 0.0) + 1.0
         scores.pop(i, None)
-        ranked = sorted(scores, key=lambda j: (-scores[j], j))[:most]
+        # the best `most`, ties to the earlier article: compared as tuples, in C
+        ranked = [j for _, j in heapq.nsmallest(most, [(-v, j) for j, v in scores.items()])]
         # Too few by content: the same topic, then simply the nearest in time.
         nearest = sorted(range(max(0, i - least - 1), min(len(inputs), i + least + 2)),
                          key=lambda j: (abs(j - i), j))
