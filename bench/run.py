@@ -10,7 +10,9 @@ then alternates the tools round by round, so a noisy neighbour hurts all alike,
 and prints medians, ratios and peak memory (max RSS of the build process):
 - builder cold: no output, no cache; both editions, tags, topics, feeds, search;
 - builder no-change: the same build run again;
-- builder one edit: a build after one article changed (the rest from the cache);
+- builder one edit / added / deleted: a build after one article changed, was added or
+  was deleted, from the state the previous build saved (with the files and bytes of the
+  output it wrote);
 - builder edit: `builder serve` running, one article saved, until the new text
   is served in both editions (p50 of several saves);
 - Pelican and Hugo: a cold build of the same articles.
@@ -44,10 +46,14 @@ BIN = Path(sys.executable).parent
 class Samples:
     seconds: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
+    files: list[int] = field(default_factory=list)      # output files written
+    size: list[int] = field(default_factory=list)       # and their bytes
 
-    def add(self, seconds: float, rss_mb: float) -> None:
+    def add(self, seconds: float, rss_mb: float, files: int = 0, size: int = 0) -> None:
         self.seconds.append(seconds)
         self.rss_mb.append(rss_mb)
+        self.files.append(files)
+        self.size.append(size)
 
     @property
     def median(self) -> float:
@@ -86,15 +92,38 @@ def builder_again(site: Path) -> tuple[float, float]:
     return timed([str(BIN / "builder"), "build"], site)
 
 
-def builder_one_edit(site: Path) -> tuple[float, float]:
-    """A build after one article changed: the other articles come from the derive cache."""
-    article = sorted((site / "content").glob("*.md"))[0]
-    original = article.read_text(encoding="utf-8")
-    article.write_text(original + "\n补记。\n", encoding="utf-8")
-    try:
-        return timed([str(BIN / "builder"), "build"], site)
-    finally:
-        article.write_text(original, encoding="utf-8")
+def written_since(site: Path, started: float) -> tuple[int, int]:
+    """Files and bytes of the output written since `started` (a wall-clock time)."""
+    files = size = 0
+    for path in (site / "_site").rglob("*"):
+        stat = path.stat()
+        if path.is_file() and stat.st_mtime >= started:
+            files, size = files + 1, size + stat.st_size
+    return files, size
+
+
+def builder_changes(site: Path, changes: dict[str, Samples]) -> None:
+    """One edited, one added and one deleted article, each followed by a build (the state
+    of the previous one is there, as after a day's first build)."""
+    articles = sorted((site / "content").glob("*.md"))
+    edited = articles[len(articles) // 2]   # the middle of the archive, not the newest
+    original = edited.read_text(encoding="utf-8")
+    added = site / "content" / "zz-added.md"
+    steps = (
+        ("one edit", lambda: edited.write_text(original.replace("\n\n", "\n\n补记。", 1),
+                                               encoding="utf-8")),
+        ("edit undone", lambda: edited.write_text(original, encoding="utf-8")),
+        ("one added", lambda: added.write_text(original.replace("+++\n", '+++\nslug = "zz-added"\n', 1)
+                                               .replace("\n\n", "\n\n新增。", 1),
+                                               encoding="utf-8")),
+        ("one deleted", added.unlink),
+    )
+    for name, change in steps:
+        change()
+        started = time.time()
+        seconds, rss = timed([str(BIN / "builder"), "build"], site)
+        files, size = written_since(site, started - 1)
+        changes[name].add(seconds, rss, files, size)
 
 
 def pelican(folder: Path) -> tuple[float, float]:
@@ -170,12 +199,13 @@ def main() -> None:
         folder = args.work / str(size)
         corpus.write(size, folder)
         site = folder / "builder"
-        results = {name: Samples() for name in ("builder cold", "builder no-change",
-                                                "builder one edit", "Pelican", "Hugo")}
+        results = {name: Samples() for name in ("builder cold", "builder no-change", "one edit",
+                                                "edit undone", "one added", "one deleted",
+                                                "Pelican", "Hugo")}
         for _ in range(args.repeat):  # alternate the tools round by round
             results["builder cold"].add(*builder_cold(site))
             results["builder no-change"].add(*builder_again(site))
-            results["builder one edit"].add(*builder_one_edit(site))
+            builder_changes(site, results)
             if not args.only:
                 results["Pelican"].add(*pelican(folder / "pelican"))
                 results["Hugo"].add(*hugo(folder / "hugo"))
@@ -190,17 +220,23 @@ def report(size: int, results: dict[str, Samples], edits: list[float]) -> None:
     print(f"\n{size} articles")
     for name, samples in results.items():
         if samples.seconds:
+            wrote = (f"  wrote {statistics.median(samples.files):.0f} files, "
+                     f"{statistics.median(samples.size) / 1e6:.2f} MB" if any(samples.files) else "")
+            cold = results["builder cold"].median
+            share = (f"  {samples.median / cold * 100:5.1f}% of cold"
+                     if name in ("one edit", "edit undone", "one added", "one deleted") else "")
             print(f"  {name:18} median {samples.median:7.2f} s  peak RSS {samples.peak:7.0f} MB"
-                  f"  runs {', '.join(f'{s:.2f}' for s in samples.seconds)}")
+                  f"{share}{wrote}  runs {', '.join(f'{s:.2f}' for s in samples.seconds)}")
     if edits:
         print(f"  edit → served      p50 {statistics.median(edits) * 1000:5.0f} ms  "
               f"({', '.join(f'{e * 1000:.0f}' for e in edits)} ms)")
 
 
 def table(rows) -> str:
-    lines = ["| articles | builder cold | no-change | one edit | Pelican | Hugo | cold ÷ Pelican | "
-             "no-change ÷ Hugo | peak RSS (builder) | edit → served p50 |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| articles | builder cold | no-change | one edit | one added | one deleted | "
+             "edit ÷ cold | Pelican | Hugo | cold ÷ Pelican | peak RSS (builder) | "
+             "edit → served p50 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def seconds(s: Samples) -> str:
         return f"{s.median:.2f} s" if s.seconds else "—"
@@ -209,13 +245,13 @@ def table(rows) -> str:
         return f"{a.median / b.median:.2f}" if a.seconds and b.seconds else "—"
 
     for size, results, edits in rows:
-        cold, again = results["builder cold"], results["builder no-change"]
-        pel, hug = results["Pelican"], results["Hugo"]
+        cold, pel, hug = results["builder cold"], results["Pelican"], results["Hugo"]
         edit = f"{statistics.median(edits) * 1000:.0f} ms" if edits else "—"
-        edited = results["builder one edit"]
-        cells = [f"{size:,}", seconds(cold), seconds(again), seconds(edited), seconds(pel),
-                 seconds(hug),
-                 ratio(cold, pel), ratio(again, hug), f"{max(cold.peak, again.peak):.0f} MB", edit]
+        peak = max(s.peak for s in results.values() if s.seconds and s is not pel and s is not hug)
+        cells = [f"{size:,}", seconds(cold), seconds(results["builder no-change"]),
+                 seconds(results["one edit"]), seconds(results["one added"]),
+                 seconds(results["one deleted"]), ratio(results["one edit"], cold),
+                 seconds(pel), seconds(hug), ratio(cold, pel), f"{peak:.0f} MB", edit]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

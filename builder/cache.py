@@ -48,7 +48,10 @@ class DerivedCache:
         return self.problem is None
 
     def key(self, article: Article) -> str:
-        return hashlib.sha256(f"{self.salt}\n{article.path}\n{article.digest}".encode()).hexdigest()
+        return self.key_of(article.path.as_posix(), article.digest)
+
+    def key_of(self, path: str, digest: str) -> str:
+        return hashlib.sha256(f"{self.salt}\n{path}\n{digest}".encode()).hexdigest()
 
     def keep(self, article: Article) -> None:
         """The article's entry is in use: `prune` keeps it."""
@@ -87,13 +90,14 @@ class DerivedCache:
             write_atomic(self._path(key).with_suffix(".terms"),
                          MAGIC + hashlib.sha256(terms).digest() + terms)
 
-    def search_terms(self, article: Article) -> tuple[tuple[str, int], ...] | None:
-        """The article's search terms alone: the index reads every article's, and these
-        load ten times faster than the whole entry. None when missing or damaged."""
+    def search_terms(self, path: str, digest: str) -> tuple[tuple[str, int], ...] | None:
+        """The search terms of the article at `path` with text `digest`, alone: the index
+        reads every article's, and these load ten times faster than the whole entry. None
+        when missing or damaged."""
         if not self.usable:
             return None
         try:
-            data = self._path(self.key(article)).with_suffix(".terms").read_bytes()
+            data = self._path(self.key_of(path, digest)).with_suffix(".terms").read_bytes()
         except OSError:
             return None
         head, payload = data[:len(MAGIC) + 32], data[len(MAGIC) + 32:]

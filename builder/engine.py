@@ -41,7 +41,7 @@ from .errors import BuildError, Problem
 from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package_digest
 from .inputs import StaticFiles, static_files
 from .output import Staging, safe_relative, write_atomic, write_failure
-from .pages import Page
+from .pages import Page, source_key
 from .parallel import Background, Counter, fork_map, run_all, workers
 from .plan import (
     Planned,
@@ -54,11 +54,12 @@ from .plan import (
     walk,
 )
 from .render import Renderer
-from .search import INDEX_DIR
+from .search import INDEX_DIR, Index, IndexState
 from .state import Stamp, State, entries, seal, state_path
 
 PARALLEL_FROM = 100     # pages: below this, forking costs more than it saves
 SEARCH = "\0search"     # the state's record of what the search index was made from
+INDEX_STATE = "search-index"    # and what patching it needs
 FULL_SHARE = 0.5        # past this share of changed files, a staging folder swapped whole
 RACY_NS = 2_000_000_000  # stamps this recent are not trusted (coarse file system clocks)
 
@@ -188,9 +189,12 @@ class Engine:
         tools = self._tools(settings.config)
         whole = partial(_whole, cache=cache, root=self.root, tools=tools, zone=settings.config.zone)
         search = search_key(settings.salt, published)
-        terms = partial(_search_terms, cache=cache, whole=whole)
-        index = (Background(partial(search_index, published, tools.converter, terms))
-                 if outputs.get(SEARCH) != search else None)
+        index = (Background(partial(
+            search_index, published, tools.converter,
+            partial(_search_terms, cache=cache, whole=whole),
+            self._index_state(settings, outputs),
+            lambda key: cache.search_terms(*key), partial(self._published_text, outputs)))
+            if outputs.get(SEARCH) != search else None)
         try:
             plan = plan_site(published, settings.config, tools.converter,
                              now if self.future else None, whole)
@@ -207,9 +211,10 @@ class Engine:
                               cache_problem=cache.problem, linked_folders=static.linked_folders,
                               timings=clock.laps)
             if targets.changed(outputs) or set(outputs) - set(targets.digests):
-                self._publish(targets, pages, index, static, outputs, progress, outcome)
+                made = self._publish(targets, pages, index, static, outputs, progress, outcome)
                 self._record(settings, loaded, known, targets.digests, outputs,
-                             targets.generation, outcome.full)
+                             targets.generation, outcome.full,
+                             {INDEX_STATE: (settings.derive_salt, made.state)} if made else {})
                 clock.lap("publish")
         finally:
             if index is not None:
@@ -219,9 +224,10 @@ class Engine:
 
     def _publish(self, targets: _Targets, pages: list[tuple[Page, bytes]],
                  index: Background | None, static: StaticFiles, outputs: dict[str, bytes],
-                 progress: Progress, outcome: Outcome) -> None:
+                 progress: Progress, outcome: Outcome) -> Index | None:
         """Render what changed and put it in place: in a new folder swapped in whole for a
-        first build or when most files changed, else the changed files renamed in."""
+        first build or when most files changed, else the changed files renamed in. The
+        search index, if it was made again."""
         full = not outputs or (not self.in_place
                                and len(targets.changed(outputs)) > FULL_SHARE * len(targets.digests))
         if full:
@@ -234,9 +240,17 @@ class Engine:
         writer = _writer(self.out, in_place=self.in_place, full=full)
         try:
             written = self._render(writer, [page for page, _ in pages], progress, outcome.config)
-            files = index.result() if index is not None else []
+            made: Index | None = index.result() if index is not None else None
+            files = made.files if made is not None else []
+            for path in made.paths if made is not None else ():
+                if path in outputs:     # a patch leaves most files as they are
+                    targets.digests[path] = outputs[path]
             for file in files:
                 targets.digests[file.path] = digest(b"", file.path, file.text)
+            if full and made is not None:   # files a patch left alone, into the new folder
+                for path in set(made.paths) - {f.path for f in files}:
+                    writer.copy(self.out / path, path)
+                    written.append(path)
             if full and index is None:  # the new folder gets the unchanged index as it is
                 for path in [p for p in targets.digests if p.startswith(f"{INDEX_DIR}/")]:
                     writer.copy(self.out / path, path)
@@ -260,6 +274,25 @@ class Engine:
             writer.discard()
             raise
         outcome.written, outcome.removed = written, removed
+        return made
+
+    def _index_state(self, settings: Settings, outputs: dict[str, bytes]) -> IndexState | None:
+        """What the published search index was made from, if it can be patched."""
+        if SEARCH not in outputs:
+            return None
+        saved = self.state.blob(INDEX_STATE)
+        if (isinstance(saved, tuple) and len(saved) == 2 and saved[0] == settings.derive_salt
+                and isinstance(saved[1], IndexState)):
+            return saved[1]
+        return None
+
+    def _published_text(self, outputs: dict[str, bytes], relative: str) -> str | None:
+        """A published file as the state recorded it, or None (changed behind our back)."""
+        try:
+            text = (self.out / relative).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text if digest(b"", relative, text) == outputs.get(relative) else None
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -368,7 +401,7 @@ class Engine:
 
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
                 digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
-                full: bool) -> None:
+                full: bool, blobs: dict[str, object]) -> None:
         """Remember what the output now holds: in memory, and in the state for the next
         build. A state that cannot be written only costs the next build its head start."""
         self._known, self._outputs, self._generation = loaded, digests, generation
@@ -377,7 +410,7 @@ class Engine:
                    if replace_all or known.get(p) is not k]
         changed = [(p, d) for p, d in digests.items() if replace_all or outputs.get(p) != d]
         self.state.save(generation, settings.derive_salt, sources, set(known) - set(loaded),
-                        changed, set(outputs) - set(digests), replace_all)
+                        changed, set(outputs) - set(digests), replace_all, blobs)
 
 
 def template_digests(folder: Path, root: Path) -> Callable[[str], bytes]:
@@ -427,7 +460,7 @@ def _derive_light(article, tools: Tools, cache: DerivedCache) -> Derived:
 
 def _search_terms(light: Derived, cache: DerivedCache,
                   whole: Callable[[Derived], Derived]) -> tuple[tuple[str, int], ...]:
-    found = cache.search_terms(light.article)
+    found = cache.search_terms(*source_key(light))
     return found if found is not None else whole(light).search_terms
 
 

@@ -34,7 +34,16 @@ from .pages import (
     source_key,
 )
 from .script import Converter
-from .search import IndexFile, SearchDoc, build_index, fold_map, table
+from .search import (
+    Index,
+    IndexState,
+    SearchDoc,
+    Terms,
+    fold_map,
+    make_index,
+    patch_index,
+    table,
+)
 from .segment import Segmenter
 from .strings import DEFAULTS, HANT_WORDING
 from .taxonomy import Analyzer, Taxonomy, TaxonomyInput, build_taxonomy
@@ -179,11 +188,22 @@ def search_key(salt: bytes, derived: Sequence[Derived]) -> bytes:
 
 
 def search_index(derived: Sequence[Derived], converter: Converter,
-                 terms: Callable[[Derived], tuple[tuple[str, int], ...]]) -> list[IndexFile]:
-    """The index, its documents' terms read back one article at a time."""
-    docs = search_docs(derived)
-    return build_index(docs, search_fold(converter),
-                       terms_of=lambda number: terms(derived[number]))
+                 terms: Callable[[Derived], Terms], previous: IndexState | None = None,
+                 old_terms: Callable[[object], Terms | None] = lambda _: None,
+                 read: Callable[[str], str | None] = lambda _: None) -> Index:
+    """The index, its documents' terms read back one article at a time; patched from
+    `previous` (its files read with `read`) where only a few articles changed."""
+    oldest_first = list(reversed(derived))     # a new article takes a new last number
+    docs = search_docs(oldest_first)
+    ids = [source_key(d) for d in oldest_first]
+    mapping = search_fold(converter)
+
+    def terms_of(number: int) -> Terms:
+        return terms(oldest_first[number])
+
+    patched = (patch_index(docs, ids, mapping, terms_of, previous, old_terms, read)
+               if previous is not None else None)
+    return patched or make_index(docs, ids, mapping, terms_of)
 
 
 def root_files(config: SiteConfig, marker: str) -> dict[str, str]:

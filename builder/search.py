@@ -107,11 +107,48 @@ def text_terms(title_text: str, body_text: str, mapping: dict[str, str] | dict[i
     return tuple(counts.items())  # in first-seen order: deterministic, and no sort needed
 
 
+Terms = tuple[tuple[str, int], ...]
+
+
 def build_index(docs: Sequence[SearchDoc], mapping: dict[str, str],
-                terms_of: Callable[[int], tuple[tuple[str, int], ...]] | None = None
-                ) -> list[IndexFile]:
+                terms_of: Callable[[int], Terms] | None = None) -> list[IndexFile]:
     """The index files, deterministic for the same documents. `terms_of(n)`: the terms of
     the n-th document, where they were counted already."""
+    return make_index(docs, (), mapping, terms_of).files
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """What patching the index next time needs: each document's identity by number, and
+    the postings' size, which decides the number of shards."""
+
+    ids: tuple[object, ...]
+    size: int
+    shards: int
+
+
+@dataclass(frozen=True)
+class Index:
+    files: list[IndexFile]      # the files made: all of them, or those a patch changed
+    paths: tuple[str, ...]      # every file of the index
+    state: IndexState
+
+
+def shard_count(size: int) -> int:
+    shards = 1
+    while shards < 4096 and size / shards > TARGET_SHARD_BYTES:
+        shards *= 2
+    return shards
+
+
+def _weight(term: str, postings: Sequence[int]) -> int:
+    return len(term) * 3 + 8 * len(postings)
+
+
+def make_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[str, str],
+               terms_of: Callable[[int], Terms] | None = None) -> Index:
+    """The whole index. Documents are numbered in the order given (the engine gives the
+    oldest first, so a new article is a new last number and the rest keep theirs)."""
     postings: dict[str, list[int]] = defaultdict(list)
     translate = table(mapping)
     for number, doc in enumerate(docs):
@@ -119,23 +156,91 @@ def build_index(docs: Sequence[SearchDoc], mapping: dict[str, str],
         for term, count in counted:
             postings[term] += [number, count]
 
-    size = sum(len(t) * 3 + 8 * len(p) for t, p in postings.items())
-    shards = 1
-    while shards < 4096 and size / shards > TARGET_SHARD_BYTES:
-        shards *= 2
+    size = sum(_weight(t, p) for t, p in postings.items())
+    shards = shard_count(size)
     sharded: list[dict[str, list[int]]] = [{} for _ in range(shards)]
     for term in sorted(postings):
         sharded[shard_of(term, shards)][term] = postings[term]
+    files = [IndexFile(_shard_path(n), _dump(shard)) for n, shard in enumerate(sharded)]
+    files += _doc_pages(docs, range(0, len(docs), DOCS_PER_SHARD))
+    files.append(_meta(len(docs), shards, mapping))
+    return Index(files, _paths(len(docs), shards), IndexState(tuple(ids), size, shards))
 
-    files = [IndexFile(f"{INDEX_DIR}/t/{n}.json", _dump(shard)) for n, shard in enumerate(sharded)]
-    for start in range(0, len(docs), DOCS_PER_SHARD):
-        page = [[d.path, d.date, *d.titles, *d.summaries] for d in docs[start:start + DOCS_PER_SHARD]]
-        files.append(IndexFile(f"{INDEX_DIR}/d/{start // DOCS_PER_SHARD}.json", _dump(page)))
-    meta = {"docs": len(docs), "docsPerShard": DOCS_PER_SHARD, "shards": shards,
+
+def patch_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[str, str],
+                terms_of: Callable[[int], Terms], previous: IndexState,
+                old_terms: Callable[[object], Terms | None],
+                read_shard: Callable[[str], str | None]) -> Index | None:
+    """The index `make_index` would make, changing only the files that hold a changed
+    document: its shards and its page of documents. None when that does not pay (many
+    documents renumbered), the number of shards changes, or the old terms or files are
+    not at hand: then the index is made whole."""
+    before, now = previous.ids, tuple(ids)
+    changed = [n for n in range(max(len(before), len(now)))
+               if n >= len(before) or n >= len(now) or before[n] != now[n]]
+    if len(changed) > max(64, len(now) // 10):
+        return None
+    gone: dict[str, set[int]] = defaultdict(set)     # term → numbers whose postings go
+    added: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for n in changed:
+        if n < len(before):
+            counted = old_terms(before[n])
+            if counted is None:
+                return None
+            for term, _ in counted:
+                gone[term].add(n)
+        if n < len(now):
+            for term, count in terms_of(n):
+                added[term].append((n, count))
+    by_shard: dict[int, set[str]] = defaultdict(set)
+    for term in (*gone, *added):
+        by_shard[shard_of(term, previous.shards)].add(term)
+    size, files = previous.size, []
+    for shard, words in sorted(by_shard.items()):
+        text = read_shard(_shard_path(shard))
+        if text is None:
+            return None
+        data: dict[str, list[int]] = json.loads(text)
+        for term in words:
+            old = data.pop(term, [])
+            size -= _weight(term, old) if old else 0
+            drop = gone.get(term, set())
+            pairs = [(old[i], old[i + 1]) for i in range(0, len(old), 2) if old[i] not in drop]
+            pairs = sorted(pairs + added.get(term, []))
+            if pairs:
+                data[term] = [value for pair in pairs for value in pair]
+                size += _weight(term, data[term])
+        files.append(IndexFile(_shard_path(shard), _dump(data)))
+    if shard_count(size) != previous.shards:
+        return None
+    files += _doc_pages(docs, sorted({start for n in changed
+                                      if (start := n - n % DOCS_PER_SHARD) < len(now)}))
+    files.append(_meta(len(now), previous.shards, mapping))
+    return Index(files, _paths(len(now), previous.shards), IndexState(now, size, previous.shards))
+
+
+def _shard_path(shard: int) -> str:
+    return f"{INDEX_DIR}/t/{shard}.json"
+
+
+def _doc_pages(docs: Sequence[SearchDoc], starts: Iterable[int]) -> list[IndexFile]:
+    return [IndexFile(f"{INDEX_DIR}/d/{start // DOCS_PER_SHARD}.json",
+                      _dump([[d.path, d.date, *d.titles, *d.summaries]
+                             for d in docs[start:start + DOCS_PER_SHARD]]))
+            for start in starts]
+
+
+def _meta(docs: int, shards: int, mapping: dict[str, str]) -> IndexFile:
+    meta = {"docs": docs, "docsPerShard": DOCS_PER_SHARD, "shards": shards,
             "titleWeight": TITLE_WEIGHT,
             "fold": "".join(k + v for k, v in sorted(mapping.items()))}
-    files.append(IndexFile(f"{INDEX_DIR}/meta.json", _dump(meta)))
-    return files
+    return IndexFile(f"{INDEX_DIR}/meta.json", _dump(meta))
+
+
+def _paths(docs: int, shards: int) -> tuple[str, ...]:
+    pages = range((docs + DOCS_PER_SHARD - 1) // DOCS_PER_SHARD)
+    return (*(_shard_path(n) for n in range(shards)),
+            *(f"{INDEX_DIR}/d/{n}.json" for n in pages), f"{INDEX_DIR}/meta.json")
 
 
 def _dump(value: object) -> str:

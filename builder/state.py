@@ -94,6 +94,7 @@ class State:
                            "mtime_ns INTEGER, size INTEGER, inode INTEGER, entry BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, "
                            "digest BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB)")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
                 db.execute("PRAGMA quick_check").fetchall()
                 return db
@@ -129,6 +130,12 @@ class State:
                     in db.execute("SELECT path, mtime_ns, size, inode, entry FROM sources")}
         return self._safe(read) or {}
 
+    def blob(self, key: str) -> object | None:
+        """A value saved with `save(blobs=…)`, if it is intact."""
+        row = self._safe(lambda db: db.execute("SELECT value FROM blobs WHERE key = ?",
+                                               (key,)).fetchone())
+        return unseal(row[0]) if row else None
+
     def outputs(self) -> dict[str, bytes]:
         return self._safe(lambda db: dict(db.execute("SELECT path, digest FROM outputs"))) or {}
 
@@ -136,7 +143,7 @@ class State:
              sources: Iterable[tuple[str, Stamp, bytes]] | None,
              removed_sources: Iterable[str],
              outputs: Iterable[tuple[str, bytes]], removed_outputs: Iterable[str],
-             replace_all: bool) -> None:
+             replace_all: bool, blobs: dict[str, object] | None = None) -> None:
         """Record a build, all or nothing. `replace_all`: the tables are rewritten whole."""
         def write(db: sqlite3.Connection) -> bool:
             db.execute("BEGIN IMMEDIATE")
@@ -149,6 +156,8 @@ class State:
                                ((p, s.mtime_ns, s.size, s.inode, e) for p, s, e in sources or ()))
                 db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed_outputs))
                 db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", outputs)
+                db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
+                               ((k, seal(v)) for k, v in (blobs or {}).items()))
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (settings,))
                 db.execute("COMMIT")

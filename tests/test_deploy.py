@@ -187,7 +187,8 @@ def test_workflow_is_valid():
     assert result.returncode == 0, result.stdout + result.stderr
     text = (REPO / ".github/workflows/pages.yml").read_text()
     for needed in ("actions/configure-pages", "actions/upload-pages-artifact",
-                   "actions/deploy-pages", "pages: write", "id-token: write", "make site"):
+                   "actions/deploy-pages", "pages: write", "id-token: write", "make site",
+                   "actions/cache", ".cache/state"):
         assert needed in text
 
 

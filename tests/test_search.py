@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from builder.search import SearchDoc, build_index, fold, shard_of, terms
+from builder.search import (
+    SearchDoc,
+    build_index,
+    doc_terms,
+    fold,
+    make_index,
+    patch_index,
+    shard_of,
+    terms,
+)
 
 MAPPING = {"貸": "贷", "餘": "余", "額": "额", "態": "态"}
 
@@ -32,6 +41,37 @@ def test_index_is_deterministic_and_holds_every_term():
     shard = files[f"search/t/{shard_of('余额', meta['shards'])}.json"]
     assert shard["余额"] == [0, 1, 1, 2, 2, 3]
     assert files["search/d/0.json"][2][:4] == ["articles/a2/", "2024-07-22", "贷款", "貸款"]
+
+
+def test_a_patched_index_equals_one_made_whole():
+    """Every kind of change: an edit, an addition at the end, a deletion near the end
+    (the documents after it renumbered), one in the last place. Renumbering half the
+    documents is left to a whole index."""
+    def doc(name: str, body: str) -> SearchDoc:
+        return SearchDoc(f"articles/{name}/", "2024-07-22", (name, name), ("", ""), name, body)
+
+    bodies = {f"a{i}": "贷款余额增长" * (i % 3 + 1) + "港口" * (i % 2) for i in range(300)}
+    before = list(bodies)
+    made = make_index([doc(n, bodies[n]) for n in before], before, MAPPING)
+    files = {f.path: f.text for f in made.files}
+    for after in ([*before[:5], "edited", *before[6:]], [*before, "new"],
+                  before[:290] + before[291:], before[:-1], before[:150] + before[151:]):
+        texts = {**bodies, "edited": "防汛", "new": "新闻 港口"}
+        docs = [doc(n, texts[n]) for n in after]
+        whole = make_index(docs, after, MAPPING)
+        patched = patch_index(
+            docs, after, MAPPING, lambda i, docs=docs: doc_terms(docs[i], MAPPING), made.state,
+            lambda name: doc_terms(doc(name, bodies[name]), MAPPING), files.get)
+        if after == before[:150] + before[151:]:
+            assert patched is None
+            continue
+        assert patched is not None and patched.state == whole.state
+        assert patched.paths == whole.paths
+        expected = {f.path: f.text for f in whole.files}
+        assert {f.path: f.text for f in patched.files} | {
+            p: files[p] for p in patched.paths if p not in {f.path for f in patched.files}
+        } == expected
+        assert len(patched.files) < len(whole.files) / 2 or len(whole.files) < 8
 
 
 def test_index_size_per_article(seed_site: Path):

@@ -79,7 +79,7 @@
             scores = next;
           });
           return Object.keys(scores).map(Number).sort(function (a, b) {
-            return scores[b] - scores[a] || a - b;
+            return scores[b] - scores[a] || b - a;   // then the newer: numbered oldest first
           });
         });
     });
