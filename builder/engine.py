@@ -25,7 +25,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
 from pathlib import Path
@@ -41,10 +41,11 @@ from .errors import BuildError, Problem
 from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package_digest
 from .inputs import StaticFiles, static_files
 from .output import Staging, safe_relative, write_atomic, write_failure
-from .pages import Page, source_key
+from .pages import Page, article_context, source_key
 from .parallel import Background, Counter, fork_map, run_all, workers
 from .plan import (
     Planned,
+    SitePlan,
     digest,
     load_tools,
     plan_site,
@@ -56,6 +57,7 @@ from .plan import (
 from .render import Renderer
 from .search import INDEX_DIR, Index, IndexState
 from .state import Stamp, State, entries, seal, state_path
+from .views import article_path
 
 PARALLEL_FROM = 100     # pages: below this, forking costs more than it saves
 SEARCH = "\0search"     # the state's record of what the search index was made from
@@ -163,6 +165,7 @@ class Engine:
         self._outputs: dict[str, bytes] | None = None
         self._settings: Settings | None = None
         self._generation: str | None = None     # of the output, when its state is trusted
+        self._last: tuple[SitePlan, Renderer] | None = None  # the preview's last plan
 
     # -- the recipe ---------------------------------------------------------------------------
 
@@ -201,6 +204,9 @@ class Engine:
             pages: list[tuple[Page, bytes]] = []
             planned = walk(plan, settings.config, settings.salt, settings.templates,
                            lambda page, value: pages.append((page, value)))
+            if self.in_place:   # the preview's next save starts from this plan
+                self._last = (plan, Renderer(self.root / "templates", self.root, {
+                    "asset": lambda path, c=settings.config: c.base_path + path}))
             due = None if self.future else schedule.next_due
             targets = _targets(planned, static, search, outputs,
                                lambda generation: root_files(settings.config, marker_text(
@@ -221,6 +227,45 @@ class Engine:
                 index.cancel()
         cache.prune()
         return outcome
+
+    def first(self, paths: Sequence[str]) -> list[str]:
+        """The preview's first answer to saved articles: their own pages, made with the
+        tags, related articles and listings of the last update, written at once, so the
+        edit is served while `run` brings every listing, feed and the index up to date.
+        Articles that are new, moved in the lists (a new date or slug) or broken are left
+        to `run`. The paths written."""
+        if self._last is None or self._settings is None:
+            return []
+        plan, renderer = self._last
+        settings, written = self._settings, []
+        cache = DerivedCache(self.root, settings.derive_salt)
+        place = {d.article.path.as_posix(): i for i, d in enumerate(plan.derived)}
+        for path in paths:
+            index = place.get(path)
+            if index is None:
+                continue
+            try:
+                article = in_zone(read_article(self.root / path, self.root), settings.config.zone)
+            except (BuildError, OSError):
+                continue     # `run` reports it
+            old = plan.derived[index]
+            if article.draft or (article.slug, article.date) != (old.article.slug, old.article.date):
+                continue
+            new = derive(article, self._tools(settings.config))
+            cache.put(article, new)     # `run` finds it there
+            if not written:
+                self.state.forget()     # the output is ahead of the state until `run`
+            terms = plan.taxonomy.per_article[index]
+            for ctx, cards in plan.editions:
+                for parallel in (False, True):
+                    page = f"{ctx.edition.path}/{article_path(new)}" + (
+                        "parallel/index.html" if parallel else "index.html")
+                    context = article_context(replace(ctx, whole=lambda d, new=new: new), new,
+                                              terms, cards, index, parallel)
+                    write_atomic(self.out / page, renderer.render(
+                        "parallel.html" if parallel else "article.html", context))
+                    written.append(page)
+        return written
 
     def _publish(self, targets: _Targets, pages: list[tuple[Page, bytes]],
                  index: Background | None, static: StaticFiles, outputs: dict[str, bytes],

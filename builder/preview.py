@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,24 @@ class Session:
         editors' backup files count as changes once, not for ever; an update that failed
         on bad input is tried again only when something changes."""
         return Sources.of(self.root) != self._attempted
+
+    def first(self, saved: list[str]) -> list[str]:
+        """The saved articles' own pages, at once (see `Engine.first`); `update` follows."""
+        return self.engine.first(saved)
+
+    def saved_articles(self, paths: Iterable[str]) -> list[str]:
+        """Of the absolute paths a file watcher reported, the articles (relative to the
+        site); none unless every path is one: anything else needs the whole update."""
+        found = []
+        for path in paths:
+            try:
+                relative = Path(path).resolve().relative_to(self.root).as_posix()
+            except (ValueError, OSError):
+                return []
+            if not (relative.startswith("content/") and relative.endswith(".md")):
+                return []
+            found.append(relative)
+        return sorted(found)
 
     def update(self) -> Update:
         """Bring the output up to date. On bad input, raises BuildError and keeps the last

@@ -54,6 +54,7 @@ class SessionWatcher(Watcher):
         self.log = log
         self._busy = False
         self._again = False
+        self._paths: set[str] = set()   # what the watcher reported since the last update
         self._stop = threading.Event()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild")
 
@@ -77,22 +78,38 @@ class SessionWatcher(Watcher):
 
         root = self.session.root
         paths = [root / CONFIG_FILE, *(root / name for name in WATCHED if (root / name).is_dir())]
-        for _ in watchfiles.watch(*paths, debounce=SETTLE_MS, step=10, stop_event=self._stop,
-                                  raise_interrupt=False, ignore_permission_denied=True):
-            loop.add_callback(self.changed)
+        for changes in watchfiles.watch(*paths, debounce=SETTLE_MS, step=10,
+                                        stop_event=self._stop, raise_interrupt=False,
+                                        ignore_permission_denied=True):
+            loop.add_callback(self.changed, {path for _, path in changes})
 
-    def changed(self) -> None:
-        """On the server's thread: a source changed."""
+    def changed(self, paths: set[str] = frozenset()) -> None:   # type: ignore[assignment]
+        """On the server's thread: sources changed."""
+        self._paths |= paths
         if self._busy:
             self._again = True
-        elif self.session.pending():
-            self._busy = True
-            self._worker.submit(self._rebuild, IOLoop.current())
+            return
+        self._busy = True
+        paths, self._paths = self._paths, set()
+        self._worker.submit(self._rebuild, IOLoop.current(), paths)
 
-    def _rebuild(self, loop: IOLoop) -> None:
+    def _rebuild(self, loop: IOLoop, paths: set[str]) -> None:
         changed = None
+
+        def reload_now(written: list[str]) -> None:
+            loop.add_callback(LiveReloadHandler.reload_waiters,
+                              written[0] if len(written) == 1 else "*")
+
         try:
-            changed = rebuild(self.session, self.status, self.log)
+            # Saved articles: their own pages first, from what the watcher says changed,
+            # before the sources are even scanned; then everything else.
+            saved = self.session.saved_articles(paths)
+            if saved and self.status.error is None:
+                written = self.session.first(saved)
+                if written:
+                    reload_now(written)
+            if self.session.pending():
+                changed = rebuild(self.session, self.status, self.log)
         finally:  # back on the server's thread: reload there, and accept the next change
             loop.add_callback(self._done, changed)
 

@@ -144,6 +144,26 @@ def test_session_keeps_the_last_good_output_on_error_and_recovers(make_site, tmp
     assert "恢复正常" in page.read_text()
 
 
+def test_a_saved_article_is_served_first_on_its_own_pages(make_site, tmp_path):
+    root = make_site({"a.md": A, "b.md": B})
+    session = Session(root, tmp_path / "out")
+    session.update()
+    bump(root / "content/a.md", A.replace("防汛抢险人员在岗", "值守人员连夜巡查"))
+    saved = session.saved_articles({str(root / "content/a.md")})
+    assert saved == ["content/a.md"]
+    assert session.first(saved) == [
+        "zh-hans/articles/a/index.html", "zh-hans/articles/a/parallel/index.html",
+        "zh-hant/articles/a/index.html", "zh-hant/articles/a/parallel/index.html"]
+    assert "連夜巡查" in (tmp_path / "out/zh-hant/articles/a/index.html").read_text()
+    assert "連夜巡查" not in (tmp_path / "out/zh-hant/index.html").read_text()
+    assert session.pending()
+    assert "zh-hans/index.html" in session.update().written    # then the listings
+    # a new article has no pages yet, and anything but an article needs the whole update
+    bump(root / "content/c.md", article("新", "新文章。"))
+    assert session.first(["content/c.md"]) == []
+    assert session.saved_articles({str(root / "content/a.md"), str(root / "site.toml")}) == []
+
+
 # --- the real server ---------------------------------------------------------------------
 
 def fetch(url: str) -> tuple[int, str]:
