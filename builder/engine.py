@@ -24,7 +24,7 @@ import pickle
 import shutil
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
@@ -35,7 +35,7 @@ import jinja2.meta
 
 from .cache import DerivedCache, code_salt
 from .config import SiteConfig, load_config
-from .content import article_files, duplicate_slugs, in_zone, read_article
+from .content import ARTICLE_SUFFIX, duplicate_slugs, in_zone, read_article
 from .derive import Derived, Tools, derive
 from .errors import BuildError, Problem
 from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package_digest
@@ -389,17 +389,19 @@ class Engine:
         # A file changed within the file system's clock tick of this build could change
         # again in the same tick, size and all: its stamp is not trusted next time.
         racy_from = time.time_ns() - RACY_NS
-        for path in article_files(self.root / "content"):
-            relative = path.relative_to(self.root).as_posix()
-            stamp = Stamp.of(path)   # before reading: an edit while reading is read next time
-            if stamp is None:
+        for relative in _article_paths(self.root):
+            try:   # the stamp before reading: an edit while reading is read next time
+                stat = os.stat(os.path.join(self.root, relative))
+            except OSError:
                 continue            # gone since the listing
+            stamp = Stamp(stat.st_mtime_ns, stat.st_size, stat.st_ino)
             previous = known.get(relative)
             if previous is not None and previous.stamp == stamp:
                 loaded[relative] = previous
                 continue
             if stamp.mtime_ns >= racy_from:
                 stamp = Stamp(-1, stamp.size, stamp.inode)  # matches no file: read again
+            path = self.root / relative
             try:
                 article = in_zone(read_article(path, self.root), zone)
             except BuildError as error:
@@ -493,6 +495,18 @@ def template_digests(folder: Path, root: Path) -> Callable[[str], bytes]:
         return found[template]
 
     return digest_of
+
+
+def _article_paths(root: Path) -> Iterator[str]:
+    """The articles under content/, relative to `root`, as `content.article_files` lists
+    them, without making a Path of each (the engine looks at every one on every build)."""
+    top = os.path.join(root, "content")
+    for folder, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/") + "/"
+        for name in sorted(files):
+            if not name.startswith(".") and name.endswith(ARTICLE_SUFFIX):
+                yield prefix + name
 
 
 def _derive_light(article, tools: Tools, cache: DerivedCache) -> Derived:

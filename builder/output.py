@@ -148,12 +148,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# The remover first renames the folder after itself: a build starting meanwhile sees a
+# live process's folder, and leaves it to it instead of deleting it a second time.
+_REMOVER = """import os, re, shutil, sys
+folder = sys.argv[1]
+mine = re.sub(r"staging-[0-9]+-", f"staging-{os.getpid()}-", folder)
+try:
+    os.rename(folder, mine)
+except OSError:
+    mine = folder
+shutil.rmtree(mine, True)
+"""
+
+
 def _remove_later(folder: Path) -> None:
     """Delete the replaced output in a detached process: the new site is already live, and
     removing tens of thousands of files should not hold up the build."""
     try:
-        subprocess.Popen([sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)",
-                          str(folder)], start_new_session=True, stdin=subprocess.DEVNULL,
+        subprocess.Popen([sys.executable, "-c", _REMOVER, str(folder)], start_new_session=True,
+                         stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except OSError:
         shutil.rmtree(folder, ignore_errors=True)

@@ -232,7 +232,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         terms = taxonomy.per_article[index]
         make = partial(article_context, ctx, derived, terms, cards, index)
         key = (source_key(derived), ctx.scheduled(derived), cards[index].summary,
-               terms.key, tuple(RelatedLink.of(cards[j]).fields() for j in terms.related))
+               terms.key, tuple(cards[j].related_key for j in terms.related))
         source = derived.article.path.as_posix()
         yield Page(_index(f"{edition.path}/{path}"), "article.html", partial(make, False),
                    local=path, lastmod=lastmod, article=source, key=key)

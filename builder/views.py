@@ -88,6 +88,11 @@ class ArticleCard:
     modified: str = ""          # RFC 3339: `updated`, else the publication time, for feeds
     entry_id: str = ""          # the Atom id: a tag: URI that no move of the site changes
 
+    @property
+    def related_key(self) -> tuple[str, ...]:
+        """What a related-articles link shows of it (see `RelatedLink`)."""
+        return (self.href, self.title, self.date_iso, self.date_text)
+
     @cached_property
     def key(self) -> bytes:
         """A digest of everything the card shows: what the listings it is on are made of."""
@@ -107,10 +112,7 @@ class RelatedLink:
 
     @classmethod
     def of(cls, card: ArticleCard) -> RelatedLink:
-        return cls(card.href, card.title, card.date_iso, card.date_text)
-
-    def fields(self) -> tuple[str, ...]:
-        return (self.href, self.title, self.date_iso, self.date_text)
+        return cls(*card.related_key)
 
 
 @dataclass(frozen=True)
