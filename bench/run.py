@@ -21,7 +21,9 @@ and prints medians, ratios and peak memory (max RSS of the build process):
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -103,8 +105,9 @@ def written_since(site: Path, started: float) -> tuple[int, int]:
 
 
 def builder_changes(site: Path, changes: dict[str, Samples]) -> None:
-    """One edited, one added and one deleted article, each followed by a build (the state
-    of the previous one is there, as after a day's first build)."""
+    """One edited article (from the middle of the archive), one added (dated after all
+    the others, as today's news) and that one deleted, each followed by a build from the
+    state the previous one saved."""
     articles = sorted((site / "content").glob("*.md"))
     edited = articles[len(articles) // 2]   # the middle of the archive, not the newest
     original = edited.read_text(encoding="utf-8")
@@ -113,16 +116,17 @@ def builder_changes(site: Path, changes: dict[str, Samples]) -> None:
         ("one edit", lambda: edited.write_text(original.replace("\n\n", "\n\n补记。", 1),
                                                encoding="utf-8")),
         ("edit undone", lambda: edited.write_text(original, encoding="utf-8")),
-        ("one added", lambda: added.write_text(original.replace("+++\n", '+++\nslug = "zz-added"\n', 1)
-                                               .replace("\n\n", "\n\n新增。", 1),
-                                               encoding="utf-8")),
+        # today's news: dated after the whole archive, as a newsroom adds them
+        ("one added", lambda: added.write_text(
+            re.sub(r"(?m)^date = .*$", f"date = {dt.date.today().isoformat()}", original, count=1)
+            .replace("\n\n", "\n\n新增。", 1), encoding="utf-8")),
         ("one deleted", added.unlink),
     )
     for name, change in steps:
         change()
         started = time.time()
         seconds, rss = timed([str(BIN / "builder"), "build"], site)
-        files, size = written_since(site, started - 1)
+        files, size = written_since(site, started)
         changes[name].add(seconds, rss, files, size)
 
 

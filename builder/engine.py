@@ -417,14 +417,17 @@ class Engine:
         if problems:
             raise BuildError(sorted(problems, key=lambda p: str(p.path)))
         tools = self._tools(settings.config) if fresh else None
-        cached = [cache.get(article) for _, article in fresh]  # type: ignore[arg-type]
+        # light at once: thousands of whole articles (just-written files read again) would
+        # otherwise sit in memory together
+        cached = [d.light() if (d := cache.get(article)) is not None else None  # type: ignore[arg-type]
+                  for _, article in fresh]
         missing = [article for (_, article), d in zip(fresh, cached, strict=True) if d is None]
         progress.start("converting", len(missing))
         made = iter(fork_map(partial(_derive_light, tools=tools, cache=cache), missing,
                              counter=Counter(), report=progress.update))
         progress.finish()
         for (stamp, article), d in zip(fresh, cached, strict=True):
-            light = d.light() if d is not None else next(made)
+            light = d if d is not None else next(made)
             loaded[article.path.as_posix()] = Known(stamp, light)  # type: ignore[attr-defined]
         for k in loaded.values():
             if k.entry is not None:
