@@ -216,12 +216,16 @@ class Engine:
                               files=len(targets.digests), schedule=schedule,
                               cache_problem=cache.problem, linked_folders=static.linked_folders,
                               timings=clock.laps)
+            made = None
             if targets.changed(outputs) or set(outputs) - set(targets.digests):
                 made = self._publish(targets, pages, index, static, outputs, progress, outcome)
+                clock.lap("publish")
+            # articles read again (touched, or just written) are recorded even when no
+            # output changed, so the next build need not read them once more
+            if made is not None or outcome.changed or loaded != known:
                 self._record(settings, loaded, known, targets.digests, outputs,
                              targets.generation, outcome.full,
                              {INDEX_STATE: (settings.derive_salt, made.state)} if made else {})
-                clock.lap("publish")
         finally:
             if index is not None:
                 index.cancel()
