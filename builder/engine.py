@@ -280,7 +280,7 @@ class Engine:
         full = not outputs or (not self.in_place
                                and len(targets.changed(outputs)) > FULL_SHARE * len(targets.digests))
         if full:
-            pages, outcome.full = pages, True
+            outcome.full = True
             if self.in_place:
                 shutil.rmtree(self.out, ignore_errors=True)     # nothing in it is known
         else:
