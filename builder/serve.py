@@ -33,6 +33,7 @@ from .errors import BuildError, format_problems
 from .preview import WATCHED, Session
 
 SETTLE_MS = 30  # a save often comes as several events: wait this long for the last one
+WAKE_MS = 50    # the watcher wakes this often while idle (to notice a stop): 20 times a second
 
 
 @dataclass
@@ -78,7 +79,7 @@ class SessionWatcher(Watcher):
 
         root = self.session.root
         paths = [root / CONFIG_FILE, *(root / name for name in WATCHED if (root / name).is_dir())]
-        for changes in watchfiles.watch(*paths, debounce=SETTLE_MS, step=10,
+        for changes in watchfiles.watch(*paths, debounce=SETTLE_MS, step=WAKE_MS,
                                         stop_event=self._stop, raise_interrupt=False,
                                         ignore_permission_denied=True):
             loop.add_callback(self.changed, {path for _, path in changes})
