@@ -255,8 +255,21 @@ def symlinked_folders(content_dir: Path) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
+def article_paths(content_dir: Path) -> Iterator[str]:
+    """The articles under content/ as `content_files` lists them, as paths relative to
+    the site ('content/2024/07/a.md'), without making a Path of each: the engine looks
+    at every one on every build."""
+    site = content_dir.parent
+    for folder, dirs, files in os.walk(content_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        prefix = os.path.relpath(folder, site).replace(os.sep, "/") + "/"
+        for name in sorted(files):
+            if not name.startswith(".") and name.endswith(ARTICLE_SUFFIX):
+                yield prefix + name
+
+
 def article_files(content_dir: Path) -> Iterator[Path]:
-    return (path for path in content_files(content_dir) if path.suffix == ARTICLE_SUFFIX)
+    return (content_dir.parent / path for path in article_paths(content_dir))
 
 
 def load_articles(root: Path, content_dir: Path) -> list[Article]:

@@ -24,7 +24,7 @@ import pickle
 import shutil
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
@@ -35,7 +35,7 @@ import jinja2.meta
 
 from .cache import DerivedCache, code_salt
 from .config import SiteConfig, load_config
-from .content import ARTICLE_SUFFIX, duplicate_slugs, in_zone, read_article
+from .content import article_paths, duplicate_slugs, in_zone, read_article
 from .derive import Derived, Tools, derive
 from .errors import BuildError, Problem
 from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package_digest
@@ -393,7 +393,7 @@ class Engine:
         # A file changed within the file system's clock tick of this build could change
         # again in the same tick, size and all: its stamp is not trusted next time.
         racy_from = time.time_ns() - RACY_NS
-        for relative in _article_paths(self.root):
+        for relative in article_paths(self.root / "content"):
             try:   # the stamp before reading: an edit while reading is read next time
                 stat = os.stat(os.path.join(self.root, relative))
             except OSError:
@@ -502,18 +502,6 @@ def template_digests(folder: Path, root: Path) -> Callable[[str], bytes]:
         return found[template]
 
     return digest_of
-
-
-def _article_paths(root: Path) -> Iterator[str]:
-    """The articles under content/, relative to `root`, as `content.article_files` lists
-    them, without making a Path of each (the engine looks at every one on every build)."""
-    top = os.path.join(root, "content")
-    for folder, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        prefix = os.path.relpath(folder, root).replace(os.sep, "/") + "/"
-        for name in sorted(files):
-            if not name.startswith(".") and name.endswith(ARTICLE_SUFFIX):
-                yield prefix + name
 
 
 def _derive_light(article, tools: Tools, cache: DerivedCache) -> Derived:

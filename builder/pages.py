@@ -56,9 +56,6 @@ class Page:
     # changes. None: the whole context.
     key: object = None
 
-    def identity(self) -> object:
-        return self.key if self.key is not None else self.view()
-
     def view(self) -> Mapping[str, Any]:
         return self.context() if callable(self.context) else self.context
 
