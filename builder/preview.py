@@ -57,12 +57,14 @@ class Session:
         # scheduled articles are shown, marked, ahead of their time
         self.engine = Engine(self.root, out, base_url, future=True, in_place=True)
         self._attempted: Sources | None = None     # the sources the last update tried
+        self._scanned: Sources | None = None       # what `pending` found, for `update`
 
     def pending(self) -> bool:
         """Has any source file changed since the last update was tried? Drafts and
         editors' backup files count as changes once, not for ever; an update that failed
         on bad input is tried again only when something changes."""
-        return Sources.of(self.root) != self._attempted
+        self._scanned = Sources.of(self.root)
+        return self._scanned != self._attempted
 
     def first(self, saved: list[str]) -> list[str]:
         """The saved articles' own pages, at once (see `Engine.first`); `update` follows."""
@@ -86,7 +88,9 @@ class Session:
         """Bring the output up to date. On bad input, raises BuildError and keeps the last
         good output, so the next good save recovers."""
         started = time.perf_counter()
-        sources = Sources.of(self.root)
+        # the sources `pending` just scanned (one stat of every file per save, not two);
+        # a change since then makes the next `pending` true again
+        sources, self._scanned = self._scanned or Sources.of(self.root), None
         try:
             outcome: Outcome = self.engine.run(dt.datetime.now(dt.UTC))
         except BuildError:
