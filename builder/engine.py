@@ -144,6 +144,7 @@ class Settings:
     derive_salt: str        # derive's settings and the code: the cached articles' validity
     salt: bytes             # the whole configuration and the code
     templates: Callable[[str], bytes]   # a page template → the digest of all it uses
+    renderer: Renderer                  # the Jinja environment over those templates
 
 
 class Engine:
@@ -205,8 +206,7 @@ class Engine:
             planned = walk(plan, settings.config, settings.salt, settings.templates,
                            lambda page, value: pages.append((page, value)))
             if self.in_place:   # the preview's next save starts from this plan
-                self._last = (plan, Renderer(self.root / "templates", self.root, {
-                    "asset": lambda path, c=settings.config: c.base_path + path}))
+                self._last = (plan, settings.renderer)
             due = None if self.future else schedule.next_due
             targets = _targets(planned, static, search, outputs,
                                lambda generation: root_files(settings.config, marker_text(
@@ -218,7 +218,8 @@ class Engine:
                               timings=clock.laps)
             made = None
             if targets.changed(outputs) or set(outputs) - set(targets.digests):
-                made = self._publish(targets, pages, index, static, outputs, progress, outcome)
+                made = self._publish(targets, pages, index, static, outputs, progress, outcome,
+                                     settings.renderer)
                 clock.lap("publish")
             # articles read again (touched, or just written) are recorded even when no
             # output changed, so the next build need not read them once more
@@ -273,7 +274,7 @@ class Engine:
 
     def _publish(self, targets: _Targets, pages: list[tuple[Page, bytes]],
                  index: Background | None, static: StaticFiles, outputs: dict[str, bytes],
-                 progress: Progress, outcome: Outcome) -> Index | None:
+                 progress: Progress, outcome: Outcome, renderer: Renderer) -> Index | None:
         """Render what changed and put it in place: in a new folder swapped in whole for a
         first build or when most files changed, else the changed files renamed in. The
         search index, if it was made again."""
@@ -288,7 +289,7 @@ class Engine:
         current = {} if full else outputs
         writer = _writer(self.out, in_place=self.in_place, full=full)
         try:
-            written = self._render(writer, [page for page, _ in pages], progress, outcome.config)
+            written = self._render(writer, [page for page, _ in pages], progress, renderer)
             made: Index | None = index.result() if index is not None else None
             files = made.files if made is not None else []
             for path in made.paths if made is not None else ():
@@ -352,8 +353,9 @@ class Engine:
         derive_salt = code_salt(config.derive_settings.fingerprint())
         salt = hashlib.blake2b(repr((config, self.future, self.in_place)).encode()
                                + package_digest().encode(), digest_size=32).digest()
-        return Settings(config, derive_salt, salt, template_digests(self.root / "templates",
-                                                                    self.root))
+        templates = template_digests(self.root / "templates", self.root)
+        return Settings(config, derive_salt, salt, templates, Renderer(
+            self.root / "templates", self.root, {"asset": lambda path: config.base_path + path}))
 
     def _tools(self, config: SiteConfig) -> Tools:
         if self.tools is None or self.tools.settings != config.derive_settings:
@@ -439,10 +441,8 @@ class Engine:
         return loaded
 
     def _render(self, writer: _Writer, pages: list[Page], progress: Progress,
-                config: SiteConfig) -> list[str]:
+                renderer: Renderer) -> list[str]:
         """Render `pages` on every core; the paths written."""
-        renderer = Renderer(self.root / "templates", self.root,
-                            {"asset": lambda path, c=config: c.base_path + path})
         groups = _groups(pages)
         shares = min(workers(), max(1, len(pages) // PARALLEL_FROM))
         counter = Counter()
