@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import os
 import pickle
@@ -57,11 +58,13 @@ from .plan import (
 from .render import Renderer
 from .search import INDEX_DIR, Index, IndexState
 from .state import Stamp, State, entries, seal, state_path
+from .taxonomy import RelatedMemo
 from .views import article_path
 
 PARALLEL_FROM = 100     # pages: below this, forking costs more than it saves
 SEARCH = "\0search"     # the state's record of what the search index was made from
 INDEX_STATE = "search-index"    # and what patching it needs
+RELATED = "related"     # the related articles the last plan found (taxonomy.RelatedMemo)
 FULL_SHARE = 0.5        # past this share of changed files, a staging folder swapped whole
 RACY_NS = 2_000_000_000  # stamps this recent are not trusted (coarse file system clocks)
 
@@ -167,6 +170,7 @@ class Engine:
         self._settings: Settings | None = None
         self._generation: str | None = None     # of the output, when its state is trusted
         self._last: tuple[SitePlan, Renderer] | None = None  # the preview's last plan
+        self._related: RelatedMemo | None = None
 
     # -- the recipe ---------------------------------------------------------------------------
 
@@ -177,9 +181,20 @@ class Engine:
         clock, progress = Clock(), progress or Progress()
         settings = self._load_settings()
         now = now or dt.datetime.now(settings.config.zone)
-        known, outputs = self._recorded(settings, clean)
+        with _long_lived() as settle:
+            with _collector_off():
+                known, outputs = self._recorded(settings, clean)
+            settle()
+            clock.lap("state")
+            return self._run(settings, known, outputs, now, progress, fingerprint, clock,
+                             settle)
+
+    def _run(self, settings: Settings, known: dict[str, Known], outputs: dict[str, bytes],
+             now: dt.datetime, progress: Progress, fingerprint: str, clock: Clock,
+             settle: Callable[[], None]) -> Outcome:
         cache = DerivedCache(self.root, settings.derive_salt)
         loaded = self._load_articles(settings, known, cache, progress)
+        settle()    # the articles, as the plan holds them
         published = sorted((k.entry for k in loaded.values() if k.entry is not None),
                            key=lambda d: (d.article.date, d.article.slug), reverse=True)
         schedule = Schedule.of([d.article.date for d in published], now)
@@ -200,8 +215,10 @@ class Engine:
             lambda key: cache.search_terms(*key), partial(self._published_text, outputs)))
             if outputs.get(SEARCH) != search else None)
         try:
+            memo = self._related_memo(settings, outputs)
             plan = plan_site(published, settings.config, tools.converter,
-                             now if self.future else None, whole)
+                             now if self.future else None, whole, memo)
+            clock.lap("plan")
             pages: list[tuple[Page, bytes]] = []
             planned = walk(plan, settings.config, settings.salt, settings.templates,
                            lambda page, value: pages.append((page, value)))
@@ -211,7 +228,7 @@ class Engine:
             targets = _targets(planned, static, search, outputs,
                                lambda generation: root_files(settings.config, marker_text(
                                    fingerprint, due, generation)))
-            clock.lap("plan")
+            clock.lap("pages")
             outcome = Outcome(settings.config, published, pages=len(pages),
                               files=len(targets.digests), schedule=schedule,
                               cache_problem=cache.problem, linked_folders=static.linked_folders,
@@ -224,9 +241,15 @@ class Engine:
             # articles read again (touched, or just written) are recorded even when no
             # output changed, so the next build need not read them once more
             if made is not None or outcome.changed or loaded != known:
+                blobs: dict[str, object] = {}
+                if made is not None:
+                    blobs[INDEX_STATE] = (settings.derive_salt, made.state)
+                if plan.taxonomy.related_memo != memo:
+                    blobs[RELATED] = (settings.derive_salt, plan.taxonomy.related_memo)
                 self._record(settings, loaded, known, targets.digests, outputs,
-                             targets.generation, outcome.full,
-                             {INDEX_STATE: (settings.derive_salt, made.state)} if made else {})
+                             targets.generation, outcome.full, blobs)
+                self._related = plan.taxonomy.related_memo
+                clock.lap("record")
         finally:
             if index is not None:
                 index.cancel()
@@ -326,6 +349,19 @@ class Engine:
         outcome.written, outcome.removed = written, removed
         return made
 
+    def _related_memo(self, settings: Settings, outputs: dict[str, bytes]) -> RelatedMemo | None:
+        """The related articles the last plan found, if the state is trusted (a clean
+        build finds them all again)."""
+        if not outputs:
+            return None
+        if self._related is not None:
+            return self._related
+        saved = self.state.blob(RELATED)
+        if (isinstance(saved, tuple) and len(saved) == 2 and saved[0] == settings.derive_salt
+                and isinstance(saved[1], dict)):
+            return saved[1]
+        return None
+
     def _index_state(self, settings: Settings, outputs: dict[str, bytes]) -> IndexState | None:
         """What the published search index was made from, if it can be patched."""
         if SEARCH not in outputs:
@@ -367,10 +403,10 @@ class Engine:
         """What the output holds, from memory (warm) or the saved state; nothing when the
         state is missing, damaged, made with other settings or for another output."""
         if clean:
-            self._known = self._outputs = self._generation = None
+            self._known = self._outputs = self._generation = self._related = None
         if self._known is not None and self._outputs is not None and self._settings is not None:
             if self._settings.derive_salt != settings.derive_salt:
-                self._known = {}
+                self._known, self._related = {}, None
             self._settings = settings
             return self._known, self._outputs
         self._settings = settings
@@ -674,6 +710,30 @@ def _writer(out: Path, in_place: bool, full: bool) -> _Writer:
     if in_place:
         return _InPlace(out)
     return _Whole(out) if full else _Changes(out)
+
+
+@contextlib.contextmanager
+def _long_lived():
+    """Yields `settle`: everything alive when it is called is kept out of the cycle
+    collector's scans until the run ends. Else every full collection the run triggers
+    walks the recorded articles again (a million small objects at 10,000 articles:
+    1.3 s of an incremental build, measured)."""
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
+
+
+@contextlib.contextmanager
+def _collector_off():
+    """Loading a million objects that all live on: no collection can free any of them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager

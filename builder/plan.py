@@ -46,7 +46,7 @@ from .search import (
 )
 from .segment import Segmenter
 from .strings import DEFAULTS, HANT_WORDING
-from .taxonomy import Analyzer, Taxonomy, TaxonomyInput, build_taxonomy
+from .taxonomy import Analyzer, RelatedMemo, Taxonomy, TaxonomyInput, build_taxonomy
 from .views import TermLink, Urls, article_path
 
 
@@ -80,19 +80,22 @@ class SitePlan:
 
 def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
               shown_from: dt.datetime | None = None,
-              whole: Callable[[Derived], Derived] | None = None) -> SitePlan:
+              whole: Callable[[Derived], Derived] | None = None,
+              related: RelatedMemo | None = None) -> SitePlan:
     """`derived`: newest first, with or without their bodies (`whole` gives them back).
     `shown_from`: articles dated after it are scheduled ones shown ahead of time, marked
-    as such (`build --future`, the preview)."""
+    as such (`build --future`, the preview). `related`: the last plan's
+    `taxonomy.related_memo`."""
     urls = Urls(config.base_url, config.base_path)
 
     def to_hant(text: str) -> str:
         return converter.convert(text, Script.HANS, Script.HANT).text
 
     taxonomy = build_taxonomy(
-        [TaxonomyInput(d.analysis, d.tags, d.article.topics, d.authors, d.sources,
-                       d.article.date.year, d.article.date.month) for d in derived],
-        config, to_hant)
+        [TaxonomyInput(f"{d.article.path.as_posix()}\n{d.article.date.isoformat()}\n"
+                       f"{d.article.slug}", d.analysis, d.tags, d.article.topics, d.authors,
+                       d.sources, d.article.date.year, d.article.date.month) for d in derived],
+        config, to_hant, related)
     titles: dict[Script, str] = {}
     strings_of: dict[Script, dict[str, str]] = {}
     editions = []

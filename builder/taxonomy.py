@@ -11,14 +11,16 @@ Two stages, like the rest of the build:
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import importlib.util
 import itertools
+import marshal
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -140,17 +142,26 @@ class ArticleTerms:
                      for t in (*self.tags, *self.topics, *self.authors, *self.sources))
 
 
+# Related articles found before, by a digest of everything the search read (see
+# `_related_all`): an unchanged article among unchanged neighbours is not searched again.
+RelatedMemo = Mapping[bytes, tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class Taxonomy:
     per_article: tuple[ArticleTerms, ...]      # in the order of the articles given
     groups: Mapping[str, tuple[tuple[Term, tuple[int, ...]], ...]]  # kind → terms with articles
     archive: tuple[tuple[int, int, tuple[int, ...]], ...]  # (year, month, articles), newest first
+    related_memo: RelatedMemo = field(default_factory=dict)    # for the next build
 
 
 @dataclass(frozen=True)
 class TaxonomyInput:
     """What the reduce needs of one article; nothing here is a body."""
 
+    # The article's file and its place in the order of articles (date, slug): related
+    # articles are remembered by it.
+    identity: str
     analysis: Analysis
     tags: tuple[str, ...]       # front matter, Simplified; "-x" removes x
     topics: tuple[str, ...]     # front matter topic slugs
@@ -185,8 +196,9 @@ def choose_tags(analysis: Analysis, overrides: Sequence[str], config: TagConfig,
 
 
 def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
-                   to_hant: Callable[[str], str]) -> Taxonomy:
-    """`inputs` in the article order (newest first); `to_hant` converts Simplified text."""
+                   to_hant: Callable[[str], str], memo: RelatedMemo | None = None) -> Taxonomy:
+    """`inputs` in the article order (newest first); `to_hant` converts Simplified text;
+    `memo`: the related articles a build found before (`Taxonomy.related_memo`)."""
     count = len(inputs)
     df = Counter(word for item in inputs for word in item.analysis.vocabulary)
     limit = config.tags.max_share * count
@@ -206,7 +218,7 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
     source_terms = _terms("sources", {s for item in inputs for s in item.sources}, _Slugger({}),
                           to_hant)
 
-    related = _related_all(inputs, tag_lists, topic_lists, too_common)
+    related, kept = _related_all(inputs, tag_lists, topic_lists, too_common, memo or {})
     per_article = []
     for i, item in enumerate(inputs):
         per_article.append(ArticleTerms(
@@ -231,7 +243,7 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
     for i, item in enumerate(inputs):
         months[(item.year, item.month)].append(i)
     archive = tuple((y, m, tuple(months[(y, m)])) for y, m in sorted(months, reverse=True))
-    return Taxonomy(tuple(per_article), groups, archive)
+    return Taxonomy(tuple(per_article), groups, archive, kept)
 
 
 def _topics_of(item: TaxonomyInput, topics: Sequence[Topic]) -> tuple[str, ...]:
@@ -279,11 +291,17 @@ def _terms(kind: str, keys: set[str], slugger: _Slugger,
 
 def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str, ...]],
                  topic_lists: Sequence[tuple[str, ...]], too_common: frozenset[str],
-                 most: int = 5, least: int = 3, posting_cap: int = 32) -> list[tuple[int, ...]]:
-    """For each article, the articles that share its tags and words, then its topic.
+                 memo: RelatedMemo, most: int = 5, least: int = 3, posting_cap: int = 32
+                 ) -> tuple[list[tuple[int, ...]], dict[bytes, tuple[str, ...]]]:
+    """For each article, the articles that share its tags and words, then its topic; and
+    the memo for the next build.
 
     Scored through an inverted index whose lists keep only each word's strongest
-    articles, so the cost grows with the number of articles, not its square."""
+    articles, so the cost grows with the number of articles, not its square. An
+    article's answer is a function of its own query, the lists it reads and its
+    neighbours in time, all named by identity; a digest of those finds the answer in
+    `memo`, so a build that changed a few articles searches again only for those whose
+    lists they are on."""
     postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for j, item in enumerate(inputs):
         for word, score in item.analysis.terms:
@@ -301,27 +319,71 @@ def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str,
         for topic in topics:
             by_topic[topic].append(j)
 
-    related = []
+    ids = [item.identity for item in inputs]
+    place = {identity: j for j, identity in enumerate(ids)}
+    named: dict[tuple[str, str], bytes] = {}
+
+    def name(kind: str, word: str) -> bytes:
+        """A digest of the list `word` reads in `kind`, its articles by identity."""
+        found = named.get((kind, word))
+        if found is None:
+            if kind == "words":
+                value: object = tuple((score, ids[j]) for score, j in postings.get(word, ()))
+            elif kind == "tags":
+                value = tuple(ids[j] for j in tag_postings[word][:posting_cap])
+            else:   # the topic fill reads at most this far
+                value = tuple(ids[j] for j in by_topic[word][:least + most + 1])
+            found = named[(kind, word)] = _digest(value)
+        return found
+
+    related: list[tuple[int, ...]] = []
+    kept: dict[bytes, tuple[str, ...]] = {}
+    span = range(-least - 1, least + 2)
     for i, item in enumerate(inputs):
-        shared: dict[int, float] = defaultdict(float)
-        for word, score in item.analysis.terms[:QUERY_TERMS]:
-            for other_score, j in postings.get(word, ()):
-                shared[j] += score * other_score
-        scores = {j: math.sqrt(v) for j, v in shared.items()}
-        for tag in tag_lists[i]:
-            for j in tag_postings[tag][:posting_cap]:
-                scores[j] = scores.get(j, 0.0) + 1.0
-        scores.pop(i, None)
-        # the best `most`, ties to the earlier article: compared as tuples, in C
-        ranked = [j for _, j in heapq.nsmallest(most, [(-v, j) for j, v in scores.items()])]
-        # Too few by content: the same topic, then simply the nearest in time.
-        nearest = sorted(range(max(0, i - least - 1), min(len(inputs), i + least + 2)),
-                         key=lambda j: (abs(j - i), j))
-        fill = itertools.chain((j for topic in topic_lists[i] for j in by_topic[topic]), nearest)
-        for j in fill:
-            if len(ranked) >= least:
-                break
-            if j != i and j not in ranked:
-                ranked.append(j)
-        related.append(tuple(ranked))
-    return related
+        query = item.analysis.terms[:QUERY_TERMS]
+        key = _digest((
+            ids[i], query, tag_lists[i], topic_lists[i],
+            tuple(name("words", word) for word, _ in query),
+            tuple(name("tags", tag) for tag in tag_lists[i]),
+            tuple(name("topics", topic) for topic in topic_lists[i]),
+            tuple(ids[i + d] if 0 <= i + d < len(ids) else None for d in span)))
+        answer = memo.get(key)
+        if answer is None:
+            answer = tuple(ids[j] for j in _related_one(
+                i, query, tag_lists[i], topic_lists[i], postings, tag_postings, by_topic,
+                len(inputs), most, least, posting_cap))
+        kept[key] = answer
+        related.append(tuple(place[identity] for identity in answer))
+    return related, kept
+
+
+def _related_one(i: int, query: Sequence[tuple[str, float]], tags: Sequence[str],
+                 topics: Sequence[str], postings: Mapping[str, list[tuple[float, int]]],
+                 tag_postings: Mapping[str, list[int]], by_topic: Mapping[str, list[int]],
+                 count: int, most: int, least: int, posting_cap: int) -> list[int]:
+    shared: dict[int, float] = defaultdict(float)
+    for word, score in query:
+        for other_score, j in postings.get(word, ()):
+            shared[j] += score * other_score
+    scores = {j: math.sqrt(v) for j, v in shared.items()}
+    for tag in tags:
+        for j in tag_postings[tag][:posting_cap]:
+            scores[j] = scores.get(j, 0.0) + 1.0
+    scores.pop(i, None)
+    # the best `most`, ties to the earlier article: compared as tuples, in C
+    ranked = [j for _, j in heapq.nsmallest(most, [(-v, j) for j, v in scores.items()])]
+    # Too few by content: the same topic, then simply the nearest in time.
+    nearest = sorted(range(max(0, i - least - 1), min(count, i + least + 2)),
+                     key=lambda j: (abs(j - i), j))
+    fill = itertools.chain((j for topic in topics for j in by_topic[topic]), nearest)
+    for j in fill:
+        if len(ranked) >= least:
+            break
+        if j != i and j not in ranked:
+            ranked.append(j)
+    return ranked
+
+
+def _digest(value: object) -> bytes:
+    # marshal's version 2 writes values without back-references: equal values, equal bytes
+    return hashlib.blake2b(marshal.dumps(value, 2), digest_size=16).digest()

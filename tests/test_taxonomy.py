@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.config import TagConfig, parse_config
 from builder.script import ScriptChars
 from builder.site import build
 from builder.slugs import slugify
-from builder.taxonomy import Analysis, choose_tags
+from builder.taxonomy import Analysis, TaxonomyInput, _related_all, choose_tags
 
 from .conftest import article, soup
 
@@ -190,3 +193,74 @@ def test_building_emits_no_warnings_and_writes_nothing_outside_the_project(make_
         warnings.simplefilter("error")
         build(root)
     assert list(elsewhere.iterdir()) == []  # no segmenter cache in /tmp
+
+
+# --- related articles remembered between builds --------------------------------------------
+
+_WORDS = ("防汛", "贷款", "银行", "孵化器", "港口", "科技")
+
+
+@st.composite
+def _article(draw, identity: str) -> tuple[TaxonomyInput, tuple[str, ...], tuple[str, ...]]:
+    """What the related-articles search reads of one article: its strongest words, its
+    tags and its topics (chosen from the words and front matter before the search)."""
+    words = draw(st.lists(st.sampled_from(_WORDS), max_size=5, unique=True))
+    # few distinct scores, so ties (broken by the article order) are common
+    terms = tuple(sorted(((w, draw(st.sampled_from((0.5, 1.0, 2.0)))) for w in words),
+                         key=lambda item: (-item[1], item[0])))
+    tags = tuple(draw(st.lists(st.sampled_from(_WORDS), max_size=3, unique=True)))
+    topics = tuple(draw(st.lists(st.sampled_from(("finance", "tech", "other")), max_size=2,
+                                 unique=True)))
+    item = TaxonomyInput(identity, Analysis(terms, tuple(sorted(words)), ()),
+                         (), (), (), (), 2024, 7)
+    return item, tags, topics
+
+
+@st.composite
+def _archive_and_change(draw):
+    """An archive (newest first) and the same archive after a few adds, deletions, edits
+    and moves. An edited article keeps its identity; one that moves gets a new one, as
+    the engine names articles by their file and their place in the order."""
+    count = draw(st.integers(1, 30))
+    before = [draw(_article(f"a{n}")) for n in range(count)]
+    after = list(before)
+    for fresh in range(count, count + draw(st.integers(1, 4))):
+        action = draw(st.sampled_from(("add", "delete", "edit", "rescore", "move")))
+        if action == "add" or len(after) < 2:
+            after.insert(draw(st.integers(0, len(after))), draw(_article(f"a{fresh}")))
+        elif action == "delete":
+            after.pop(draw(st.integers(0, len(after) - 1)))
+        elif action == "edit":
+            place = draw(st.integers(0, len(after) - 1))
+            after[place] = draw(_article(after[place][0].identity))
+        elif action == "rescore":   # the same words, weighed differently
+            place = draw(st.integers(0, len(after) - 1))
+            item, tags, topics = after[place]
+            terms = tuple((word, draw(st.sampled_from((0.5, 1.0, 2.0))))
+                          for word, _ in item.analysis.terms)
+            after[place] = (replace(item, analysis=replace(item.analysis, terms=terms)),
+                            tags, topics)
+        else:
+            item, tags, topics = after.pop(draw(st.integers(0, len(after) - 1)))
+            after.insert(draw(st.integers(0, len(after))),
+                         (replace(item, identity=f"a{fresh}"), tags, topics))
+    return before, after
+
+
+def _search(archive, too_common, cap, memo):
+    return _related_all([a for a, _, _ in archive], [t for _, t, _ in archive],
+                        [t for _, _, t in archive], too_common, memo, posting_cap=cap)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_archive_and_change(), st.sampled_from((1, 2, 3, 32)),
+       st.frozensets(st.sampled_from(_WORDS), max_size=2),
+       st.frozensets(st.sampled_from(_WORDS), max_size=2))
+def test_related_articles_remembered_from_the_last_build_equal_a_search_afresh(
+        change, cap, common_before, common_after):
+    """The memo's key must name everything an article's search reads: posting lists cut
+    short (small caps), ties, the topic fill and the neighbours in time included."""
+    before, after = change
+    _, memo = _search(before, common_before, cap, {})
+    remembered = _search(after, common_after, cap, memo)
+    assert remembered == _search(after, common_after, cap, {})
