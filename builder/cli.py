@@ -40,20 +40,20 @@ class TerminalProgress:
 
 def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if not (args.force or args.clean):
-        # Answered before the heavy imports: a build with nothing to do takes a few stats.
-        from .fingerprint import up_to_date
+    # Answered before the heavy imports: a build with nothing to do takes a few stats.
+    from .fingerprint import up_to_date
 
-        current = up_to_date(args.root.resolve(), args.out, args.base_url, args.future)
-        if current is not None:
-            print(f"up to date: {current[0]} ({time.perf_counter() - started:.2f} s; "
-                  "--force rebuilds)")
-            return 0
+    folder, inputs, current = up_to_date(args.root.resolve(), args.out, args.base_url,
+                                         args.future)
+    if current and not (args.force or args.clean):
+        print(f"up to date: {folder} ({time.perf_counter() - started:.2f} s; --force rebuilds)")
+        return 0
     from .site import build
 
     # Checked above (or --force): build() need not check again.
     result = build(args.root, out=args.out, base_url=args.base_url, progress=TerminalProgress(),
-                   skip_if_up_to_date=False, future=args.future, clean=args.clean)
+                   skip_if_up_to_date=False, future=args.future, clean=args.clean,
+                   inputs=inputs)
     for note in result.warnings:
         print(f"{note.path}: warning: {note.message}", file=sys.stderr)
     if args.verbose:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -236,13 +236,14 @@ def read_article(path: Path, root: Path) -> Article:
     return parse_article(decode(data, shown), shown)
 
 
-def content_files(content_dir: Path) -> Iterator[Path]:
-    """Files under content/, sorted, skipping hidden names; symlinked folders are not
-    followed, so a link loop cannot hang the build."""
+def content_files(content_dir: Path,
+                  chosen: Callable[[str], bool] = lambda name: True) -> Iterator[Path]:
+    """Files under content/ whose names are `chosen`, sorted, skipping hidden names;
+    symlinked folders are not followed, so a link loop cannot hang the build."""
     for folder, dirs, files in os.walk(content_dir):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith("."):
+            if not name.startswith(".") and chosen(name):
                 yield Path(folder) / name
 
 

@@ -29,12 +29,12 @@ def fingerprint(root: Path, base_url: str | None, future: bool = False) -> str:
     for path in _package_files():
         _stamp(digest, path, path.relative_to(here).as_posix())
     _stamp(digest, root / "site.toml", "site.toml")
-    for folder in FOLDERS:
+    for folder in FOLDERS:   # strings, not Paths: 10,000 articles are stamped on every build
         for directory, dirs, files in os.walk(root / folder):
             dirs.sort()
+            prefix = os.path.relpath(directory, root).replace(os.sep, "/") + "/"
             for file in sorted(files):
-                path = Path(directory) / file
-                _stamp(digest, path, path.relative_to(root).as_posix())
+                _stamp(digest, os.path.join(directory, file), prefix + file)
     return digest.hexdigest()
 
 
@@ -57,9 +57,9 @@ def package_digest() -> str:
     return digest.hexdigest()
 
 
-def _stamp(digest, path: Path, name: str) -> None:
+def _stamp(digest, path: Path | str, name: str) -> None:
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         digest.update(f"{name}:missing\n".encode())
         return
@@ -105,14 +105,12 @@ def output_folder(root: Path, out: Path | None, output_dir: str) -> Path:
 
 
 def up_to_date(root: Path, out: Path | None, base_url: str | None,
-               future: bool = False) -> tuple[Path, str] | None:
-    """(output folder, fingerprint) when the published output already matches the inputs
-    and no scheduled article has come due since."""
+               future: bool = False) -> tuple[Path, str, bool]:
+    """(output folder, fingerprint, whether the published output already matches the
+    inputs and no scheduled article has come due since)."""
     from .config import load_config
 
     config = load_config(root)
     folder = output_folder(root, out, config.output_dir)
     inputs = fingerprint(root, base_url, future)
-    if current(folder / MARKER, inputs, dt.datetime.now(dt.UTC)):
-        return folder, inputs
-    return None
+    return folder, inputs, current(folder / MARKER, inputs, dt.datetime.now(dt.UTC))

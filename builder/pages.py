@@ -148,7 +148,8 @@ class EditionContext:
 
 
 def _lastmod(cards: Sequence[ArticleCard]) -> dt.date | None:
-    return max((dt.date.fromisoformat(c.date_iso[:10]) for c in cards), default=None)
+    day = max((c.date_iso[:10] for c in cards), default=None)  # ISO dates sort as text
+    return dt.date.fromisoformat(day) if day else None
 
 
 def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
@@ -236,10 +237,11 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         yield Page(_index(f"{edition.path}/{path}parallel/"), "parallel.html", partial(make, True),
                    local=path + "parallel/", lastmod=lastmod, article=source, key=key)
 
+    newest = _lastmod(cards)
     for kind in TERM_KINDS:
         groups = taxonomy.groups[kind]
         heading = strings[kind if kind != "authors" else "authors_index"]
-        lastmod = _lastmod(cards)
+        lastmod = newest
         key = (kind, lastmod, tuple((t.slug, t.hans, t.hant, len(m)) for t, m in groups))
         yield Page(_index(f"{edition.path}/{kind}/"), "terms.html", {
             "site": ctx.site,
@@ -271,7 +273,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
             MonthLink(urls.link(f"{edition.path}/{path}"), label, len(members)))
         yield from listing_pages(ctx, path, f"{label} · {ctx.site.title}", label,
                                  [cards[i] for i in members])
-    lastmod = _lastmod(cards)
+    lastmod = newest
     yield Page(_index(f"{edition.path}/archive/"), "archive.html", {
         "site": ctx.site,
         "page": ctx.meta("archive/", f"{strings['archive']} · {ctx.site.title}"),

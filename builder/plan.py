@@ -134,11 +134,17 @@ def digest(salt: bytes, *parts: object) -> bytes:
     return hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=16, key=salt).digest()
 
 
-def page_digest(salt: bytes, page: Page, templates: Callable[[str], bytes]) -> bytes:
-    key = page.key
-    if key is None:  # a page without a key of its own: its whole view
-        key = sorted(page.view().items())
-    return digest(salt, page.path, page.template, templates(page.template), key)
+def page_digest(salt: bytes, page: Page, templates: Callable[[str], bytes],
+                key: bytes | None = None) -> bytes:
+    """`key`: `key_digest(page)`, when the caller has it (an article's page and its
+    parallel page share their key)."""
+    return digest(salt, page.path, page.template, templates(page.template),
+                  key if key is not None else key_digest(page))
+
+
+def key_digest(page: Page) -> bytes:
+    # a page without a key of its own is named by its whole view
+    return digest(b"", page.key if page.key is not None else sorted(page.view().items()))
 
 
 @dataclass(frozen=True)
@@ -158,11 +164,14 @@ def walk(plan: SitePlan, config: SiteConfig, salt: bytes, templates: Callable[[s
 
     digests: dict[str, bytes] = {}
     listed: list[Listed] = []
+    last: tuple[object, bytes] = (None, b"")     # the last page's key and its digest
     for page in plan.pages():
         if page.path in digests:
             raise BuildError.single(f"two pages would be written to {page.path!r}",
                                     hint="give the articles different slugs")
-        value = page_digest(salt, page, templates)
+        if page.key is None or page.key is not last[0]:
+            last = (page.key, key_digest(page))
+        value = page_digest(salt, page, templates, last[1])
         digests[page.path] = value
         listed.append(Listed(page.path, page.local, page.lastmod))
         keep(page, value)

@@ -68,10 +68,12 @@ class Project:
 def build(root: Path, out: Path | None = None, base_url: str | None = None,
           progress: Progress | None = None, tools: Tools | None = None,
           skip_if_up_to_date: bool = True, future: bool = False,
-          now: dt.datetime | None = None, clean: bool = False) -> BuildResult:
+          now: dt.datetime | None = None, clean: bool = False,
+          inputs: str | None = None) -> BuildResult:
     """Bring the site in `out` up to date, doing only what changed since the last build
     (`clean`: everything). Articles dated after `now` are scheduled: left out until a
-    build runs after their time, or shown and marked with `future`."""
+    build runs after their time, or shown and marked with `future`. `inputs`: the
+    sources' fingerprint, when the caller has just taken it."""
     started = time.perf_counter()
     project = Project(root.resolve())
     config = load_config(project.root)
@@ -79,7 +81,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         config = config.with_base_url(base_url)
     out = output_folder(project.root, out, config.output_dir)
     _check_output(out, project)
-    inputs = fingerprint(project.root, base_url, future)  # before reading: a later edit rebuilds
+    # taken before reading: an edit made during the build makes the next one rebuild
+    inputs = inputs or fingerprint(project.root, base_url, future)
     now = now or dt.datetime.now(config.zone)
     if skip_if_up_to_date and not clean and current(out / OUTPUT_MARKER, inputs, now):
         return BuildResult(out=out, articles=0, pages=0, files=0,
@@ -131,10 +134,9 @@ def _warnings(project: Project, outcome: Outcome, state_problem: str | None) -> 
 
 
 def _stray_files(project: Project) -> Iterator[Note]:
-    for path in content_files(project.content):
-        if path.suffix != ARTICLE_SUFFIX:
-            yield Note(path.relative_to(project.root),
-                       f"ignored: only {ARTICLE_SUFFIX} files in content/ are articles")
+    for path in content_files(project.content, lambda name: not name.endswith(ARTICLE_SUFFIX)):
+        yield Note(path.relative_to(project.root),
+                   f"ignored: only {ARTICLE_SUFFIX} files in content/ are articles")
     for folder in symlinked_folders(project.content):
         yield Note(folder.relative_to(project.root),
                    "ignored: a symlinked folder is not followed (it could loop); "

@@ -126,6 +126,11 @@ class Term:
     hant: str
     description: str = ""
 
+    @cached_property
+    def shown(self) -> tuple[str, str, str, str]:
+        """What a page that links to the term shows of it."""
+        return (self.kind, self.slug, self.hans, self.hant)
+
 
 @dataclass(frozen=True)
 class ArticleTerms:
@@ -138,8 +143,7 @@ class ArticleTerms:
     @cached_property
     def key(self) -> tuple[tuple[str, str, str, str], ...]:
         """The terms as plain values, for the digest of the article's pages."""
-        return tuple((t.kind, t.slug, t.hans, t.hant)
-                     for t in (*self.tags, *self.topics, *self.authors, *self.sources))
+        return tuple(t.shown for t in (*self.tags, *self.topics, *self.authors, *self.sources))
 
 
 # Related articles found before, by a digest of everything the search read (see

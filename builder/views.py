@@ -88,7 +88,7 @@ class ArticleCard:
     modified: str = ""          # RFC 3339: `updated`, else the publication time, for feeds
     entry_id: str = ""          # the Atom id: a tag: URI that no move of the site changes
 
-    @property
+    @cached_property
     def related_key(self) -> tuple[str, ...]:
         """What a related-articles link shows of it (see `RelatedLink`)."""
         return (self.href, self.title, self.date_iso, self.date_text)
