@@ -56,6 +56,9 @@ class TagConfig:
     slugs: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
+OTHER_TOPIC = "other"   # the articles no configured topic claims
+
+
 @dataclass(frozen=True)
 class Topic:
     slug: str

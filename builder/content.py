@@ -7,6 +7,7 @@ thin layers that touch the disk.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .config import PhrasePair, parse_phrases
+from .config import OTHER_TOPIC, PhrasePair, SiteConfig, parse_phrases
 from .editions import Script
 from .errors import BuildError, Problem
 from .inputs import read_limited, source_problem
@@ -28,7 +29,7 @@ MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 _KEYS = ("title", "date", "slug", "script", "subtitle", "kicker", "authors", "source",
          "tags", "topics", "draft", "phrases", "credits", "byline", "origin", "labels",
-         "updated", "corrections", "summary", "extra")
+         "updated", "corrections", "summary", "aliases", "extra")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class Article:
     origin: str = ""                # the page it was imported from
     draft: bool = False
     phrases: tuple[PhrasePair, ...] = ()
+    # old URLs of the article (from the system the site replaces), as output files:
+    # each becomes a page that sends the reader on
+    aliases: tuple[str, ...] = ()
     digest: str = ""                # of the file's text: what the derive cache is keyed on
 
 
@@ -123,6 +127,7 @@ def parse_article(text: str, path: Path) -> Article:
             "or leave it out to detect the script from the text"))
 
     phrases = parse_phrases(data.get("phrases", []), source, "phrases", problems)
+    aliases = tuple(_alias_file(alias, source, problems) for alias in fields.strings("aliases"))
     article = Article(
         path=path,
         slug=slug,
@@ -148,6 +153,7 @@ def parse_article(text: str, path: Path) -> Article:
         origin=fields.string("origin", "") or "",
         draft=fields.boolean("draft", False),
         phrases=phrases,
+        aliases=tuple(dict.fromkeys(a for a in aliases if a)),
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
     fields.table_of("extra")
@@ -155,6 +161,24 @@ def parse_article(text: str, path: Path) -> Article:
     if problems:
         raise BuildError(problems)
     return article
+
+
+def _alias_file(alias: str, source: Source, problems: list[Problem]) -> str:
+    """An old URL's path ('/news/2019/0501/123.html', 'old/story/') → the output file
+    that answers it ('news/2019/0501/123.html', 'old/story/index.html'); '' with a problem
+    when it is not a plain path on this site."""
+    path = alias.split("#", 1)[0].lstrip("/")
+    parts = path.rstrip("/").split("/")
+    if (not path.rstrip("/") or "://" in alias or alias.startswith("//") or "?" in path
+            or "\\" in path or any(c.isspace() or ord(c) < 32 for c in path)
+            or any(part in ("", ".", "..") for part in parts)):
+        problems.append(source.problem(
+            "aliases", f"alias {alias!r} is not a path on this site",
+            'give the old URL\'s path, e.g. aliases = ["/news/2019/0501/123.html"]'))
+        return ""
+    if path.endswith((".html", ".htm")):
+        return path
+    return path.rstrip("/") + "/index.html"
 
 
 def _corrections(value: Any, source: Source, problems: list[Problem]) -> tuple[Correction, ...]:
@@ -286,6 +310,38 @@ def load_articles(root: Path, content_dir: Path) -> list[Article]:
     if problems:
         raise BuildError(problems)
     return articles
+
+
+def unknown_topics(articles: Iterable[Article], config: SiteConfig, root: Path) -> list[Problem]:
+    """One problem per article whose front matter names a topic site.toml does not have,
+    with the closest slug. Checked on every build, for every article: a topic taken out
+    of site.toml is found in the articles that still name it."""
+    known = [topic.slug for topic in config.topics] + [OTHER_TOPIC]
+    problems = []
+    for article in articles:
+        for slug in article.topics:
+            if slug not in known:
+                close = difflib.get_close_matches(slug, known, n=1)
+                problems.append(Problem(
+                    f"unknown topic {slug!r}", article.path,
+                    front_matter_line(root / article.path, "topics"),
+                    hint=(f"did you mean {close[0]!r}? " if close else "")
+                    + f"the topics are {', '.join(known)} (see [[topics]] in site.toml)"))
+    return problems
+
+
+def front_matter_line(path: Path, key: str) -> int | None:
+    """The file line where the front matter sets `key`, for a message; None if unknown."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() == FENCE:
+            return None
+        if line.split("=", 1)[0].strip() == key:
+            return number
+    return None
 
 
 def duplicate_slugs(articles: Iterable[Article]) -> list[Problem]:

@@ -36,7 +36,7 @@ import jinja2.meta
 
 from .cache import DerivedCache, code_salt
 from .config import SiteConfig, load_config
-from .content import article_paths, duplicate_slugs, in_zone, read_article
+from .content import article_paths, duplicate_slugs, in_zone, read_article, unknown_topics
 from .derive import Derived, Tools, derive
 from .errors import BuildError, Problem
 from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package_digest
@@ -455,9 +455,10 @@ class Engine:
                 loaded[relative] = Known(stamp, None)
             else:
                 fresh.append((stamp, article))
-        problems += duplicate_slugs(
-            [k.entry.article for k in loaded.values() if k.entry is not None]
-            + [article for _, article in fresh])  # type: ignore[misc]
+        everyone = ([k.entry.article for k in loaded.values() if k.entry is not None]
+                    + [article for _, article in fresh])  # type: ignore[misc]
+        problems += duplicate_slugs(everyone)
+        problems += unknown_topics(everyone, settings.config, self.root)
         if problems:
             raise BuildError(sorted(problems, key=lambda p: str(p.path)))
         tools = self._tools(settings.config) if fresh else None
@@ -582,6 +583,10 @@ def _targets(planned: Planned, static: StaticFiles, search: bytes, outputs: dict
     """`root(generation)`: the root files, the output's marker naming the generation."""
     digests = dict(planned.digests)
     for source, relative in static.files:
+        if relative in digests or relative in root(""):
+            raise BuildError.single(f"static/{relative} would replace a page the site makes",
+                                    Path("static") / relative,
+                                    hint="rename or move the file in static/")
         digests[relative] = digest(b"", "static", relative, Stamp.of(source))
     # the search index: the files it had, until it is made again
     digests[SEARCH] = search

@@ -38,7 +38,7 @@ from .views import (
 )
 
 TERM_KINDS = ("tags", "topics", "authors", "sources")
-FEED_KINDS = ("tags", "topics")
+FEED_KINDS = ("tags", "topics", "authors")
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,8 @@ class EditionContext:
     def meta(self, path: str, title: str, description: str = "",
              feed: FeedLink | None = None):
         feeds = (self.site_feed,) + ((feed,) if feed else ())
-        return page_meta(self.config, self.urls, path, self.edition, title, description, feeds)
+        return page_meta(self.config, self.urls, path, self.edition, title,
+                         description or self.site.description, feeds)
 
 
 def _lastmod(cards: Sequence[ArticleCard]) -> dt.date | None:
@@ -299,7 +300,8 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
     return {
         "site": ctx.site,
         "page": ctx.meta(path + "parallel/",
-                         f"{view.title_text} · {ctx.site.strings['parallel_title']}"),
+                         f"{view.title_text} · {ctx.site.strings['parallel_title']}",
+                         derived.edition(edition).subtitle.plain or cards[index].summary),
         "article": view,
         "rows": parallel_rows(derived, edition),
         "other_lang": edition.other.code,
@@ -307,17 +309,45 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
     }
 
 
-def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Script, str]) -> Page:
+def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Script, str],
+              descriptions: Mapping[Script, str]) -> Page:
     """`/`: picks an edition in the browser; without JavaScript, a page of two links."""
     editions = [EditionLink(urls.link(f"{s.path}/"), s.code, EDITION_NAMES[s.code], titles[s])
                 for s in EDITIONS]
+    description = " · ".join(dict.fromkeys(d for d in descriptions.values() if d))
     return Page("index.html", "root.html", {
         "editions": editions,
+        "description": description,
         "default_edition": urls.link(f"{config.default_edition.path}/"),
         "canonical": urls.absolute(""),
         "alternates": [(s.code, urls.absolute(f"{s.path}/")) for s in EDITIONS],
-    }, key=tuple(titles.values()))
+    }, key=(tuple(titles.values()), description))
 
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """An old URL of an article: a page that sends the reader (and search engines, through
+    the canonical link) to the article in the default edition."""
+
+    target: str         # link to the article
+    canonical: str      # its absolute URL
+    title: str
+    lang: str
+
+
+def alias_pages(articles: Sequence[Derived], config: SiteConfig, urls: Urls) -> Iterator[Page]:
+    edition = config.default_edition
+    for derived in articles:
+        if not derived.article.aliases:
+            continue
+        path = f"{edition.path}/{article_path(derived)}"
+        view = Redirect(urls.link(path), urls.absolute(path),
+                        derived.edition(edition).title.plain, edition.code)
+        for alias in derived.article.aliases:
+            yield Page(alias, "alias.html", {"redirect": view},
+                       article=derived.article.path.as_posix(),
+                       key=(view.target, view.canonical, view.title, view.lang))
 
 
 @dataclass(frozen=True)

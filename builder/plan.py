@@ -13,6 +13,7 @@ import hashlib
 import pickle
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import SiteConfig
 from .derive import Derived, Tools
@@ -25,6 +26,7 @@ from .pages import (
     Listed,
     Page,
     SiteView,
+    alias_pages,
     edition_cards,
     edition_pages,
     not_found_page,
@@ -70,12 +72,14 @@ class SitePlan:
     editions: tuple[tuple[EditionContext, list], ...]
     root: Page
     not_found: Page
+    aliases: tuple[Page, ...] = ()  # the articles' old URLs
 
     def pages(self) -> Iterator[Page]:
         for ctx, cards in self.editions:
             yield from edition_pages(self.derived, self.taxonomy, ctx, cards)
         yield self.root
         yield self.not_found
+        yield from self.aliases
 
 
 def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
@@ -97,6 +101,7 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
                        d.sources, d.article.date.year, d.article.date.month) for d in derived],
         config, to_hant, related)
     titles: dict[Script, str] = {}
+    descriptions: dict[Script, str] = {}
     strings_of: dict[Script, dict[str, str]] = {}
     editions = []
     for edition in EDITIONS:
@@ -109,11 +114,13 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
                     for kind in (*TERM_KINDS, "archive", "search"))
         site = SiteView(local(config.title), local(config.description), strings, edition.path, nav)
         titles[edition], strings_of[edition] = site.title, strings
+        descriptions[edition] = site.description
         ctx = EditionContext(edition, site, config, urls, local, shown_from,
                              *((whole,) if whole else ()))
         editions.append((ctx, edition_cards(derived, ctx)))
-    return SitePlan(derived, taxonomy, tuple(editions), root_page(config, urls, titles),
-                    not_found_page(urls, strings_of))
+    return SitePlan(derived, taxonomy, tuple(editions),
+                    root_page(config, urls, titles, descriptions), not_found_page(urls, strings_of),
+                    tuple(alias_pages(derived, config, urls)))
 
 
 def interface_string(key: str, edition: Script, config: SiteConfig,
@@ -167,6 +174,10 @@ def walk(plan: SitePlan, config: SiteConfig, salt: bytes, templates: Callable[[s
     last: tuple[object, bytes] = (None, b"")     # the last page's key and its digest
     for page in plan.pages():
         if page.path in digests:
+            if page.template == "alias.html":   # aliases come last: this one is in the way
+                raise BuildError.single(f"alias {page.path!r} would replace another page",
+                                        Path(page.article or ""),
+                                        hint="remove the alias, or give the old URL's path")
             raise BuildError.single(f"two pages would be written to {page.path!r}",
                                     hint="give the articles different slugs")
         if page.key is None or page.key is not last[0]:

@@ -25,7 +25,7 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-from .config import SiteConfig, TagConfig, Topic
+from .config import OTHER_TOPIC, SiteConfig, TagConfig, Topic
 from .segment import Segmenter
 from .slugs import slugify
 
@@ -173,9 +173,6 @@ class TaxonomyInput:
     sources: tuple[str, ...]    # Simplified outlet names
     year: int
     month: int
-
-
-OTHER_TOPIC = "other"
 
 
 def choose_tags(analysis: Analysis, overrides: Sequence[str], config: TagConfig,

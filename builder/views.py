@@ -259,8 +259,11 @@ def modified(article: Article, utc_offset: str = "+08:00") -> str:
 
 
 def news_article(derived: Derived, edition: Script, url: str, stamp: str,
-                 publisher: str) -> dict[str, object]:
+                 publisher: str, author_pages: Mapping[str, str] | None = None,
+                 home: str = "") -> dict[str, object]:
+    """`author_pages`: author name (in this edition) → the absolute URL of their page."""
     text = derived.edition(edition)
+    pages = author_pages or {}
     return {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -270,9 +273,11 @@ def news_article(derived: Derived, edition: Script, url: str, stamp: str,
         "inLanguage": edition.code,
         "mainEntityOfPage": url,
         "url": url,
-        "author": [{"@type": "Person", "name": a.plain} for a in text.authors]
+        "author": [{"@type": "Person", "name": a.plain,
+                    **({"url": pages[a.plain]} if a.plain in pages else {})}
+                   for a in text.authors]
         or [{"@type": "Organization", "name": text.source.plain or publisher}],
-        "publisher": {"@type": "Organization", "name": publisher},
+        "publisher": {"@type": "Organization", "name": publisher, **({"url": home} if home else {})},
         **({"description": text.subtitle.plain} if text.subtitle.plain else {}),
     }
 
@@ -295,7 +300,11 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
             for c, t in zip(article.corrections, text.corrections, strict=True)),
         scheduled=scheduled,
         timestamp=stamp,
-        json_ld=news_article(derived, edition, urls.absolute(path), stamp, publisher),
+        json_ld=news_article(
+            derived, edition, urls.absolute(path), stamp, publisher,
+            {(t.hans if edition is Script.HANS else t.hant):
+             urls.absolute(f"{edition.path}/authors/{t.slug}/") for t in terms.authors}
+            if terms else None, urls.absolute(f"{edition.path}/")),
         href=urls.link(path),
         title=Markup(text.title.html),
         title_text=text.title.plain,

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from builder.errors import BuildError
 from builder.script import ScriptChars
+from builder.site import build
 
 from .conftest import REPO, article, soup
 
@@ -425,3 +427,76 @@ def test_the_traditional_edition_reads_taiwan_interface_words(make_site):
     assert (heading("zh-hant/index.html"), heading("zh-hans/index.html")) == ("焦點新聞", "要闻")
     related = soup(out / "zh-hant/articles/a/index.html").select_one("#related-heading")
     assert related.get_text() == "延伸閱讀"     # given in site.toml: converted, not Taiwan's default
+
+
+# --- old URLs ----------------------------------------------------------------------------
+
+def test_aliases_send_old_urls_to_the_article_under_a_sub_path(make_site):
+    config = 'title = "测试新闻"\nbase_url = "https://example.org/repo/"\n'
+    root = make_site({"a.md": article("防汛", "防汛抢险。", slug='"flood"',
+                                      aliases='["/news/2019/0501/123.html", "old/story/"]')},
+                     config)
+    build(root)
+    for old in ("news/2019/0501/123.html", "old/story/index.html"):
+        page = soup(root / "_site" / old)
+        assert page.select_one('meta[http-equiv="refresh"]')["content"] == (
+            "0; url=/repo/zh-hans/articles/flood/")
+        assert page.select_one('link[rel="canonical"]')["href"] == (
+            "https://example.org/repo/zh-hans/articles/flood/")
+        assert page.select_one('meta[name="robots"]')["content"] == "noindex"
+    sitemap = (root / "_site/sitemap.xml").read_text(encoding="utf-8")
+    assert "news/2019" not in sitemap and "old/story" not in sitemap
+
+
+@pytest.mark.parametrize("alias", ["../up.html", "http://elsewhere.example/x.html",
+                                   "//elsewhere.example/x.html", "a/../../b.html", "/", "a b.html"])
+def test_an_alias_that_is_not_a_path_on_this_site_is_refused_with_its_line(make_site, alias):
+    root = make_site({"a.md": article("防汛", "防汛抢险。", aliases=f'["{alias}"]')})
+    with pytest.raises(BuildError) as caught:
+        build(root)
+    problem = caught.value.problems[0]
+    assert "is not a path on this site" in problem.message
+    assert problem.path == Path("content/a.md") and problem.line == 4
+    assert not (root / "_site").exists()
+
+
+@pytest.mark.parametrize("alias", ["zh-hans/index.html", "/old.html"])
+def test_an_alias_in_the_way_of_a_page_or_another_alias_names_its_article(make_site, alias):
+    root = make_site({"a.md": article("防汛", "防汛抢险。", aliases=f'["{alias}"]'),
+                      "b.md": article("港口", "港口吞吐量。", aliases='["old.html"]')})
+    with pytest.raises(BuildError) as caught:
+        build(root)
+    assert "would replace another page" in caught.value.problems[0].message
+    assert caught.value.problems[0].path.name in ("a.md", "b.md")
+
+
+def test_a_static_file_in_the_way_of_a_page_is_refused(make_site):
+    root = make_site({"a.md": article("防汛", "防汛抢险。")})
+    (root / "static/zh-hans").mkdir()
+    (root / "static/zh-hans/index.html").write_text("mine", encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(root)
+    assert "static/zh-hans/index.html would replace a page" in caught.value.problems[0].message
+
+
+def test_a_misspelt_topic_is_an_error_with_the_closest_slug(make_site):
+    config = ('title = "测试新闻"\nbase_url = "https://example.org/"\n'
+              '[[topics]]\nslug = "finance"\nname = "金融"\nkeywords = ["贷款"]\n')
+    root = make_site({"a.md": article("贷款", "贷款余额。", topics='["finanse"]')}, config)
+    with pytest.raises(BuildError) as caught:
+        build(root)
+    problem = caught.value.problems[0]
+    assert problem.message == "unknown topic 'finanse'"
+    assert (problem.path, problem.line) == (Path("content/a.md"), 4)
+    assert "did you mean 'finance'?" in problem.hint
+
+
+def test_a_topic_taken_out_of_site_toml_is_found_in_the_articles_that_name_it(make_site):
+    config = ('title = "测试新闻"\nbase_url = "https://example.org/"\n'
+              '[[topics]]\nslug = "finance"\nname = "金融"\nkeywords = ["贷款"]\n')
+    root = make_site({"a.md": article("贷款", "贷款余额。", topics='["finance"]')}, config)
+    build(root)
+    (root / "site.toml").write_text(config.replace("finance", "money"), encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(root)     # the article itself did not change
+    assert caught.value.problems[0].message == "unknown topic 'finance'"

@@ -139,6 +139,8 @@ def test_feeds_parse_and_are_linked(site: Path):
     feeds = sorted(site.rglob("feed.xml"))
     assert (site / "zh-hans/feed.xml") in feeds and (site / "zh-hant/topics/finance/feed.xml") in feeds
     assert (site / "zh-hans/tags/daikuan/feed.xml") in feeds
+    author = feedparser.parse((site / "zh-hant/authors/wushuai/feed.xml").read_bytes())
+    assert author.feed.title == "記者：吳帥 · 青島新聞" and len(author.entries) == 2
     for path in feeds:
         parsed = feedparser.parse(path.read_bytes())
         assert not parsed.bozo, (path, parsed.get("bozo_exception"))
@@ -165,8 +167,10 @@ def test_article_metadata(site: Path):
     assert data["@type"] == "NewsArticle"
     assert data["headline"] == "青島啟動防汛 三級應急響應"
     assert data["datePublished"] == "2024-07-22T00:00:00+08:00"
-    assert data["author"] == [{"@type": "Person", "name": "吳帥"}]
-    assert data["publisher"]["name"] == "青島新聞"
+    assert data["author"] == [{"@type": "Person", "name": "吳帥",
+                               "url": SUBPATH_URL + "zh-hant/authors/wushuai/"}]
+    assert data["publisher"] == {"@type": "Organization", "name": "青島新聞",
+                                 "url": SUBPATH_URL + "zh-hant/"}
     assert data["inLanguage"] == "zh-Hant"
 
 

@@ -47,6 +47,8 @@ def an_article(data) -> str:
     fields = {"tags": "[" + ", ".join(f'"{t}"' for t in tags) + "]"}
     if data.draw(st.booleans()):
         fields["draft"] = "true" if data.draw(st.integers(0, 3)) == 0 else "false"
+    if data.draw(st.integers(0, 3)) == 0:   # an old URL: a redirect page, gone with it
+        fields["aliases"] = f'["/old/{an_article.count}.html"]'
     return article(data.draw(st.sampled_from(("贷款余额", "防汛", "港口", "科技城"))), body,
                    date=data.draw(st.sampled_from(DATES)), **fields)
 

@@ -264,3 +264,13 @@ def test_related_articles_remembered_from_the_last_build_equal_a_search_afresh(
     _, memo = _search(before, common_before, cap, {})
     remembered = _search(after, common_after, cap, memo)
     assert remembered == _search(after, common_after, cap, {})
+
+
+def test_every_page_a_search_engine_may_show_has_a_description(seed_site: Path):
+    """Listings, indexes, search, archive, parallel pages and the root included; the 404
+    page is not indexed."""
+    pages = [p for p in seed_site.rglob("*.html") if p.name != "404.html"]
+    assert len(pages) > 150
+    for path in pages:
+        meta = soup(path).find("meta", attrs={"name": "description"})
+        assert meta is not None and meta["content"].strip(), path
