@@ -29,7 +29,7 @@ MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 _KEYS = ("title", "date", "slug", "script", "subtitle", "kicker", "authors", "source",
          "tags", "topics", "draft", "phrases", "credits", "byline", "origin", "labels",
-         "updated", "corrections", "summary", "aliases", "extra")
+         "updated", "corrections", "summary", "aliases", "toc", "extra")
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class Article:
     # old URLs of the article (from the system the site replaces), as output files:
     # each becomes a page that sends the reader on
     aliases: tuple[str, ...] = ()
+    toc: bool = False               # a table of contents of the article's headings
     digest: str = ""                # of the file's text: what the derive cache is keyed on
 
 
@@ -154,6 +155,7 @@ def parse_article(text: str, path: Path) -> Article:
         draft=fields.boolean("draft", False),
         phrases=phrases,
         aliases=tuple(dict.fromkeys(a for a in aliases if a)),
+        toc=fields.boolean("toc", False),
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
     fields.table_of("extra")

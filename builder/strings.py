@@ -24,6 +24,7 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
     "scheduled": "定时发布，尚未公开",
     "updated": "更新于",
     "corrections": "更正",
+    "toc": "目录",
     "newer": "较新",
     "older": "较早",
     "page": "第{n}页",

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -164,6 +164,23 @@ class ArticleView:
     updated_iso: str = ""       # <time datetime> of `updated`; "" when never updated
     updated_text: str = ""
     corrections: tuple[CorrectionView, ...] = ()
+    toc: tuple[TocEntry, ...] = ()     # when the front matter asks for one
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    level: int          # 2 or 3
+    href: str           # "#anchor"
+    label: Markup
+
+
+_TOC_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)</h\1>', re.S)
+
+
+def table_of_contents(blocks: Sequence[Markup | str]) -> tuple[TocEntry, ...]:
+    """The body's second- and third-level headings, linked by their anchors."""
+    return tuple(TocEntry(int(level), f"#{anchor}", Markup(label))
+                 for block in blocks for level, anchor, label in _TOC_HEADING.findall(block))
 
 
 @dataclass(frozen=True)
@@ -326,6 +343,7 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
         author_links=tuple(term_link(t, edition, urls) for t in terms.authors) if terms else (),
         source_links=tuple(term_link(t, edition, urls) for t in terms.sources) if terms else (),
         related=related,
+        toc=table_of_contents([block.html for block in text.blocks]) if article.toc else (),
     )
 
 

@@ -500,3 +500,20 @@ def test_a_topic_taken_out_of_site_toml_is_found_in_the_articles_that_name_it(ma
     with pytest.raises(BuildError) as caught:
         build(root)     # the article itself did not change
     assert caught.value.problems[0].message == "unknown topic 'finance'"
+
+
+def test_toc_lists_the_headings_linked_to_their_anchors_in_both_editions(make_site):
+    body = "导语。\n\n## 贷款余额\n\n正文。\n\n### 小微企业\n\n正文。\n\n## 存款\n\n正文。"
+    root = make_site({"a.md": article("金融", body, toc="true"),
+                      "b.md": article("金融二", body)})
+    build(root)
+    for edition, heading in (("zh-hans", "目录"), ("zh-hant", "目錄")):
+        page = soup(root / f"_site/{edition}/articles/a/index.html")
+        toc = page.select_one("nav.toc")
+        assert toc.h2.get_text() == heading
+        links = [(li["class"][0], a["href"]) for li in toc.select("li") for a in li.select("a")]
+        assert links == [("toc-2", "#daikuanyue"), ("toc-3", "#xiaoweiqiye"),
+                         ("toc-2", "#cunkuan")]
+        for _, href in links:
+            assert page.find(id=href[1:]) is not None
+    assert soup(root / "_site/zh-hans/articles/b/index.html").select_one("nav.toc") is None
