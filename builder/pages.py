@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .config import SiteConfig
+from .config import OTHER_TOPIC, SiteConfig
 from .derive import Derived
 from .editions import EDITIONS, Script
 from .search import INDEX_DIR
@@ -25,6 +25,8 @@ from .views import (
     ArticleCard,
     FeedEntry,
     FeedLink,
+    FrontPage,
+    FrontSection,
     Pager,
     RelatedLink,
     TermLink,
@@ -76,6 +78,7 @@ class SiteView:
     strings: Mapping[str, str]
     edition: str                    # zh-hans / zh-hant
     nav: tuple[TermLink, ...] = ()  # the section links in the masthead
+    topics: tuple[TermLink, ...] = ()   # the topics with articles, first in the navigation
 
 
 @dataclass(frozen=True)
@@ -142,10 +145,10 @@ class EditionContext:
         return FeedLink(self.site.title, self.urls.absolute(f"{self.edition.path}/feed.xml"))
 
     def meta(self, path: str, title: str, description: str = "",
-             feed: FeedLink | None = None):
+             feed: FeedLink | None = None, within: tuple[str, ...] = ()):
         feeds = (self.site_feed,) + ((feed,) if feed else ())
         return page_meta(self.config, self.urls, path, self.edition, title,
-                         description or self.site.description, feeds)
+                         description or self.site.description, feeds, within)
 
 
 def _lastmod(cards: Sequence[ArticleCard]) -> dt.date | None:
@@ -157,7 +160,8 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
                   cards: Sequence[ArticleCard], template: str = "list.html",
                   description: str = "", feed_title: str | None = None,
                   feed_content: Callable[[int], Any] | None = None,
-                  feed_key: Callable[[int], object] | None = None) -> Iterator[Page]:
+                  feed_key: Callable[[int], object] | None = None,
+                  front: FrontPage | None = None) -> Iterator[Page]:
     """A paginated list of articles at `path` (inside the edition), `path/page/N/` after,
     and, with `feed_title`, its Atom feed at `path/feed.xml`; `feed_content(i)` is the
     body of its i-th entry, made from what `feed_key(i)` names."""
@@ -172,13 +176,14 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
         here = path if number == 1 else f"{path}page/{number}/"
         page_title = title if number == 1 else (
             f"{title} · {ctx.site.strings['page'].format(n=number)}")
+        shown = front if number == 1 else None
         key = ("list", page_title, heading, description, number, len(chunks),
-               feed_title, tuple(c.key for c in chunk))
+               feed_title, tuple(c.key for c in chunk), shown.key if shown else None)
         pager = Pager(number, len(chunks), newer=link(number - 1) if number > 1 else None,
                       older=link(number + 1) if number < len(chunks) else None)
         # made only if the page is rendered: most of a site's listings are unchanged
         context = partial(_listing_context, ctx, here, page_title, heading, description,
-                          feed, chunk, pager)
+                          feed, chunk, pager, shown)
         yield Page(_index(f"{edition}/{here}"), template, context, local=here,
                    lastmod=_lastmod(chunk), key=key)
     if feed is not None:
@@ -199,15 +204,34 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
 
 def _listing_context(ctx: EditionContext, here: str, title: str, heading: str,
                      description: str, feed: FeedLink | None, chunk: Sequence[ArticleCard],
-                     pager: Pager) -> dict[str, Any]:
+                     pager: Pager, front: FrontPage | None = None) -> dict[str, Any]:
     return {
         "site": ctx.site,
         "page": ctx.meta(here, title, description or ctx.site.description, feed),
         "heading": heading,
         "description": description,
-        "articles": list(chunk),
+        # the front page shows its lead story large, not again in the list
+        "articles": [c for c in chunk if front is None or c is not front.lead],
         "pager": pager,
+        "front": front,
     }
+
+
+FRONT_SECTION_SIZE = 4   # articles per topic on the front page
+
+
+def front_page(taxonomy: Taxonomy, ctx: EditionContext,
+               cards: Sequence[ArticleCard]) -> FrontPage | None:
+    """The latest story, then each topic with its latest articles (in site.toml's order;
+    其他 is left to its own page)."""
+    if not cards:
+        return None
+    sections = tuple(
+        FrontSection(term_link(term, ctx.edition, ctx.urls),
+                     tuple(cards[i] for i in members if i != 0)[:FRONT_SECTION_SIZE])
+        for term, members in taxonomy.groups["topics"]
+        if term.slug != OTHER_TOPIC and any(i != 0 for i in members))
+    return FrontPage(cards[0], sections)
 
 
 def edition_cards(articles: Sequence[Derived], ctx: EditionContext) -> list[ArticleCard]:
@@ -223,7 +247,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         ctx, "", ctx.site.title, strings["latest"], cards, "index.html",
         feed_title=ctx.site.title,
         feed_content=lambda i: article_view(ctx.whole(articles[i]), edition, urls).body,
-        feed_key=lambda i: source_key(articles[i]))
+        feed_key=lambda i: source_key(articles[i]), front=front_page(taxonomy, ctx, cards))
 
     for index, derived in enumerate(articles):
         path = article_path(derived)
@@ -295,7 +319,8 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
     path = article_path(derived)
     if not parallel:
         meta = ctx.meta(path, f"{view.title_text} · {ctx.site.title}",
-                        derived.edition(edition).subtitle.plain or cards[index].summary)
+                        derived.edition(edition).subtitle.plain or cards[index].summary,
+                        within=tuple(t.href for t in view.topics))
         return {"site": ctx.site, "page": meta, "article": view}
     return {
         "site": ctx.site,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import SiteConfig
+from .config import OTHER_TOPIC, SiteConfig
 from .derive import Derived, Tools
 from .editions import EDITIONS, Script
 from .fingerprint import MARKER
@@ -49,7 +49,7 @@ from .search import (
 from .segment import Segmenter
 from .strings import DEFAULTS, HANT_WORDING
 from .taxonomy import Analyzer, RelatedMemo, Taxonomy, TaxonomyInput, build_taxonomy
-from .views import TermLink, Urls, article_path
+from .views import TermLink, Urls, article_path, term_link
 
 
 def load_tools(config: SiteConfig) -> Tools:
@@ -73,6 +73,13 @@ class SitePlan:
     root: Page
     not_found: Page
     aliases: tuple[Page, ...] = ()  # the articles' old URLs
+
+    @property
+    def frame(self) -> bytes:
+        """What every page of an edition shows that the plan decides (the topics in the
+        navigation): part of every page's digest."""
+        return digest(b"", [(ctx.edition.path, [(t.href, t.label) for t in ctx.site.topics])
+                            for ctx, _ in self.editions])
 
     def pages(self) -> Iterator[Page]:
         for ctx, cards in self.editions:
@@ -112,7 +119,10 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
         nav = tuple(TermLink(urls.link(f"{edition.path}/{kind}/"),
                              strings["authors_index" if kind == "authors" else kind])
                     for kind in (*TERM_KINDS, "archive", "search"))
-        site = SiteView(local(config.title), local(config.description), strings, edition.path, nav)
+        topics = tuple(term_link(term, edition, urls) for term, _ in taxonomy.groups["topics"]
+                       if term.slug != OTHER_TOPIC)
+        site = SiteView(local(config.title), local(config.description), strings, edition.path,
+                        nav, topics)
         titles[edition], strings_of[edition] = site.title, strings
         descriptions[edition] = site.description
         ctx = EditionContext(edition, site, config, urls, local, shown_from,
@@ -172,6 +182,7 @@ def walk(plan: SitePlan, config: SiteConfig, salt: bytes, templates: Callable[[s
     digests: dict[str, bytes] = {}
     listed: list[Listed] = []
     last: tuple[object, bytes] = (None, b"")     # the last page's key and its digest
+    salt = digest(salt, "frame", plan.frame)
     for page in plan.pages():
         if page.path in digests:
             if page.template == "alias.html":   # aliases come last: this one is in the way

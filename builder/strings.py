@@ -25,6 +25,8 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
     "updated": "更新于",
     "corrections": "更正",
     "toc": "目录",
+    "more_latest": "更多报道",
+    "sections": "栏目",
     "newer": "较新",
     "older": "较早",
     "page": "第{n}页",
@@ -61,6 +63,7 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
 # or taken as written from its `hant` value).
 HANT_WORDING: Mapping[str, str] = MappingProxyType({
     "latest": "最新報導",
+    "more_latest": "更多報導",
     "related": "相關報導",
     "search": "搜尋",
     "search_found": "找到{n}篇報導",

@@ -70,6 +70,17 @@ class PageMeta:
     home: str
     description: str = ""
     feeds: tuple[FeedLink, ...] = ()
+    here: str = ""                  # the page's own link, to mark it in the navigation
+    within: tuple[str, ...] = ()    # links of the sections it belongs to (an article's topics)
+
+    def current(self, href: str) -> str:
+        """aria-current for a navigation link: "page" for this page, "true" for a section
+        it is in, "" otherwise."""
+        if href == self.here:
+            return "page"
+        if href in self.within or (href != self.home and self.here.startswith(href)):
+            return "true"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -184,6 +195,25 @@ def table_of_contents(blocks: Sequence[Markup | str]) -> tuple[TocEntry, ...]:
 
 
 @dataclass(frozen=True)
+class FrontSection:
+    """A topic on the front page, with its latest articles."""
+
+    link: TermLink
+    cards: tuple[ArticleCard, ...]
+
+
+@dataclass(frozen=True)
+class FrontPage:
+    lead: ArticleCard               # the latest story, shown large
+    sections: tuple[FrontSection, ...]
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        return (self.lead.key, tuple((s.link.href, s.link.label, tuple(c.key for c in s.cards))
+                                     for s in self.sections))
+
+
+@dataclass(frozen=True)
 class ParallelRow:
     primary: Markup
     other: Markup
@@ -198,7 +228,8 @@ class Pager:
 
 
 def page_meta(config: SiteConfig, urls: Urls, path: str, edition: Script,
-              title: str, description: str = "", feeds: tuple[FeedLink, ...] = ()) -> PageMeta:
+              title: str, description: str = "", feeds: tuple[FeedLink, ...] = (),
+              within: tuple[str, ...] = ()) -> PageMeta:
     """`path` is the page's path inside an edition, '' for its home, 'articles/x/' etc."""
     alternates = tuple(Alternate(s.code, urls.absolute(f"{s.path}/{path}")) for s in EDITIONS)
     alternates += (Alternate("x-default",
@@ -213,6 +244,8 @@ def page_meta(config: SiteConfig, urls: Urls, path: str, edition: Script,
         home=urls.link(f"{edition.path}/"),
         description=description,
         feeds=feeds,
+        here=urls.link(f"{edition.path}/{path}"),
+        within=within,
     )
 
 

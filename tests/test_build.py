@@ -136,7 +136,10 @@ def test_pagination(make_site):
                      config='base_url = "https://example.org/"\npage_size = 2\n')
     assert run("build", "--root", str(root)).returncode == 0
     first = soup(root / "_site/zh-hans/index.html")
+    # the front page shows the latest story large (a card too), not again in its list
+    assert first.select_one(".lead h2 a").get_text() == "文章4"
     assert [a.get_text() for a in first.select(".card h2 a")] == ["文章4", "文章3"]
+    assert soup(root / "_site/zh-hans/page/2/index.html").select_one(".lead") is None
     third = soup(root / "_site/zh-hans/page/3/index.html")
     assert [a.get_text() for a in third.select(".card h2 a")] == ["文章0"]
     assert third.select_one('a[rel="prev"]')["href"] == "/zh-hans/page/2/"
@@ -517,3 +520,30 @@ def test_toc_lists_the_headings_linked_to_their_anchors_in_both_editions(make_si
         for _, href in links:
             assert page.find(id=href[1:]) is not None
     assert soup(root / "_site/zh-hans/articles/b/index.html").select_one("nav.toc") is None
+
+
+def test_front_page_leads_with_the_latest_story_then_each_topic(make_site):
+    config = ('title = "测试新闻"\nbase_url = "https://example.org/"\n'
+              '[[topics]]\nslug = "finance"\nname = "金融"\nkeywords = ["贷款"]\n'
+              '[[topics]]\nslug = "port"\nname = "港口"\nkeywords = ["港口"]\n'
+              '[[topics]]\nslug = "empty"\nname = "空"\nkeywords = ["无此词"]\n')
+    articles = {f"f{i}.md": article(f"贷款{i}", "贷款余额增长。贷款投放。", date=f"2024-07-0{i + 1}")
+                for i in range(6)}
+    articles["p.md"] = article("港口新闻", "港口吞吐量。港口集装箱。", date="2024-07-09")
+    articles["o.md"] = article("杂谈", "天气晴。", date="2024-07-08")
+    root = make_site(articles, config)
+    build(root)
+    for edition, finance, lead in (("zh-hans", "金融", "港口新闻"), ("zh-hant", "金融", "港口新聞")):
+        home = soup(root / f"_site/{edition}/index.html")
+        assert home.select_one(".lead h2 a").get_text() == lead
+        sections = {s.h2.get_text(): [a.get_text() for a in s.select("li a")]
+                    for s in home.select(".front-section")}
+        # the lead is not repeated; 其他 and topics without articles are not sections
+        assert list(sections) == [finance] and len(sections[finance]) == 4
+        assert sections[finance][0] in ("贷款5", "貸款5")
+        nav = [a.get_text() for a in home.select("nav.sections a")]
+        assert nav[1:3] == [finance, "港口"] and "空" not in nav
+        topic = soup(root / f"_site/{edition}/topics/port/index.html")
+        assert topic.select_one('nav.sections a[aria-current="page"]').get_text() == "港口"
+        page = soup(root / f"_site/{edition}/articles/p/index.html")
+        assert page.select_one('nav.sections a[aria-current="true"]').get_text() == "港口"
