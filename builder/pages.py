@@ -87,6 +87,7 @@ class EditionLink:
     lang: str
     name: str       # the edition's name, in its own script
     title: str      # the site's title in that script
+    explain: str = ""   # what the choice is, in that script
 
 
 @dataclass(frozen=True)
@@ -335,10 +336,11 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
 
 
 def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Script, str],
-              descriptions: Mapping[Script, str]) -> Page:
-    """`/`: picks an edition in the browser; without JavaScript, a page of two links."""
-    editions = [EditionLink(urls.link(f"{s.path}/"), s.code, EDITION_NAMES[s.code], titles[s])
-                for s in EDITIONS]
+              descriptions: Mapping[Script, str], explain: Mapping[Script, str]) -> Page:
+    """`/`: picks an edition in the browser; without JavaScript, a page of two links that
+    says what they are, in both scripts."""
+    editions = [EditionLink(urls.link(f"{s.path}/"), s.code, EDITION_NAMES[s.code], titles[s],
+                            explain[s]) for s in EDITIONS]
     description = " · ".join(dict.fromkeys(d for d in descriptions.values() if d))
     return Page("index.html", "root.html", {
         "editions": editions,
@@ -346,7 +348,7 @@ def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Script, str],
         "default_edition": urls.link(f"{config.default_edition.path}/"),
         "canonical": urls.absolute(""),
         "alternates": [(s.code, urls.absolute(f"{s.path}/")) for s in EDITIONS],
-    }, key=(tuple(titles.values()), description))
+    }, key=(tuple(titles.values()), description, tuple(explain.values())))
 
 
 
@@ -381,14 +383,27 @@ class NotFoundText:
     href: str
     not_found: str
     back: str
+    explain: str = ""
+    search: str = ""                # the edition's search page
+    search_label: str = ""
+    latest_heading: str = ""
+    latest: tuple[ArticleCard, ...] = ()
 
 
-def not_found_page(urls: Urls, strings: Mapping[Script, Mapping[str, str]]) -> Page:
-    """`/404.html`, in both scripts: GitHub Pages serves it for any missing path, so every
-    link in it is absolute."""
-    return Page("404.html", "404.html", {"editions": [
-        NotFoundText(s.code, urls.link(f"{s.path}/"), strings[s]["not_found"], strings[s]["back_home"])
-        for s in EDITIONS]}, key=())
+NOT_FOUND_LATEST = 5    # stories offered on the 404 page, per edition
+
+
+def not_found_page(urls: Urls, strings: Mapping[Script, Mapping[str, str]],
+                   cards: Mapping[Script, Sequence[ArticleCard]]) -> Page:
+    """`/404.html`, in both scripts, with a search form and the latest stories: GitHub
+    Pages serves it for any missing path, so every link in it is absolute."""
+    editions = [NotFoundText(
+        s.code, urls.link(f"{s.path}/"), strings[s]["not_found"], strings[s]["back_home"],
+        strings[s]["not_found_explain"], urls.link(f"{s.path}/search/"), strings[s]["search"],
+        strings[s]["latest"], tuple(cards[s][:NOT_FOUND_LATEST])) for s in EDITIONS]
+    key = [(e.lang, e.href, e.not_found, e.back, e.explain, e.search, e.search_label,
+            e.latest_heading, tuple(c.key for c in e.latest)) for e in editions]
+    return Page("404.html", "404.html", {"editions": editions}, key=key)
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,9 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
                              *((whole,) if whole else ()))
         editions.append((ctx, edition_cards(derived, ctx)))
     return SitePlan(derived, taxonomy, tuple(editions),
-                    root_page(config, urls, titles, descriptions), not_found_page(urls, strings_of),
+                    root_page(config, urls, titles, descriptions,
+                              {e: strings_of[e]["edition_explain"] for e in EDITIONS}),
+                    not_found_page(urls, strings_of, {ctx.edition: cards for ctx, cards in editions}),
                     tuple(alias_pages(derived, config, urls)))
 
 

@@ -43,6 +43,8 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
     "archive": "归档",
     "related": "相关报道",
     "not_found": "页面不存在",
+    "not_found_explain": "您要找的页面可能已经移动或删除。可以搜索，或看看最新报道：",
+    "edition_explain": "本站每篇报道都有简体和繁体两个版本。请选择；您的选择会被记住，也可以在每页顶部切换。",
     "search": "搜索",
     "search_placeholder": "简体或繁体皆可",
     "search_found": "找到{n}篇报道",
@@ -64,6 +66,8 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
 HANT_WORDING: Mapping[str, str] = MappingProxyType({
     "latest": "最新報導",
     "more_latest": "更多報導",
+    "not_found_explain": "您要找的頁面可能已經移動或刪除。可以搜尋，或看看最新報導：",
+    "edition_explain": "本站每篇報導都有簡體和繁體兩個版本。請選擇；您的選擇會被記住，也可以在每頁頂部切換。",
     "related": "相關報導",
     "search": "搜尋",
     "search_found": "找到{n}篇報導",

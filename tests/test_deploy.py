@@ -107,7 +107,20 @@ def test_root_files(site: Path):
     not_found = soup(site / "404.html")
     sections = {s["lang"]: s.h1.get_text() for s in not_found.select("section")}
     assert sections == {"zh-Hans": "页面不存在", "zh-Hant": "頁面不存在"}
-    assert [a["href"] for a in not_found.select("section a")] == ["/repo/zh-hans/", "/repo/zh-hant/"]
+    for section, edition, search in ((not_found.select("section")[0], "zh-hans", "搜索"),
+                                     (not_found.select("section")[1], "zh-hant", "搜尋")):
+        # every link absolute: the page answers for any missing path
+        links = [a["href"] for a in section.select("a")]
+        assert links[-1] == f"/repo/{edition}/" and len(links) == 6
+        assert all(href.startswith(f"/repo/{edition}/articles/") for href in links[:5])
+        form = section.select_one("form")
+        assert form["action"] == f"/repo/{edition}/search/" and form.input["name"] == "q"
+        assert form.button.get_text() == search
+    assert "可以搜尋" in not_found.select("section")[1].p.get_text()   # read, not converted only
+    root = soup(site / "index.html")
+    assert [p["lang"] for p in root.select("p.explain")] == ["zh-Hans", "zh-Hant"]
+    assert "简体和繁体" in root.select("p.explain")[0].get_text()
+    assert "簡體和繁體" in root.select("p.explain")[1].get_text()
     assert (site / "favicon.svg").is_file()
     assert soup(site / "zh-hans/index.html").find("link", rel="icon")["href"] == "/repo/favicon.svg"
 
