@@ -40,6 +40,8 @@ class ConversionConfig:
     to_hant: str = "s2tw"
     to_hans: str = "tw2s"
     phrases: tuple[PhrasePair, ...] = ()
+    # Each edition quotes as its readers do: 「」『』 in Traditional text, “”‘’ in Simplified
+    corner_quotes: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class SiteConfig:
     timezone: str = "Asia/Shanghai"
     utc_offset: str = "+08:00"
     cname: str = ""             # custom domain for GitHub Pages; written to CNAME
+    logo: str = ""              # the publisher's logo, a file in static/ (for NewsArticle data)
     feed_entries: int = 20
     # Names the site in Atom ids (tag: URIs), so moving it to another host or path changes
     # no id and readers do not show every entry again; "" means from the title.
@@ -191,13 +194,13 @@ def _normalise_base_url(url: str) -> str:
 
 
 _TOP_KEYS = ("title", "description", "base_url", "default_edition", "output_dir",
-             "page_size", "publisher", "timezone", "utc_offset", "cname", "feed_entries",
+             "page_size", "publisher", "timezone", "utc_offset", "cname", "feed_entries", "logo",
              "feed_id", "conversion",
              "strings", "tags", "topics", "import")
 _TAG_KEYS = ("min_per_article", "max_per_article", "max_share", "min_corpus", "ban",
              "stopwords", "aliases", "slugs")
 _TOPIC_KEYS = ("slug", "name", "name_hant", "description", "keywords")
-_CONVERSION_KEYS = ("to_hant", "to_hans", "phrases")
+_CONVERSION_KEYS = ("to_hant", "to_hans", "phrases", "corner_quotes")
 _IMPORT_KEYS = ("paper", "byline_words", "agencies", "labels", "editor_words")
 
 
@@ -247,6 +250,13 @@ def parse_config(text: str, path: Path) -> SiteConfig:
     if cname and not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", cname):
         problems.append(source.problem("cname", f"`cname` must be a domain name such as news.example.com, "
                                                 f"not {cname!r}"))
+    logo = (top.string("logo", "") or "").lstrip("/")
+    if logo and (not re.fullmatch(r"[\w./-]+\.(?:png|jpe?g|gif|webp|svg)", logo, re.ASCII)
+                 or ".." in logo.split("/")):
+        problems.append(source.problem(
+            "logo", f"`logo` must be an image file's path inside static/, not {logo!r}",
+            'for example logo = "images/logo.png" for static/images/logo.png'))
+        logo = ""
     conversion = _parse_conversion(top.table_of("conversion"), source, problems)
     strings_table = top.table_of("strings")
     problems += unknown_keys(strings_table, DEFAULTS, source, "strings")   # a typo changes nothing
@@ -277,6 +287,7 @@ def parse_config(text: str, path: Path) -> SiteConfig:
         timezone=timezone,
         utc_offset=utc_offset,
         cname=cname,
+        logo=logo,
         feed_entries=top.integer("feed_entries", SiteConfig.feed_entries),
         feed_id=feed_id,
         conversion=conversion,
@@ -305,8 +316,10 @@ def _parse_conversion(table: dict[str, Any], source: Source,
                 key, f"`conversion.{key}` = {value!r} is not an OpenCC config for this direction",
                 f"use one of {', '.join(allowed)}"))
     phrases = parse_phrases(table.get("phrases", []), source, "conversion.phrases", problems)
+    corner_quotes = fields.boolean("corner_quotes", False)
     problems += fields.problems
-    return ConversionConfig(to_hant=to_hant, to_hans=to_hans, phrases=phrases)
+    return ConversionConfig(to_hant=to_hant, to_hans=to_hans, phrases=phrases,
+                            corner_quotes=corner_quotes)
 
 
 def _parse_import(table: dict[str, Any], source: Source,

@@ -35,7 +35,7 @@ import jinja2
 import jinja2.meta
 
 from .cache import DerivedCache, code_salt
-from .config import SiteConfig, load_config
+from .config import CONFIG_FILE, SiteConfig, load_config
 from .content import article_paths, duplicate_slugs, in_zone, read_article, unknown_topics
 from .derive import Derived, Tools, derive
 from .errors import BuildError, Problem
@@ -202,6 +202,11 @@ class Engine:
             published = [d for d in published if d.article.date <= now]
         static = (static_files(self.root / "static", self.root)
                   if (self.root / "static").is_dir() else StaticFiles((), ()))
+        logo = settings.config.logo
+        if logo and logo not in {relative for _, relative in static.files}:
+            raise BuildError.single(f"`logo` names static/{logo}, which is not there",
+                                    Path(CONFIG_FILE),
+                                    hint="add the image to static/, or fix the path")
         clock.lap("load")
 
         # The search index, when an article changed, is made beside the plan and the pages.

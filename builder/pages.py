@@ -316,7 +316,8 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
     view = article_view(derived, edition, ctx.urls, terms,
                         tuple(RelatedLink.of(cards[j]) for j in terms.related),
                         ctx.localise(ctx.config.publisher) or ctx.site.title, ctx.config.utc_offset,
-                        ctx.scheduled(derived))
+                        ctx.scheduled(derived),
+                        ctx.urls.absolute(ctx.config.logo) if ctx.config.logo else "")
     path = article_path(derived)
     if not parallel:
         meta = ctx.meta(path, f"{view.title_text} · {ctx.site.title}",

@@ -90,12 +90,26 @@ class _Piece:
     keep: bool = False          # -{…}- text, never converted
 
 
+_CURLY_TO_CORNER = str.maketrans("“”", "「」")
+_CORNER_TO_CURLY = str.maketrans("「」『』", "“”‘’")
+_SINGLE_PAIR = re.compile(r"‘([^‘’\n]*)’")   # a lone ’ is an apostrophe: left alone
+
+
+def quotes_for(text: str, target: Script) -> str:
+    """Quotation marks as the edition's readers write them: 「」 and 『』 in Traditional
+    text, “” and ‘’ in Simplified."""
+    if target is Script.HANT:
+        return _SINGLE_PAIR.sub(r"『\1』", text.translate(_CURLY_TO_CORNER))
+    return text.translate(_CORNER_TO_CURLY)
+
+
 class Converter:
     """Holds the two OpenCC converters; load it once per process and reuse it."""
 
     def __init__(self, config: ConversionConfig, chars: ScriptChars | None = None):
         self.chars = chars or ScriptChars.load()
         self.site_phrases = config.phrases
+        self.corner_quotes = config.corner_quotes
         self._opencc = {Script.HANT: opencc.OpenCC(config.to_hant),
                         Script.HANS: opencc.OpenCC(config.to_hans)}
         self._patterns: dict[tuple[Script, tuple[PhrasePair, ...]], re.Pattern[str] | None] = {}
@@ -114,15 +128,19 @@ class Converter:
                 mark = source if source is not target and self._has_own_chars(piece.text, source) else None
                 runs.append(Run(piece.text, mark))
             elif piece.fixed is not None:
-                runs.append(Run(piece.fixed if target is not source else piece.text))
+                runs.append(Run(self._quoted(
+                    piece.fixed if target is not source else piece.text, target)))
             elif target is source:
                 out, fixes, unsure = self._repair(piece.text, target)
-                runs.append(Run(out))
+                runs.append(Run(self._quoted(out, target)))
                 repaired += fixes
                 ambiguous += unsure
             else:
-                runs.append(Run(self._opencc[target].convert(piece.text)))
+                runs.append(Run(self._quoted(self._opencc[target].convert(piece.text), target)))
         return Converted(tuple(_merge(runs)), tuple(repaired), tuple(ambiguous))
+
+    def _quoted(self, text: str, target: Script) -> str:
+        return quotes_for(text, target) if self.corner_quotes else text
 
     def _has_own_chars(self, text: str, script: Script) -> bool:
         own = self.chars.only_in(script)

@@ -310,7 +310,7 @@ def modified(article: Article, utc_offset: str = "+08:00") -> str:
 
 def news_article(derived: Derived, edition: Script, url: str, stamp: str,
                  publisher: str, author_pages: Mapping[str, str] | None = None,
-                 home: str = "") -> dict[str, object]:
+                 home: str = "", logo: str = "") -> dict[str, object]:
     """`author_pages`: author name (in this edition) → the absolute URL of their page."""
     text = derived.edition(edition)
     pages = author_pages or {}
@@ -327,7 +327,8 @@ def news_article(derived: Derived, edition: Script, url: str, stamp: str,
                     **({"url": pages[a.plain]} if a.plain in pages else {})}
                    for a in text.authors]
         or [{"@type": "Organization", "name": text.source.plain or publisher}],
-        "publisher": {"@type": "Organization", "name": publisher, **({"url": home} if home else {})},
+        "publisher": {"@type": "Organization", "name": publisher, **({"url": home} if home else {}),
+                      **({"logo": {"@type": "ImageObject", "url": logo}} if logo else {})},
         **({"description": text.subtitle.plain} if text.subtitle.plain else {}),
     }
 
@@ -335,7 +336,9 @@ def news_article(derived: Derived, edition: Script, url: str, stamp: str,
 def article_view(derived: Derived, edition: Script, urls: Urls,
                  terms: ArticleTerms | None = None,
                  related: tuple[RelatedLink, ...] = (), publisher: str = "",
-                 utc_offset: str = "+08:00", scheduled: bool = False) -> ArticleView:
+                 utc_offset: str = "+08:00", scheduled: bool = False,
+                 logo: str = "") -> ArticleView:
+    """`logo`: the absolute URL of the publisher's logo, if the site has one."""
     text: EditionText = derived.edition(edition)
     chars = text.chars
     path = f"{edition.path}/{article_path(derived)}"
@@ -354,7 +357,7 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
             derived, edition, urls.absolute(path), stamp, publisher,
             {(t.hans if edition is Script.HANS else t.hant):
              urls.absolute(f"{edition.path}/authors/{t.slug}/") for t in terms.authors}
-            if terms else None, urls.absolute(f"{edition.path}/")),
+            if terms else None, urls.absolute(f"{edition.path}/"), logo),
         href=urls.link(path),
         title=Markup(text.title.html),
         title_text=text.title.plain,

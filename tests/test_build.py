@@ -547,3 +547,24 @@ def test_front_page_leads_with_the_latest_story_then_each_topic(make_site):
         assert topic.select_one('nav.sections a[aria-current="page"]').get_text() == "港口"
         page = soup(root / f"_site/{edition}/articles/p/index.html")
         assert page.select_one('nav.sections a[aria-current="true"]').get_text() == "港口"
+
+
+def test_corner_quotes_each_edition_quotes_as_its_readers_do(make_site):
+    config = ('title = "测试新闻"\nbase_url = "https://example.org/"\n'
+              '[conversion]\ncorner_quotes = true\n')
+    root = make_site({"s.md": article("他说“好”", "他说：“我们‘一定’要做好。”英文 don’t 不变。"),
+                      "t.md": article("他說「好」", "他說：「我們『一定』要做好。」", date="2024-07-21")},
+                     config)
+    build(root)
+    page = soup(root / "_site/zh-hant/articles/s/index.html")
+    assert page.select_one("article h1").get_text() == "他說「好」"
+    assert "他說：「我們『一定』要做好。」英文 don’t 不變。" in page.select_one(".body").get_text()
+    simplified = soup(root / "_site/zh-hans/articles/t/index.html")
+    assert "他说：“我们‘一定’要做好。”" in simplified.select_one(".body").get_text()
+
+
+def test_quotes_are_kept_as_written_without_the_option(make_site):
+    root = make_site({"s.md": article("他说“好”", "他说：“好。”")})
+    build(root)
+    page = soup(root / "_site/zh-hant/articles/s/index.html")
+    assert page.select_one("article h1").get_text() == "他說“好”"

@@ -18,6 +18,7 @@ import feedparser
 import pytest
 
 from builder.check import check_site, extract
+from builder.errors import BuildError
 from builder.site import build
 
 from .conftest import REPO, soup, static_server
@@ -225,3 +226,17 @@ def test_html_is_valid(site: Path):
     errors = [m for m in messages if m.get("type") == "error"]
     assert errors == [], errors[:5]
     assert len(list(site.rglob("*.html"))) > 100
+
+
+def test_publisher_logo_in_the_article_data_and_a_missing_one_refused(make_site):
+    config = 'title = "测试新闻"\nbase_url = "https://example.org/"\nlogo = "favicon.svg"\n'
+    root = make_site({"a.md": "+++\ntitle = \"防汛\"\ndate = 2024-07-22\n+++\n\n防汛。\n"}, config)
+    build(root)
+    page = soup(root / "_site/zh-hans/articles/a/index.html")
+    data = json.loads(page.find("script", type="application/ld+json").string)
+    assert data["publisher"]["logo"] == {"@type": "ImageObject",
+                                         "url": "https://example.org/favicon.svg"}
+    (root / "site.toml").write_text(config.replace("favicon.svg", "logo.png"), encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(root)
+    assert "static/logo.png, which is not there" in caught.value.problems[0].message
