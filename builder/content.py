@@ -108,10 +108,8 @@ def parse_article(text: str, path: Path) -> Article:
     if "date" not in data:
         fields.missing("date", "add date = 2024-07-22 (a TOML date, without quotes)")
     updated = fields.date("updated")
-    if updated is not None and date is not None and _as_datetime(updated).replace(
-            tzinfo=None) < _as_datetime(date).replace(tzinfo=None):
-        problems.append(source.problem("updated", "`updated` is before `date`",
-                                       "updated is when the article changed after it was published"))
+    if updated is not None and date is not None and _comparable_before(updated, date):
+        problems.append(source.problem("updated", "`updated` is before `date`", UPDATED_HINT))
     corrections = _corrections(data.get("corrections", []), source, problems)
 
     slug = fields.string("slug") or slugify(path.stem)
@@ -212,6 +210,26 @@ def in_zone(article: Article, zone: dt.tzinfo) -> Article:
     return replace(article, date=placed(article.date),
                    updated=placed(article.updated) if article.updated else None,
                    corrections=tuple(replace(c, date=placed(c.date)) for c in article.corrections))
+
+
+UPDATED_HINT = "updated is when the article changed after it was published"
+
+
+def _comparable_before(updated: dt.date, date: dt.date) -> bool:
+    """`updated` before `date`, when that can be told from the front matter alone: both
+    with an offset, or neither. Else `updated_problem` tells, once the site's zone has
+    placed them."""
+    later, earlier = _as_datetime(updated), _as_datetime(date)
+    return (later.tzinfo is None) == (earlier.tzinfo is None) and later < earlier
+
+
+def updated_problem(article: Article, root: Path) -> Problem | None:
+    """`updated` before `date`, compared as instants: for an article placed in the site's
+    zone (`in_zone`)."""
+    if article.updated is None or article.updated >= article.date:
+        return None
+    return Problem("`updated` is before `date`", article.path,
+                   front_matter_line(root / article.path, "updated"), hint=UPDATED_HINT)
 
 
 def _as_datetime(value: Any) -> dt.datetime:

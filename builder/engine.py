@@ -36,7 +36,14 @@ import jinja2.meta
 
 from .cache import DerivedCache, code_salt
 from .config import CONFIG_FILE, SiteConfig, load_config
-from .content import article_paths, duplicate_slugs, in_zone, read_article, unknown_topics
+from .content import (
+    article_paths,
+    duplicate_slugs,
+    in_zone,
+    read_article,
+    unknown_topics,
+    updated_problem,
+)
 from .derive import Derived, Tools, derive
 from .errors import BuildError, Problem
 from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package_digest
@@ -455,6 +462,9 @@ class Engine:
                 article = in_zone(read_article(path, self.root), zone)
             except BuildError as error:
                 problems += error.problems
+                continue
+            if (problem := updated_problem(article, self.root)) is not None:
+                problems.append(problem)
                 continue
             if article.draft:
                 loaded[relative] = Known(stamp, None)

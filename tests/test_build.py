@@ -568,3 +568,12 @@ def test_quotes_are_kept_as_written_without_the_option(make_site):
     build(root)
     page = soup(root / "_site/zh-hant/articles/s/index.html")
     assert page.select_one("article h1").get_text() == "他說“好”"
+
+
+def test_updated_is_compared_with_date_as_instants(make_site):
+    # 03:00Z is 11:00 in Shanghai: after the 09:00 publication, though its wall time is earlier
+    root = make_site({"a.md": article("x", "y", date="2024-07-22T09:00:00",
+                                      updated="2024-07-22T03:00:00Z")})
+    build(root)
+    page = soup(root / "_site/zh-hans/articles/a/index.html")
+    assert "更新于" in page.get_text()

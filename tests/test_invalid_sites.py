@@ -78,6 +78,10 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "updated before the date": (
         lambda r: write(r / "content/bad.md", article("x", "y", date="2024-07-22", updated="2024-07-01")),
         ["content/bad.md:4: error: `updated` is before `date`"]),
+    "updated before the date, one with an offset": (    # 02:00 in Shanghai is 18:00Z the day before
+        lambda r: write(r / "content/bad.md", article("x", "y", date="2024-07-22T09:00:00+08:00",
+                                                      updated="2024-07-22T02:00:00")),
+        ["content/bad.md:4: error: `updated` is before `date`"]),
     "correction without text": (
         lambda r: write(r / "content/bad.md", article("x", "y", corrections="[{ date = 2024-07-23 }]")),
         ["content/bad.md:4: error: each correction needs a `date` (a TOML date) and a `text`"]),
