@@ -76,6 +76,10 @@ FULL_SHARE = 0.5        # past this share of changed files, a staging folder swa
 RACY_NS = 2_000_000_000  # stamps this recent are not trusted (coarse file system clocks)
 
 
+class Cancelled(Exception):
+    """A run given up before it wrote anything (the preview: a newer save came in)."""
+
+
 class Progress:
     """Told what the build is doing; the command line draws a bar on a terminal."""
 
@@ -182,10 +186,18 @@ class Engine:
     # -- the recipe ---------------------------------------------------------------------------
 
     def run(self, now: dt.datetime | None = None, progress: Progress | None = None,
-            clean: bool = False, fingerprint: str = "") -> Outcome:
+            clean: bool = False, fingerprint: str = "",
+            cancelled: Callable[[], bool] = lambda: False) -> Outcome:
         """Bring the output up to date; `clean` ignores what is recorded. On bad input,
-        a BuildError, and the output and the state stay as they were."""
+        a BuildError, and the output and the state stay as they were. `cancelled` is
+        asked between the steps before anything is written; when it says so, the run
+        raises Cancelled and leaves the output, the state and this engine as they were."""
         clock, progress = Clock(), progress or Progress()
+
+        def checkpoint() -> None:
+            if cancelled():
+                raise Cancelled
+
         settings = self._load_settings()
         now = now or dt.datetime.now(settings.config.zone)
         with _long_lived() as settle:
@@ -193,12 +205,13 @@ class Engine:
                 known, outputs = self._recorded(settings, clean)
             settle()
             clock.lap("state")
+            checkpoint()
             return self._run(settings, known, outputs, now, progress, fingerprint, clock,
-                             settle)
+                             settle, checkpoint)
 
     def _run(self, settings: Settings, known: dict[str, Known], outputs: dict[str, bytes],
              now: dt.datetime, progress: Progress, fingerprint: str, clock: Clock,
-             settle: Callable[[], None]) -> Outcome:
+             settle: Callable[[], None], checkpoint: Callable[[], None]) -> Outcome:
         cache = DerivedCache(self.root, settings.derive_salt)
         loaded = self._load_articles(settings, known, cache, progress)
         settle()    # the articles, as the plan holds them
@@ -215,6 +228,7 @@ class Engine:
                                     Path(CONFIG_FILE),
                                     hint="add the image to static/, or fix the path")
         clock.lap("load")
+        checkpoint()
 
         # The search index, when an article changed, is made beside the plan and the pages.
         tools = self._tools(settings.config)
@@ -229,12 +243,18 @@ class Engine:
         try:
             memo = self._related_memo(settings, outputs)
             pages: list[tuple[Page, bytes]] = []
+
+            def keep(page: Page, value: bytes) -> None:
+                pages.append((page, value))
+                if len(pages) % 2000 == 0:
+                    checkpoint()
+
             with _collector_off():  # the plan and its pages live on until the run ends
                 plan = plan_site(published, settings.config, tools.converter,
                                  now if self.future else None, whole, memo)
                 clock.lap("plan")
-                planned = walk(plan, settings.config, settings.salt, settings.templates,
-                               lambda page, value: pages.append((page, value)))
+                checkpoint()
+                planned = walk(plan, settings.config, settings.salt, settings.templates, keep)
             settle()
             if self.in_place:   # the preview's next save starts from this plan
                 self._last = (plan, settings.renderer)
@@ -243,6 +263,7 @@ class Engine:
                                lambda generation: root_files(settings.config, marker_text(
                                    fingerprint, due, generation)))
             clock.lap("pages")
+            checkpoint()    # the last moment a run can be given up: next, it writes
             outcome = Outcome(settings.config, published, pages=len(pages),
                               files=len(targets.digests), schedule=schedule,
                               cache_problem=cache.problem, linked_folders=static.linked_folders,

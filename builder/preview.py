@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,15 +84,16 @@ class Session:
             found.append(relative)
         return sorted(found)
 
-    def update(self) -> Update:
+    def update(self, cancelled: Callable[[], bool] = lambda: False) -> Update:
         """Bring the output up to date. On bad input, raises BuildError and keeps the last
-        good output, so the next good save recovers."""
+        good output, so the next good save recovers. `cancelled`: see `Engine.run`; a
+        cancelled update leaves the sources pending."""
         started = time.perf_counter()
         # the sources `pending` just scanned (one stat of every file per save, not two);
         # a change since then makes the next `pending` true again
         sources, self._scanned = self._scanned or Sources.of(self.root), None
         try:
-            outcome: Outcome = self.engine.run(dt.datetime.now(dt.UTC))
+            outcome: Outcome = self.engine.run(dt.datetime.now(dt.UTC), cancelled=cancelled)
         except BuildError:
             self._attempted = sources
             raise

@@ -17,6 +17,7 @@ import os
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from .config import CONFIG_FILE, load_config
+from .engine import Cancelled
 from .errors import BuildError, format_problems
 from .preview import WATCHED, Session
 
@@ -110,7 +112,10 @@ class SessionWatcher(Watcher):
                 if written:
                     reload_now(written)
             if self.session.pending():
-                changed = rebuild(self.session, self.status, self.log)
+                # a save that comes in meanwhile gives this update up before it writes:
+                # its own first pass is served at once, then one update covers both
+                changed = rebuild(self.session, self.status, self.log,
+                                  cancelled=lambda: self._again)
         finally:  # back on the server's thread: reload there, and accept the next change
             loop.add_callback(self._done, changed)
 
@@ -123,10 +128,13 @@ class SessionWatcher(Watcher):
             self.changed()
 
 
-def rebuild(session: Session, status: Status, log=print) -> str | None:
+def rebuild(session: Session, status: Status, log=print,
+            cancelled: Callable[[], bool] = lambda: False) -> str | None:
     """Run one update; report it; return what to reload, if anything."""
     try:
-        result = session.update()
+        result = session.update(cancelled)
+    except Cancelled:
+        return None     # the next update follows at once
     except BuildError as error:
         status.error = format_problems(error.problems)
         log(status.error)
@@ -190,7 +198,25 @@ class PreviewHandler(StaticFileHandler):
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.finish(error_page(self.status.error))
             return
-        await super().get(path, include_body)
+        self.path = self.parse_url_path(path)
+        absolute = self.validate_absolute_path(self.root, self.get_absolute_path(self.root, self.path))
+        if absolute is None:
+            return      # sent on to the folder's address with its slash
+        self.absolute_path = absolute
+        try:
+            # Read once, whole: the preview replaces files while readers ask for them, and
+            # a length taken from one version with the bytes of the next is a broken page.
+            with open(absolute, "rb") as file:
+                data = file.read()
+        except OSError:
+            raise web.HTTPError(404) from None
+        self.set_header("Content-Type", self.get_content_type())
+        self.set_header("Cache-Control", "no-cache")
+        if include_body:
+            self.finish(data)
+        else:
+            self.set_header("Content-Length", len(data))
+            self.finish()
 
     def validate_absolute_path(self, root, absolute_path):
         real_root = os.path.realpath(root)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from builder.engine import Engine
+from builder.engine import Cancelled, Engine
 from builder.fingerprint import MARKER
 from builder.site import build
 from builder.state import FOLDER as STATE_FOLDER
@@ -234,3 +234,26 @@ def test_deleting_articles_removes_their_files_and_empty_folders(make_site, tmp_
     result = build(root, out=out)
     assert result.removed > 0 and not (out / "zh-hans/articles/b").exists()
     assert not (out / "zh-hans/tags/daikuan").exists()
+
+
+@pytest.mark.parametrize("asked", [1, 2, 3, 4])
+@pytest.mark.parametrize("in_place", [True, False])
+def test_a_run_given_up_writes_nothing_and_the_next_run_is_whole(make_site, tmp_path, asked,
+                                                                 in_place):
+    """`asked`: the run is given up at the n-th time it asks (after the state, the
+    articles, the plan, the pages); the preview (in place) and a build alike."""
+    root = make_site({"a.md": A, "b.md": B})
+    out = tmp_path / "out"
+    engine = Engine(root, out, in_place=in_place)
+    engine.run()
+    before = snapshot(out)
+    touch(root / "content/a.md", A.replace("防汛抢险人员在岗", "防汛队伍连夜值守"))
+    questions = []
+    with pytest.raises(Cancelled):
+        engine.run(cancelled=lambda: questions.append(1) or len(questions) >= asked)
+    assert snapshot(out) == before
+    assert not engine.run().full    # what was recorded before is still trusted
+    build(root, out=tmp_path / "clean", clean=True)
+    made, clean = snapshot(out), snapshot(tmp_path / "clean")
+    del made[MARKER], clean[MARKER]     # they name the fingerprint a build takes
+    assert made == clean
