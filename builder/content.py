@@ -154,7 +154,7 @@ def parse_article(text: str, path: Path) -> Article:
         phrases=phrases,
         aliases=tuple(dict.fromkeys(a for a in aliases if a)),
         toc=fields.boolean("toc", False),
-        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        digest=text_digest(text),
     )
     fields.table_of("extra")
     problems += fields.problems
@@ -269,15 +269,25 @@ def _guess_encoding(data: bytes) -> str | None:
 
 
 def read_article(path: Path, root: Path) -> Article:
-    """Only a regular file of the site, and only up to the size limit, whatever the file
-    system says its size is (a FIFO would hang the build, /dev/zero fill its memory)."""
+    return parse_article(read_source(path, root), path.relative_to(root))
+
+
+def read_source(path: Path, root: Path) -> str:
+    """An article file's text. Only a regular file of the site, and only up to the size
+    limit, whatever the file system says its size is (a FIFO would hang the build,
+    /dev/zero fill its memory)."""
     shown = path.relative_to(root)
     problem = source_problem(path, root, shown)
     if problem is not None:
         raise BuildError([problem])
     data = read_limited(path, MAX_ARTICLE_BYTES, shown, "the article",
                         hint="split it into several articles")
-    return parse_article(decode(data, shown), shown)
+    return decode(data, shown)
+
+
+def text_digest(text: str) -> str:
+    """What `Article.digest` is for a file with this text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def content_files(content_dir: Path,

@@ -257,3 +257,25 @@ def test_a_run_given_up_writes_nothing_and_the_next_run_is_whole(make_site, tmp_
     made, clean = snapshot(out), snapshot(tmp_path / "clean")
     del made[MARKER], clean[MARKER]     # they name the fingerprint a build takes
     assert made == clean
+
+
+def test_a_touched_file_is_read_but_not_parsed_again(make_site, tmp_path, monkeypatch):
+    """A fresh checkout (CI) gives every file a new stamp: the recorded entry of a file
+    whose text is the same stands."""
+    import builder.engine as engine_module
+
+    root = make_site({"a.md": A, "b.md": B})
+    out = tmp_path / "out"
+    Engine(root, out).run()
+    parsed = []
+    real = engine_module.parse_article
+    monkeypatch.setattr(engine_module, "parse_article",
+                        lambda text, path: parsed.append(path) or real(text, path))
+    for name in ("a.md", "b.md"):
+        touch(root / "content" / name, (root / "content" / name).read_text(encoding="utf-8"))
+    again = Engine(root, out).run()    # a new process: from the saved state
+    assert parsed == [] and again.written == [] and not again.full
+    touch(root / "content/a.md", A.replace("防汛抢险人员在岗", "防汛队伍连夜值守"))
+    Engine(root, out).run()
+    assert parsed == [Path("content/a.md")]
+    assert "連夜值守" in (out / "zh-hant/articles/a/index.html").read_text(encoding="utf-8")
