@@ -203,21 +203,21 @@ class Engine:
 
         settings = self._load_settings()
         now = now or dt.datetime.now(settings.config.zone)
-        with _long_lived() as settle:
-            with _collector_off():
-                known, outputs = self._recorded(settings, clean)
-            settle()
-            clock.lap("state")
-            checkpoint()
-            return self._run(settings, known, outputs, now, progress, fingerprint, clock,
-                             settle, checkpoint)
+        _release_frozen()
+        with _collector_off():
+            known, outputs = self._recorded(settings, clean)
+        gc.freeze()     # see _release_frozen
+        clock.lap("state")
+        checkpoint()
+        return self._run(settings, known, outputs, now, progress, fingerprint, clock,
+                         checkpoint)
 
     def _run(self, settings: Settings, known: dict[str, Known], outputs: dict[str, bytes],
              now: dt.datetime, progress: Progress, fingerprint: str, clock: Clock,
-             settle: Callable[[], None], checkpoint: Callable[[], None]) -> Outcome:
+             checkpoint: Callable[[], None]) -> Outcome:
         cache = DerivedCache(self.root, settings.derive_salt)
         loaded = self._load_articles(settings, known, cache, progress)
-        settle()    # the articles, as the plan holds them
+        gc.freeze()     # the articles, as the plan holds them
         published = sorted((k.entry for k in loaded.values() if k.entry is not None),
                            key=lambda d: (d.article.date, d.article.slug), reverse=True)
         schedule = Schedule.of([d.article.date for d in published], now)
@@ -258,7 +258,7 @@ class Engine:
                 clock.lap("plan")
                 checkpoint()
                 planned = walk(plan, settings.config, settings.salt, settings.templates, keep)
-            settle()
+            gc.freeze()
             if self.in_place:   # the preview's next save starts from this plan
                 self._last = (plan, settings.renderer)
             due = None if self.future else schedule.next_due
@@ -628,8 +628,9 @@ def _targets(planned: Planned, static: StaticFiles, search: bytes, outputs: dict
              root: Callable[[str], dict[str, str]]) -> _Targets:
     """`root(generation)`: the root files, the output's marker naming the generation."""
     digests = dict(planned.digests)
+    reserved = root("")
     for source, relative in static.files:
-        if relative in digests or relative in root(""):
+        if relative in digests or relative in reserved:
             raise BuildError.single(f"static/{relative} would replace a page the site makes",
                                     Path("static") / relative,
                                     hint="rename or move the file in static/")
@@ -642,7 +643,7 @@ def _targets(planned: Planned, static: StaticFiles, search: bytes, outputs: dict
     # search index by what it is made from; the marker's aside): the same sources make
     # the same output, marker included.
     named = [(p, d) for p, d in digests.items() if not p.startswith(f"{INDEX_DIR}/")]
-    named += [(p, digest(b"", p, text)) for p, text in root("").items() if p != MARKER]
+    named += [(p, digest(b"", p, text)) for p, text in reserved.items() if p != MARKER]
     generation = digest(b"", sorted(named)).hex()
     extra = root(generation)
     digests.update((p, digest(b"", p, text)) for p, text in extra.items())
@@ -765,18 +766,16 @@ def _writer(out: Path, in_place: bool, full: bool) -> _Writer:
     return _Whole(out) if full else _Changes(out)
 
 
-@contextlib.contextmanager
-def _long_lived():
-    """Yields `settle`: everything alive when it is called is kept out of the cycle
-    collector's scans. Else every full collection a run triggers walks the recorded
-    articles again (a million small objects at 10,000 articles: 1.3 s of an incremental
-    build, measured). They stay out after the run, so a build's last moments do not
-    scan them either; the next run lets them go and collects once first, so nothing
-    left over by one run is kept for good by the next."""
+def _release_frozen() -> None:
+    """A run keeps what it loads and plans out of the cycle collector's scans
+    (`gc.freeze`), or every full collection it triggers walks the recorded articles again
+    (a million small objects at 10,000 articles: 1.3 s of an incremental build,
+    measured). They stay out past the run, so a build's last moments do not scan them
+    either; the next run in the same process (the preview's) lets them go and collects
+    once, so nothing one run leaves behind is kept for good."""
     if gc.get_freeze_count():
         gc.unfreeze()
         gc.collect()
-    yield gc.freeze
 
 
 @contextlib.contextmanager
