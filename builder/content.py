@@ -10,6 +10,7 @@ import datetime as dt
 import difflib
 import hashlib
 import os
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -166,8 +167,9 @@ def parse_article(text: str, path: Path) -> Article:
 def _alias_file(alias: str, source: Source, problems: list[Problem]) -> str:
     """An old URL's path ('/news/2019/0501/123.html', 'old/story/') → the output file
     that answers it ('news/2019/0501/123.html', 'old/story/index.html'); '' with a problem
-    when it is not a plain path on this site."""
-    path = alias.split("#", 1)[0].lstrip("/")
+    when it is not a plain path on this site. Percent-escapes are decoded, as the server
+    decodes the URL it is asked for ('%E6%96%B0.html' is the file '新.html')."""
+    path = urllib.parse.unquote(alias.split("#", 1)[0]).lstrip("/")
     parts = path.rstrip("/").split("/")
     if (not path.rstrip("/") or "://" in alias or alias.startswith("//") or "?" in path
             or "\\" in path or any(c.isspace() or ord(c) < 32 for c in path)

@@ -437,10 +437,11 @@ def test_the_traditional_edition_reads_taiwan_interface_words(make_site):
 def test_aliases_send_old_urls_to_the_article_under_a_sub_path(make_site):
     config = 'title = "测试新闻"\nbase_url = "https://example.org/repo/"\n'
     root = make_site({"a.md": article("防汛", "防汛抢险。", slug='"flood"',
-                                      aliases='["/news/2019/0501/123.html", "old/story/"]')},
+                                      aliases='["/news/2019/0501/123.html", "old/story/", '
+                                              '"/%E6%96%B0/1.html"]')},
                      config)
     build(root)
-    for old in ("news/2019/0501/123.html", "old/story/index.html"):
+    for old in ("news/2019/0501/123.html", "old/story/index.html", "新/1.html"):
         page = soup(root / "_site" / old)
         assert page.select_one('meta[http-equiv="refresh"]')["content"] == (
             "0; url=/repo/zh-hans/articles/flood/")
@@ -452,7 +453,8 @@ def test_aliases_send_old_urls_to_the_article_under_a_sub_path(make_site):
 
 
 @pytest.mark.parametrize("alias", ["../up.html", "http://elsewhere.example/x.html",
-                                   "//elsewhere.example/x.html", "a/../../b.html", "/", "a b.html"])
+                                   "//elsewhere.example/x.html", "a/../../b.html", "/", "a b.html",
+                                   "%2E%2E/up.html", "a%2F..%2F..%2Fb.html"])
 def test_an_alias_that_is_not_a_path_on_this_site_is_refused_with_its_line(make_site, alias):
     root = make_site({"a.md": article("防汛", "防汛抢险。", aliases=f'["{alias}"]')})
     with pytest.raises(BuildError) as caught:
