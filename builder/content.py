@@ -1,7 +1,7 @@
 """Articles: Markdown files with TOML front matter between `+++` lines.
 
-`parse_article(text, path)` is pure; `read_article` and `load_articles` are the
-thin layers that touch the disk.
+`parse_article(text, path)` is pure; `read_source` and `read_article` are the
+thin layers that touch the disk (the engine lists and loads every article).
 """
 
 from __future__ import annotations
@@ -327,21 +327,6 @@ def article_paths(content_dir: Path) -> Iterator[str]:
 
 def article_files(content_dir: Path) -> Iterator[Path]:
     return (content_dir.parent / path for path in article_paths(content_dir))
-
-
-def load_articles(root: Path, content_dir: Path) -> list[Article]:
-    """Every article under content_dir; all broken files are reported together."""
-    articles: list[Article] = []
-    problems: list[Problem] = []
-    for path in article_files(content_dir):
-        try:
-            articles.append(read_article(path, root))
-        except BuildError as error:
-            problems.extend(error.problems)
-    problems += duplicate_slugs(articles)
-    if problems:
-        raise BuildError(problems)
-    return articles
 
 
 def unknown_topics(articles: Iterable[Article], config: SiteConfig, root: Path) -> list[Problem]:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from builder.content import decode, load_articles, parse_article
+from builder.content import decode, parse_article
 from builder.editions import Script
 from builder.errors import BuildError
+from builder.site import build
 
 PATH = Path("content/a.md")
 
@@ -88,14 +89,11 @@ def test_binary_file():
     assert "binary file" in caught.value.problems[0].message
 
 
-def test_duplicate_slugs_name_every_file(tmp_path: Path):
-    for name in ("a.md", "b.md", "sub/c.md"):
-        path = tmp_path / "content" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text('+++\ntitle = "t"\ndate = 2024-07-22\nslug = "same"\n+++\n',
-                        encoding="utf-8")
+def test_duplicate_slugs_name_every_file(make_site):
+    text = '+++\ntitle = "t"\ndate = 2024-07-22\nslug = "same"\n+++\n'
+    root = make_site({"a.md": text, "b.md": text, "sub/c.md": text})
     with pytest.raises(BuildError) as caught:
-        load_articles(tmp_path, tmp_path / "content")
+        build(root)
     [problem] = caught.value.problems
     assert "duplicate slug 'same' in 3 files" in problem.message
     for name in ("content/a.md", "content/b.md", "content/sub/c.md"):
