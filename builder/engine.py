@@ -52,7 +52,7 @@ from .errors import BuildError, Problem
 from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package_digest
 from .inputs import StaticFiles, static_files
 from .output import Staging, safe_relative, write_atomic, write_failure
-from .pages import Page, article_context, source_key
+from .pages import Page, article_pages, source_key
 from .parallel import Background, Counter, fork_map, run_all, workers
 from .plan import (
     Planned,
@@ -69,7 +69,6 @@ from .render import Renderer
 from .search import INDEX_DIR, Index, IndexState
 from .state import Stamp, State, entries, seal, state_path
 from .taxonomy import RelatedMemo
-from .views import article_path
 
 PARALLEL_FROM = 100     # pages: below this, forking costs more than it saves
 SEARCH = "\0search"     # the state's record of what the search index was made from
@@ -323,14 +322,10 @@ class Engine:
                 self.state.forget()     # the output is ahead of the state until `run`
             terms = plan.taxonomy.per_article[index]
             for ctx, cards in plan.editions:
-                for parallel in (False, True):
-                    page = f"{ctx.edition.path}/{article_path(new)}" + (
-                        "parallel/index.html" if parallel else "index.html")
-                    context = article_context(replace(ctx, whole=lambda d, new=new: new), new,
-                                              terms, cards, index, parallel)
-                    write_atomic(self.out / page, renderer.render(
-                        "parallel.html" if parallel else "article.html", context))
-                    written.append(page)
+                for page in article_pages(replace(ctx, whole=lambda d, new=new: new), new,
+                                          terms, cards, index):
+                    write_atomic(self.out / page.path, renderer.render(page.template, page.view()))
+                    written.append(page.path)
         return written
 
     def _publish(self, targets: _Targets, pages: list[tuple[Page, bytes]],

@@ -251,17 +251,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         feed_key=lambda i: source_key(articles[i]), front=front_page(taxonomy, ctx, cards))
 
     for index, derived in enumerate(articles):
-        path = article_path(derived)
-        lastmod = (derived.article.updated or derived.article.date).date()
-        terms = taxonomy.per_article[index]
-        make = partial(article_context, ctx, derived, terms, cards, index)
-        key = (source_key(derived), ctx.scheduled(derived), cards[index].summary,
-               terms.key, tuple(cards[j].related_key for j in terms.related))
-        source = derived.article.path.as_posix()
-        yield Page(_index(f"{edition.path}/{path}"), "article.html", partial(make, False),
-                   local=path, lastmod=lastmod, article=source, key=key)
-        yield Page(_index(f"{edition.path}/{path}parallel/"), "parallel.html", partial(make, True),
-                   local=path + "parallel/", lastmod=lastmod, article=source, key=key)
+        yield from article_pages(ctx, derived, taxonomy.per_article[index], cards, index)
 
     newest = _lastmod(cards)
     for kind in TERM_KINDS:
@@ -307,6 +297,23 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         "years": [YearGroup(strings["year"].format(year=y), tuple(ms)) for y, ms in years.items()],
     }, local="archive/", lastmod=lastmod,
         key=(lastmod, tuple((y, tuple((m.href, m.count) for m in ms)) for y, ms in years.items())))
+
+
+def article_pages(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
+                  cards: Sequence[ArticleCard], index: int) -> tuple[Page, Page]:
+    """An article's page and its parallel page in one edition; `index`: its place in
+    the articles (and `cards`)."""
+    edition = ctx.edition
+    path = article_path(derived)
+    lastmod = (derived.article.updated or derived.article.date).date()
+    make = partial(article_context, ctx, derived, terms, cards, index)
+    key = (source_key(derived), ctx.scheduled(derived), cards[index].summary,
+           terms.key, tuple(cards[j].related_key for j in terms.related))
+    source = derived.article.path.as_posix()
+    return (Page(_index(f"{edition.path}/{path}"), "article.html", partial(make, False),
+                 local=path, lastmod=lastmod, article=source, key=key),
+            Page(_index(f"{edition.path}/{path}parallel/"), "parallel.html", partial(make, True),
+                 local=path + "parallel/", lastmod=lastmod, article=source, key=key))
 
 
 def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
