@@ -63,13 +63,9 @@ class DerivedCache:
             self.used.add(key)
         if not self.usable:
             return None
-        try:
-            data = self._path(key).read_bytes()
-        except OSError:
-            return None  # missing or unreadable: derive again
-        header, digest, payload = data[:len(MAGIC)], data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
-        if header != MAGIC or hashlib.sha256(payload).digest() != digest:
-            return None  # damaged or from another version: derive again
+        payload = _checked(self._path(key))
+        if payload is None:
+            return None  # missing, damaged or from another version: derive again
         try:
             derived = pickle.loads(payload)
         except Exception:   # a checked entry that still fails to load: derive again
@@ -86,9 +82,8 @@ class DerivedCache:
         terms = marshal.dumps(derived.search_terms)
         # the disk may have filled up since the probe: the next build derives it again
         with contextlib.suppress(OSError):
-            write_atomic(self._path(key), MAGIC + hashlib.sha256(payload).digest() + payload)
-            write_atomic(self._path(key).with_suffix(".terms"),
-                         MAGIC + hashlib.sha256(terms).digest() + terms)
+            write_atomic(self._path(key), _sealed(payload))
+            write_atomic(self._path(key).with_suffix(".terms"), _sealed(terms))
 
     def search_terms(self, path: str, digest: str) -> tuple[tuple[str, int], ...] | None:
         """The search terms of the article at `path` with text `digest`, alone: the index
@@ -96,12 +91,8 @@ class DerivedCache:
         when missing or damaged."""
         if not self.usable:
             return None
-        try:
-            data = self._path(self.key_of(path, digest)).with_suffix(".terms").read_bytes()
-        except OSError:
-            return None
-        head, payload = data[:len(MAGIC) + 32], data[len(MAGIC) + 32:]
-        if head != MAGIC + hashlib.sha256(payload).digest():
+        payload = _checked(self._path(self.key_of(path, digest)).with_suffix(".terms"))
+        if payload is None:
             return None
         try:
             terms = marshal.loads(payload)
@@ -134,3 +125,18 @@ class DerivedCache:
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pickle"
+
+
+def _sealed(payload: bytes) -> bytes:
+    return MAGIC + hashlib.sha256(payload).digest() + payload
+
+
+def _checked(path: Path) -> bytes | None:
+    """What `_sealed` wrote to `path`, or None when it is missing, unreadable, damaged or
+    from another version."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head, payload = data[:len(MAGIC) + 32], data[len(MAGIC) + 32:]
+    return payload if head == MAGIC + hashlib.sha256(payload).digest() else None
