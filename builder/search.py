@@ -110,13 +110,6 @@ def text_terms(title_text: str, body_text: str, mapping: dict[str, str] | dict[i
 Terms = tuple[tuple[str, int], ...]
 
 
-def build_index(docs: Sequence[SearchDoc], mapping: dict[str, str],
-                terms_of: Callable[[int], Terms] | None = None) -> list[IndexFile]:
-    """The index files, deterministic for the same documents. `terms_of(n)`: the terms of
-    the n-th document, where they were counted already."""
-    return make_index(docs, (), mapping, terms_of).files
-
-
 @dataclass(frozen=True)
 class IndexState:
     """What patching the index next time needs: each document's identity by number, and

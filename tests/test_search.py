@@ -9,7 +9,6 @@ import pytest
 
 from builder.search import (
     SearchDoc,
-    build_index,
     doc_terms,
     fold,
     make_index,
@@ -34,8 +33,8 @@ def test_shard_hash_is_fnv1a_over_utf16():
 def test_index_is_deterministic_and_holds_every_term():
     docs = [SearchDoc(f"articles/a{i}/", "2024-07-22", ("贷款", "貸款"), ("", ""), "贷款",
                       "贷款余额增长" * (i + 1)) for i in range(3)]
-    first = build_index(docs, MAPPING)
-    assert first == build_index(docs, MAPPING)
+    first = make_index(docs, (), MAPPING).files
+    assert first == make_index(docs, (), MAPPING).files
     files = {f.path: json.loads(f.text) for f in first}
     meta = files["search/meta.json"]
     shard = files[f"search/t/{shard_of('余额', meta['shards'])}.json"]
