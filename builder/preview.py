@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import CONFIG_FILE
-from .content import content_files
+from .content import ARTICLE_SUFFIX, content_files
 from .engine import Engine, Outcome
 from .errors import BuildError
 from .state import Stamp
@@ -79,7 +79,7 @@ class Session:
                 relative = Path(path).resolve().relative_to(self.root).as_posix()
             except (ValueError, OSError):
                 return []
-            if not (relative.startswith("content/") and relative.endswith(".md")):
+            if not (relative.startswith("content/") and relative.endswith(ARTICLE_SUFFIX)):
                 return []
             found.append(relative)
         return sorted(found)
