@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
 from pathlib import Path
+from typing import TypeVar
 
 import jinja2
 import jinja2.meta
@@ -76,6 +77,7 @@ INDEX_STATE = "search-index"    # and what patching it needs
 RELATED = "related"     # the related articles the last plan found (taxonomy.RelatedMemo)
 FULL_SHARE = 0.5        # past this share of changed files, a staging folder swapped whole
 RACY_NS = 2_000_000_000  # stamps this recent are not trusted (coarse file system clocks)
+T = TypeVar("T")
 
 
 class Cancelled(Exception):
@@ -389,19 +391,20 @@ class Engine:
             return None
         if self._related is not None:
             return self._related
-        saved = self.state.blob(RELATED)
-        if (isinstance(saved, tuple) and len(saved) == 2 and saved[0] == settings.derive_salt
-                and isinstance(saved[1], dict)):
-            return saved[1]
-        return None
+        return self._saved(RELATED, settings, dict)
 
     def _index_state(self, settings: Settings, outputs: dict[str, bytes]) -> IndexState | None:
         """What the published search index was made from, if it can be patched."""
         if SEARCH not in outputs:
             return None
-        saved = self.state.blob(INDEX_STATE)
+        return self._saved(INDEX_STATE, settings, IndexState)
+
+    def _saved(self, key: str, settings: Settings, kind: type[T]) -> T | None:
+        """A value `_record` saved as (derive salt, value): only if it is a `kind` and was
+        made with these settings and this code."""
+        saved = self.state.blob(key)
         if (isinstance(saved, tuple) and len(saved) == 2 and saved[0] == settings.derive_salt
-                and isinstance(saved[1], IndexState)):
+                and isinstance(saved[1], kind)):
             return saved[1]
         return None
 
