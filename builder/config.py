@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import re
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -70,6 +71,26 @@ class Topic:
     keywords: tuple[str, ...] = ()
 
 
+PHOTO_FORMATS = ("avif", "webp", "jpeg")
+
+
+@dataclass(frozen=True)
+class PhotoConfig:
+    """How the photos of page bundles are published: the widths each is resized to
+    (never wider than the original), the formats, in the order browsers should try them
+    (the last one is the `<img>` every browser shows), their quality, and the largest
+    photo accepted."""
+
+    widths: tuple[int, ...] = (480, 960, 1600)
+    formats: tuple[str, ...] = PHOTO_FORMATS
+    quality: MappingProxyType[str, int] = field(default_factory=lambda: MappingProxyType(
+        {"avif": 55, "webp": 78, "jpeg": 82}))
+    # the `sizes` of a photo in an article: how wide the page shows it
+    sizes: str = "(min-width: 46rem) 44rem, 100vw"
+    max_megapixels: int = 50     # a decompression bomb or a scan at print resolution
+    max_mb: int = 30
+
+
 @dataclass(frozen=True)
 class ImportConfig:
     """A paper's own printed conventions, added to those `builder import` knows."""
@@ -94,6 +115,7 @@ class DeriveSettings:
     default_edition: Script
     timezone: str
     utc_offset: str
+    photos: PhotoConfig = PhotoConfig()
 
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
@@ -121,6 +143,7 @@ class SiteConfig:
     conversion: ConversionConfig = ConversionConfig()
     tags: TagConfig = TagConfig()
     topics: tuple[Topic, ...] = ()
+    photos: PhotoConfig = PhotoConfig()
     importing: ImportConfig = ImportConfig()
     # UI string overrides, written in Simplified; the Hant edition converts them.
     strings: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -154,7 +177,7 @@ class SiteConfig:
     @property
     def derive_settings(self) -> DeriveSettings:
         return DeriveSettings(self.conversion, self.tags, self.topics, self.default_edition,
-                              self.timezone, self.utc_offset)
+                              self.timezone, self.utc_offset, self.photos)
 
 
 BASE_URL_HINT = 'for example "https://user.github.io/repo/"'
@@ -196,11 +219,12 @@ def _normalise_base_url(url: str) -> str:
 _TOP_KEYS = ("title", "description", "base_url", "default_edition", "output_dir",
              "page_size", "publisher", "timezone", "utc_offset", "cname", "feed_entries", "logo",
              "feed_id", "conversion",
-             "strings", "tags", "topics", "import")
+             "strings", "photos", "tags", "topics", "import")
 _TAG_KEYS = ("min_per_article", "max_per_article", "max_share", "min_corpus", "ban",
              "stopwords", "aliases", "slugs")
 _TOPIC_KEYS = ("slug", "name", "name_hant", "description", "keywords")
 _CONVERSION_KEYS = ("to_hant", "to_hans", "phrases", "corner_quotes")
+_PHOTO_KEYS = ("widths", "formats", "quality", "sizes", "max_megapixels", "max_mb")
 _IMPORT_KEYS = ("paper", "byline_words", "agencies", "labels", "editor_words")
 
 
@@ -293,6 +317,7 @@ def parse_config(text: str, path: Path) -> SiteConfig:
         conversion=conversion,
         tags=tags,
         topics=topics,
+        photos=_parse_photos(top.table_of("photos"), source, problems),
         importing=_parse_import(top.table_of("import"), source, problems),
         strings=MappingProxyType(parsed_strings),
         strings_hant=MappingProxyType(parsed_hant),
@@ -320,6 +345,45 @@ def _parse_conversion(table: dict[str, Any], source: Source,
     problems += fields.problems
     return ConversionConfig(to_hant=to_hant, to_hans=to_hans, phrases=phrases,
                             corner_quotes=corner_quotes)
+
+
+def _parse_photos(table: Mapping[str, Any], source: Source,
+                  problems: list[Problem]) -> PhotoConfig:
+    problems += unknown_keys(table, _PHOTO_KEYS, source, "photos")
+    fields = Fields(table, source, "photos")
+    default = PhotoConfig()
+    widths = table.get("widths", list(default.widths))
+    if (not isinstance(widths, list) or not widths
+            or not all(isinstance(w, int) and not isinstance(w, bool) and 16 <= w <= 8192
+                       for w in widths)):
+        problems.append(source.problem(
+            "widths", "`photos.widths` must be a list of widths in pixels, from 16 to 8192",
+            "for example widths = [480, 960, 1600]"))
+        widths = list(default.widths)
+    formats = fields.strings("formats") if "formats" in table else default.formats
+    if not formats or any(f not in PHOTO_FORMATS for f in formats) or len(set(formats)) < len(formats):
+        problems.append(source.problem(
+            "formats", f"`photos.formats` must name some of {', '.join(PHOTO_FORMATS)}, each once",
+            'the last is what every browser gets; for example formats = ["avif", "webp", "jpeg"]'))
+        formats = default.formats
+    quality = dict(default.quality)
+    given = table.get("quality", {})
+    if (not isinstance(given, dict) or any(k not in PHOTO_FORMATS for k in given)
+            or not all(isinstance(q, int) and not isinstance(q, bool) and 1 <= q <= 100
+                       for q in given.values())):
+        problems.append(source.problem(
+            "quality", "`photos.quality` must give a quality from 1 to 100 per format",
+            "for example quality = { avif = 55, webp = 78, jpeg = 82 }"))
+    else:
+        quality.update(given)
+    sizes = fields.string("sizes", default.sizes) or default.sizes
+    config = PhotoConfig(
+        widths=tuple(sorted(set(widths))), formats=tuple(formats),
+        quality=MappingProxyType(quality), sizes=sizes,
+        max_megapixels=fields.integer("max_megapixels", default.max_megapixels),
+        max_mb=fields.integer("max_mb", default.max_mb))
+    problems += fields.problems
+    return config
 
 
 def _parse_import(table: dict[str, Any], source: Source,

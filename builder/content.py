@@ -1,6 +1,6 @@
 """Articles: Markdown files with TOML front matter between `+++` lines.
 
-`parse_article(text, path)` is pure; `read_source` and `read_article` are the
+`parse_article(text, path, photos)` is pure; `read_source` and `read_article` are the
 thin layers that touch the disk (the engine lists and loads every article).
 """
 
@@ -16,10 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .config import OTHER_TOPIC, PhrasePair, SiteConfig, parse_phrases
+from .config import OTHER_TOPIC, PhotoConfig, PhrasePair, SiteConfig, parse_phrases
 from .editions import Script
 from .errors import BuildError, Problem
 from .inputs import read_limited, source_problem
+from .photos import BUNDLE_INDEX, Photo, bundle_photos
 from .slugs import is_slug, slugify
 from .tomlinput import Fields, Source, unknown_keys
 
@@ -30,7 +31,7 @@ MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 
 _KEYS = ("title", "date", "slug", "script", "subtitle", "kicker", "authors", "source",
          "tags", "topics", "draft", "phrases", "credits", "byline", "origin", "labels",
-         "updated", "corrections", "summary", "aliases", "toc", "extra")
+         "updated", "corrections", "summary", "aliases", "toc", "image", "extra")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,16 @@ class Article:
     # each becomes a page that sends the reader on
     aliases: tuple[str, ...] = ()
     toc: bool = False               # a table of contents of the article's headings
-    digest: str = ""                # of the file's text: what the derive cache is keyed on
+    # a page bundle's files beside its index.md, whether the article shows them or not
+    photos: tuple[Photo, ...] = ()
+    image: str = ""                 # the lead photo, when not the first one shown
+    digest: str = ""                # of the file's text and its bundle's files: what the
+                                    # derive cache is keyed on
+
+    @property
+    def bundle(self) -> bool:
+        """An article that is a folder (`slug/index.md`) with its photos beside it."""
+        return self.path.name == BUNDLE_INDEX
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
@@ -92,8 +102,9 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
         hint=f"add a line with {FENCE} after the last front matter key")
 
 
-def parse_article(text: str, path: Path) -> Article:
-    """Pure: a file's text → Article, or a BuildError naming every problem in it."""
+def parse_article(text: str, path: Path, photos: tuple[Photo, ...] = ()) -> Article:
+    """Pure: a file's text (and, for a bundle, its files) → Article, or a BuildError
+    naming every problem in it."""
     front, body, body_line = split_front_matter(text, path)
     source = Source(front, path, first_line=2)
     data = source.parse()
@@ -113,7 +124,8 @@ def parse_article(text: str, path: Path) -> Article:
         problems.append(source.problem("updated", "`updated` is before `date`", UPDATED_HINT))
     corrections = _corrections(data.get("corrections", []), source, problems)
 
-    slug = fields.string("slug") or slugify(path.stem)
+    slug = fields.string("slug") or slugify(path.parent.name if path.name == BUNDLE_INDEX
+                                            else path.stem)
     if not is_slug(slug):
         problems.append(source.problem(
             "slug", f"slug {slug!r} is not usable in a URL",
@@ -128,6 +140,9 @@ def parse_article(text: str, path: Path) -> Article:
 
     phrases = parse_phrases(data.get("phrases", []), source, "phrases", problems)
     aliases = tuple(_alias_file(alias, source, problems) for alias in fields.strings("aliases"))
+    image = fields.string("image", "") or ""
+    if image:
+        problems += _lead_problems(image, path, photos, source)
     article = Article(
         path=path,
         slug=slug,
@@ -155,7 +170,9 @@ def parse_article(text: str, path: Path) -> Article:
         phrases=phrases,
         aliases=tuple(dict.fromkeys(a for a in aliases if a)),
         toc=fields.boolean("toc", False),
-        digest=text_digest(text),
+        photos=photos,
+        image=image,
+        digest=article_digest(text, photos),
     )
     fields.table_of("extra")
     problems += fields.problems
@@ -181,6 +198,23 @@ def _alias_file(alias: str, source: Source, problems: list[Problem]) -> str:
     if path.endswith((".html", ".htm")):
         return path
     return path.rstrip("/") + "/index.html"
+
+
+def _lead_problems(image: str, path: Path, photos: tuple[Photo, ...],
+                   source: Source) -> list[Problem]:
+    if path.name != BUNDLE_INDEX:
+        return [source.problem(
+            "image", "`image` names a photo, and only a page bundle has photos",
+            f"make the article a folder: {path.parent.as_posix()}/{path.stem}/{BUNDLE_INDEX}, "
+            "with the photo beside it")]
+    found = {photo.name: photo for photo in photos}.get(image)
+    if found is None:
+        return [source.problem(
+            "image", f"`image` names {image!r}, which is not beside the article",
+            f"put the photo in {path.parent.as_posix()}/, or fix the name")]
+    if found.problem:
+        return [source.problem("image", f"photo {image!r}: {found.problem}")]
+    return []
 
 
 def _corrections(value: Any, source: Source, problems: list[Problem]) -> tuple[Correction, ...]:
@@ -247,7 +281,8 @@ def decode(data: bytes, path: Path) -> str:
     if b"\0" in data[:8192]:
         raise BuildError.single(
             "binary file in content/: this is not a Markdown article", path,
-            hint="move it out of content/ (images belong in static/)")
+            hint="move it out of content/ (a photo goes beside its article in a page bundle, "
+                 "content/…/<slug>/index.md)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -270,8 +305,14 @@ def _guess_encoding(data: bytes) -> str | None:
     return None
 
 
-def read_article(path: Path, root: Path) -> Article:
-    return parse_article(read_source(path, root), path.relative_to(root))
+def read_article(path: Path, root: Path, photos: PhotoConfig) -> Article:
+    return parse_article(read_source(path, root), path.relative_to(root),
+                         read_photos(path, root, photos))
+
+
+def read_photos(path: Path, root: Path, config: PhotoConfig) -> tuple[Photo, ...]:
+    """The files of the article's bundle; none for an article that is not one."""
+    return bundle_photos(path.parent, root, config) if path.name == BUNDLE_INDEX else ()
 
 
 def read_source(path: Path, root: Path) -> str:
@@ -287,9 +328,12 @@ def read_source(path: Path, root: Path) -> str:
     return decode(data, shown)
 
 
-def text_digest(text: str) -> str:
-    """What `Article.digest` is for a file with this text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def article_digest(text: str, photos: tuple[Photo, ...] = ()) -> str:
+    """What `Article.digest` is for a file with this text and these bundle files."""
+    digest = hashlib.sha256(text.encode("utf-8"))
+    for photo in photos:
+        digest.update(f"\0{photo.name}\0{photo.digest}\0{photo.problem}".encode())
+    return digest.hexdigest()
 
 
 def content_files(content_dir: Path,

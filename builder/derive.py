@@ -7,14 +7,16 @@ run it in any order, in any process, and cache its result.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from .config import DeriveSettings
 from .content import Article
 from .editions import EDITIONS, Script
-from .errors import BuildError
-from .markup import MAX_NESTING, Block, Markdown
+from .errors import BuildError, Problem
+from .markup import MAX_NESTING, Block, Image, Markdown
+from .photos import Photo, picture_html
 from .script import Converted, Converter
 from .search import text_terms
 from .taxonomy import Analysis, Analyzer
@@ -47,6 +49,17 @@ class EditionText:
     blocks: tuple[Block, ...]
     summary: str        # the first ~120 characters, cut at a sentence end
     chars: int          # the body's length in characters (Han, plus Latin words and numbers)
+    lead_alt: str = ""  # the lead photo's alt text: where the body first shows it, else
+                        # the title
+
+
+@dataclass(frozen=True)
+class UsedPhoto:
+    """A photo of the article's bundle that its body shows (or `image` names)."""
+
+    photo: Photo
+    line: int           # of the file, where the body first shows it; 0: the front
+                        # matter's `image`
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,8 @@ class Derived:
     authors: tuple[str, ...]    # in Simplified: the identity of an author across editions
     sources: tuple[str, ...]    # outlets, in Simplified: 青岛日报/观海新闻 is two
     search_terms: tuple[tuple[str, int], ...]   # what the search index holds of it
+    photos: tuple[UsedPhoto, ...] = ()  # each once, in the order the body shows them
+    lead: Photo | None = None           # `image`, else the first photo shown
 
     def edition(self, script: Script) -> EditionText:
         return self.hans if script is Script.HANS else self.hant
@@ -100,6 +115,7 @@ def derive(article: Article, tools: Tools) -> Derived:
             f"quotes or lists nested more than {MAX_NESTING} levels deep: Markdown would drop "
             "the text from here on", article.path, article.body_line + dropped,
             hint="nest less deeply (a quote inside a quote inside …)")
+    photos, lead_photo = _photos(article, tools.markdown.images(tokens))
     written = article.script or tools.converter.detect(
         " ".join((article.title, article.subtitle, article.kicker,
                   tools.markdown.plain_text(tokens))), tools.settings.default_edition)
@@ -123,8 +139,23 @@ def derive(article: Article, tools: Tools) -> Derived:
             body_plain.append(result.text)
             return result.html
 
-        blocks = tools.markdown.render_blocks(tokens, body_html, target.path)
+        first_lead = True
+
+        def image_html(image: Image) -> str:
+            nonlocal first_lead
+            photo = next(u.photo for u in photos if u.photo.name == _name(image.src))
+            is_lead = first_lead and photo == lead_photo
+            first_lead = first_lead and not is_lead
+            shown = picture_html(photo, tools.settings.photos, convert(image.alt, target).text,
+                                 lead=is_lead)
+            if image.figure and not image.captioned and image.title:
+                shown += f"<figcaption>{convert(image.title, target).html}</figcaption>\n"
+            return shown
+
+        blocks = tools.markdown.render_blocks(tokens, body_html, target.path, image_html)
         body = "".join(body_plain)
+        lead_alt = next((image.alt for image in tools.markdown.images(tokens)
+                         if lead_photo is not None and _name(image.src) == lead_photo.name), "")
         return EditionText(
             script=target,
             title=Text.of(convert(article.title, target)),
@@ -138,6 +169,8 @@ def derive(article: Article, tools: Tools) -> Derived:
             blocks=blocks,
             summary=convert(chosen, target).text if chosen else summary(body),
             chars=count_chars(body),
+            lead_alt=(convert(lead_alt, target).text if lead_alt
+                      else convert(article.title, target).text if lead_photo else ""),
         ), body
 
     (hans, hans_body), (hant, _) = (edition(script) for script in EDITIONS)
@@ -158,4 +191,47 @@ def derive(article: Article, tools: Tools) -> Derived:
         search_terms=text_terms(
             " ".join((hans.kicker.plain, hans.title.plain, hans.subtitle.plain)), hans_body,
             tools.fold),
+        photos=photos,
+        lead=lead_photo,
     )
+
+
+def _name(src: str) -> str:
+    return urllib.parse.unquote(src)
+
+
+def _photos(article: Article, images: list[Image]) -> tuple[tuple[UsedPhoto, ...], Photo | None]:
+    """The bundle's photos the body shows, and the lead photo; a BuildError naming each
+    image that is not a photo of the bundle, or cannot be published."""
+    files = {photo.name: photo for photo in article.photos}
+    used: dict[str, UsedPhoto] = {}
+    problems = []
+    for image in images:
+        name, line = _name(image.src), article.body_line + image.line
+        photo = files.get(name)
+        if "://" in name or name.startswith(("//", "data:")):
+            problems.append(Problem(
+                f"image {image.src!r} is on another site", article.path, line,
+                hint="download it into the article's page bundle, beside its index.md: the site "
+                     "publishes and sizes its own photos"))
+        elif not article.bundle:
+            problems.append(Problem(
+                f"image {name!r}: only a page bundle has photos", article.path, line,
+                hint=f"make the article a folder, {article.path.parent.as_posix()}/"
+                     f"{article.path.stem}/index.md, with {name} beside it"))
+        elif photo is None:
+            problems.append(Problem(
+                f"image {name!r} is not beside the article", article.path, line,
+                hint=f"put the photo in {article.path.parent.as_posix()}/, or fix the name"))
+        elif photo.problem:
+            problems.append(Problem(f"photo {name!r}: {photo.problem}", article.path, line,
+                                    hint="replace the file with a JPEG, PNG, WebP or AVIF photo"))
+        elif name not in used:
+            used[name] = UsedPhoto(photo, line)
+    if problems:
+        raise BuildError(problems)
+    if article.image and article.image not in used:     # shown on cards and social cards only
+        used[article.image] = UsedPhoto(files[article.image], 0)
+    lead = files[article.image] if article.image else next(
+        (u.photo for u in used.values()), None)
+    return tuple(used.values()), lead

@@ -38,13 +38,15 @@ import jinja2.meta
 from .cache import DerivedCache, code_salt
 from .config import CONFIG_FILE, SiteConfig, load_config
 from .content import (
+    article_digest,
     article_paths,
     duplicate_slugs,
+    front_matter_line,
     in_zone,
     parse_article,
     read_article,
+    read_photos,
     read_source,
-    text_digest,
     unknown_topics,
     updated_problem,
 )
@@ -55,11 +57,14 @@ from .inputs import StaticFiles, static_files
 from .output import Staging, safe_relative, write_atomic, write_failure
 from .pages import Page, article_pages, source_key
 from .parallel import Background, Counter, fork_map, run_all, workers
+from .photos import BUNDLE_INDEX, PhotoCache, bundle_files, encode
 from .plan import (
+    PhotoFile,
     Planned,
     SitePlan,
     digest,
     load_tools,
+    photo_files,
     plan_site,
     root_files,
     search_index,
@@ -74,6 +79,7 @@ from .taxonomy import RelatedMemo
 PARALLEL_FROM = 100     # pages: below this, forking costs more than it saves
 SEARCH = "\0search"     # the state's record of what the search index was made from
 INDEX_STATE = "search-index"    # and what patching it needs
+PHOTO_CACHE = Path(".cache") / "photos"   # encoded versions, by photo and settings
 RELATED = "related"     # the related articles the last plan found (taxonomy.RelatedMemo)
 FULL_SHARE = 0.5        # past this share of changed files, a staging folder swapped whole
 RACY_NS = 2_000_000_000  # stamps this recent are not trusted (coarse file system clocks)
@@ -244,6 +250,7 @@ class Engine:
             self._index_state(settings, outputs),
             lambda key: cache.search_terms(*key), partial(self._published_text, outputs)))
             if outputs.get(SEARCH) != search else None)
+        photo_cache = PhotoCache(self.root / PHOTO_CACHE, settings.config.photos)
         try:
             memo = self._related_memo(settings, outputs)
             pages: list[tuple[Page, bytes]] = []
@@ -263,10 +270,13 @@ class Engine:
             if self.in_place:   # the preview's next save starts from this plan
                 self._last = (plan, settings.renderer)
             due = None if self.future else schedule.next_due
-            targets = _targets(planned, static, search, outputs,
+            photos = photo_files(published, settings.config.photos)
+            targets = _targets(planned, static, photos, photo_cache.key, search, outputs,
                                lambda generation: root_files(settings.config, marker_text(
                                    fingerprint, due, generation)))
             clock.lap("pages")
+            checkpoint()
+            self._encode(photos, targets, outputs, photo_cache, progress)
             checkpoint()    # the last moment a run can be given up: next, it writes
             outcome = Outcome(settings.config, published, pages=len(pages),
                               files=len(targets.digests), schedule=schedule,
@@ -275,7 +285,7 @@ class Engine:
             made = None
             if targets.changed(outputs) or set(outputs) - set(targets.digests):
                 made = self._publish(targets, pages, index, static, outputs, progress, outcome,
-                                     settings.renderer)
+                                     settings.renderer, photos, photo_cache)
                 clock.lap("publish")
             # articles read again (touched, or just written) are recorded even when no
             # output changed, so the next build need not read them once more
@@ -292,7 +302,10 @@ class Engine:
         finally:
             if index is not None:
                 index.cancel()
+            photo_cache.close()
         cache.prune()
+        photo_cache.prune(u.photo for k in loaded.values() if k.entry is not None
+                          for u in k.entry.photos)
         return outcome
 
     def first(self, paths: Sequence[str]) -> list[str]:
@@ -312,7 +325,8 @@ class Engine:
             if index is None:
                 continue
             try:
-                article = in_zone(read_article(self.root / path, self.root), settings.config.zone)
+                article = in_zone(read_article(self.root / path, self.root,
+                                                    settings.config.photos), settings.config.zone)
             except (BuildError, OSError):
                 continue     # `run` reports it
             old = plan.derived[index]
@@ -332,7 +346,8 @@ class Engine:
 
     def _publish(self, targets: _Targets, pages: list[tuple[Page, bytes]],
                  index: Background | None, static: StaticFiles, outputs: dict[str, bytes],
-                 progress: Progress, outcome: Outcome, renderer: Renderer) -> Index | None:
+                 progress: Progress, outcome: Outcome, renderer: Renderer,
+                 photos: dict[str, PhotoFile], photo_cache: PhotoCache) -> Index | None:
         """Render what changed and put it in place: in a new folder swapped in whole for a
         first build or when most files changed, else the changed files renamed in. The
         search index, if it was made again."""
@@ -371,6 +386,10 @@ class Engine:
                 if current.get(relative) != targets.digests[relative]:
                     writer.copy(source, relative)
                     written.append(relative)
+            for relative, file in photos.items():
+                if current.get(relative) != targets.digests[relative]:
+                    writer.copy(photo_cache.file(file.photo, file.version), relative)
+                    written.append(relative)
             removed = sorted(set(outputs) - set(targets.digests) - {SEARCH})
             if targets.generation != self._generation:
                 self.state.forget()     # until the output matches it again
@@ -383,6 +402,27 @@ class Engine:
             raise
         outcome.written, outcome.removed = written, removed
         return made
+
+    def _encode(self, photos: dict[str, PhotoFile], targets: _Targets, outputs: dict[str, bytes],
+                cache: PhotoCache, progress: Progress) -> None:
+        """Every photo the output lacks, encoded into the cache unless it is there, on
+        every core; a BuildError naming each photo that cannot be."""
+        wanted = {f.photo.digest: f for path, f in photos.items()
+                  if outputs.get(path) != targets.digests[path]}
+        missing = [f for f in wanted.values() if not cache.valid(f.photo)]
+        if not missing:
+            return
+        progress.start("encoding photos", len(missing))
+        failures = fork_map(partial(_encode_photo, root=self.root, cache=cache), missing,
+                            min_per_worker=1, counter=Counter(), report=progress.update)
+        progress.finish()
+        problems = [Problem(f"photo {f.photo.name!r}: {failure}", f.article,
+                            f.line or front_matter_line(self.root / f.article, "image"),
+                            hint="replace the file with a JPEG, PNG, WebP or AVIF photo, "
+                                 "or take it out of the article")
+                    for f, failure in zip(missing, failures, strict=True) if failure]
+        if problems:
+            raise BuildError(problems)
 
     def _related_memo(self, settings: Settings, outputs: dict[str, bytes]) -> RelatedMemo | None:
         """The related articles the last plan found, if the state is trusted (a clean
@@ -468,11 +508,10 @@ class Engine:
         # again in the same tick, size and all: its stamp is not trusted next time.
         racy_from = time.time_ns() - RACY_NS
         for relative in article_paths(self.root / "content"):
-            try:   # the stamp before reading: an edit while reading is read next time
-                stat = os.stat(os.path.join(self.root, relative))
-            except OSError:
+            # the stamp before reading: an edit while reading is read next time
+            stamp = article_stamp(os.path.join(self.root, relative))
+            if stamp is None:
                 continue            # gone since the listing
-            stamp = Stamp(stat.st_mtime_ns, stat.st_size, stat.st_ino)
             previous = known.get(relative)
             if previous is not None and previous.stamp == stamp:
                 loaded[relative] = previous
@@ -482,13 +521,14 @@ class Engine:
             path = self.root / relative
             try:
                 text = read_source(path, self.root)
+                photos = read_photos(path, self.root, settings.config.photos)
                 if (previous is not None and previous.entry is not None
-                        and previous.entry.article.digest == text_digest(text)):
+                        and previous.entry.article.digest == article_digest(text, photos)):
                     # touched, not changed (a fresh checkout in CI, a file just written):
                     # the recorded entry stands, under the file's new stamp
                     loaded[relative] = Known(stamp, previous.entry)
                     continue
-                article = in_zone(parse_article(text, Path(relative)), zone)
+                article = in_zone(parse_article(text, Path(relative), photos), zone)
             except BuildError as error:
                 problems += error.problems
                 continue
@@ -550,6 +590,28 @@ class Engine:
                         changed, set(outputs) - set(digests), replace_all, blobs)
 
 
+def article_stamp(path: str) -> Stamp | None:
+    """The article file's stamp; for a page bundle's index.md, of the bundle's files
+    together, so a photo added, replaced or removed reads the article again."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    if os.path.basename(path) != BUNDLE_INDEX:
+        return Stamp(stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    folder = os.path.dirname(path)
+    latest, files = stat.st_mtime_ns, [(stat.st_size, stat.st_ino)]
+    for name in bundle_files(Path(folder)):
+        try:
+            other = os.stat(os.path.join(folder, name))
+        except OSError:
+            continue
+        latest = max(latest, other.st_mtime_ns)
+        files.append((name, other.st_size, other.st_ino, other.st_mtime_ns))
+    together = int.from_bytes(hashlib.blake2b(repr(files).encode(), digest_size=7).digest())
+    return Stamp(latest, together, stat.st_ino)
+
+
 def template_digests(folder: Path, root: Path) -> Callable[[str], bytes]:
     """For each page template, a digest of it and every template it extends, includes or
     imports: a change to one template renders again only the pages that use it. A
@@ -595,6 +657,22 @@ def _derive_light(article, tools: Tools, cache: DerivedCache) -> Derived:
     return derived.light()
 
 
+def _encode_photo(file: PhotoFile, root: Path, cache: PhotoCache) -> str:
+    """Encode one photo into the cache: "" when done, else what went wrong."""
+    try:
+        data = (root / file.source).read_bytes()
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror}"
+    if hashlib.sha256(data).hexdigest() != file.photo.digest:
+        return "it changed during the build; build again"
+    try:
+        files = encode(data, file.photo, cache.config)
+    except ValueError as exc:
+        return str(exc)
+    cache.store(file.photo, files)
+    return ""
+
+
 def _search_terms(light: Derived, cache: DerivedCache,
                   whole: Callable[[Derived], Derived]) -> tuple[tuple[str, int], ...]:
     found = cache.search_terms(*source_key(light))
@@ -607,7 +685,8 @@ def _whole(light: Derived, cache: DerivedCache, root: Path, tools: Tools,
     found = cache.get(light.article, keep=False)
     if found is not None:
         return found
-    return derive(in_zone(read_article(root / light.article.path, root), zone), tools)
+    return derive(in_zone(read_article(root / light.article.path, root, tools.settings.photos),
+                          zone), tools)
 
 
 @dataclass(frozen=True)
@@ -622,10 +701,14 @@ class _Targets:
         return [p for p, d in self.digests.items() if outputs.get(p) != d]
 
 
-def _targets(planned: Planned, static: StaticFiles, search: bytes, outputs: dict[str, bytes],
+def _targets(planned: Planned, static: StaticFiles, photos: dict[str, PhotoFile],
+             encoding: str, search: bytes, outputs: dict[str, bytes],
              root: Callable[[str], dict[str, str]]) -> _Targets:
-    """`root(generation)`: the root files, the output's marker naming the generation."""
+    """`root(generation)`: the root files, the output's marker naming the generation;
+    `encoding`: what encoded photos depend on besides the photo."""
     digests = dict(planned.digests)
+    digests.update((path, digest(b"", "photo", path, file.photo.digest, encoding))
+                   for path, file in photos.items())
     reserved = root("")
     for source, relative in static.files:
         if relative in digests or relative in reserved:

@@ -34,6 +34,7 @@ from .views import (
     article_path,
     article_view,
     card,
+    feed_body,
     page_meta,
     parallel_rows,
     term_link,
@@ -237,7 +238,7 @@ def front_page(taxonomy: Taxonomy, ctx: EditionContext,
 
 def edition_cards(articles: Sequence[Derived], ctx: EditionContext) -> list[ArticleCard]:
     return [card(d, ctx.edition, ctx.urls, ctx.config.utc_offset, ctx.scheduled(d),
-                 ctx.config.site_id) for d in articles]
+                 ctx.config.site_id, ctx.config.photos) for d in articles]
 
 
 def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionContext,
@@ -247,7 +248,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
     yield from listing_pages(
         ctx, "", ctx.site.title, strings["latest"], cards, "index.html",
         feed_title=ctx.site.title,
-        feed_content=lambda i: article_view(ctx.whole(articles[i]), edition, urls).body,
+        feed_content=lambda i: feed_body(ctx.whole(articles[i]), edition, urls),
         feed_key=lambda i: source_key(articles[i]), front=front_page(taxonomy, ctx, cards))
 
     for index, derived in enumerate(articles):
@@ -324,7 +325,8 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
                         tuple(RelatedLink.of(cards[j]) for j in terms.related),
                         ctx.localise(ctx.config.publisher) or ctx.site.title, ctx.config.utc_offset,
                         ctx.scheduled(derived),
-                        ctx.urls.absolute(ctx.config.logo) if ctx.config.logo else "")
+                        ctx.urls.absolute(ctx.config.logo) if ctx.config.logo else "",
+                        ctx.config.photos)
     path = article_path(derived)
     if not parallel:
         meta = ctx.meta(path, f"{view.title_text} · {ctx.site.title}",
@@ -337,7 +339,7 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
                          f"{view.title_text} · {ctx.site.strings['parallel_title']}",
                          derived.edition(edition).subtitle.plain or cards[index].summary),
         "article": view,
-        "rows": parallel_rows(derived, edition),
+        "rows": parallel_rows(derived, edition, ctx.urls.base_path),
         "other_lang": edition.other.code,
         "other_title": Markup(derived.edition(edition.other).title.html),
     }

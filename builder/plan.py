@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import OTHER_TOPIC, SiteConfig
+from .config import OTHER_TOPIC, PhotoConfig, SiteConfig
 from .derive import Derived, Tools
 from .editions import EDITIONS, Script
 from .fingerprint import MARKER
@@ -35,6 +35,8 @@ from .pages import (
     sitemap_pages,
     source_key,
 )
+from .photos import Photo, Version
+from .photos import published as published_versions
 from .script import Converter
 from .search import (
     Index,
@@ -248,4 +250,29 @@ def root_files(config: SiteConfig, marker: str) -> dict[str, str]:
              "robots.txt": robots_txt(Urls(config.base_url, config.base_path))}
     if config.cname:
         files["CNAME"] = config.cname + "\n"
+    return files
+
+
+@dataclass(frozen=True)
+class PhotoFile:
+    """A photo version the output holds, and where its photo comes from."""
+
+    photo: Photo
+    version: Version
+    source: Path        # the photo file, relative to the site
+    article: Path       # the first article that shows it, for messages
+    line: int           # where it names it; 0: its front matter's `image`
+
+
+def photo_files(published: Sequence[Derived], config: PhotoConfig) -> dict[str, PhotoFile]:
+    """Every photo version of the published articles, by output path: one file however
+    many articles or pages show the photo."""
+    files: dict[str, PhotoFile] = {}
+    for derived in published:
+        folder = derived.article.path.parent
+        for used in derived.photos:
+            for version in published_versions(used.photo, config, used.photo == derived.lead):
+                if version.path not in files:
+                    files[version.path] = PhotoFile(used.photo, version, folder / used.photo.name,
+                                                    derived.article.path, used.line)
     return files

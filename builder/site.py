@@ -16,6 +16,7 @@ from .derive import Derived, Tools
 from .engine import Engine, Outcome, Progress, Schedule
 from .errors import BuildError
 from .fingerprint import MARKER, current, fingerprint, output_folder
+from .photos import BUNDLE_INDEX
 from .state import FOLDER as STATE_FOLDER
 
 OUTPUT_MARKER = MARKER
@@ -122,6 +123,13 @@ def _check_output(out: Path, project: Project) -> None:
 
 def _warnings(project: Project, outcome: Outcome, state_problem: str | None) -> Iterator[Note]:
     yield from _stray_files(project)
+    for derived in outcome.articles:
+        shown = {used.photo.name for used in derived.photos}
+        for photo in derived.article.photos:
+            if photo.name not in shown:
+                yield Note(derived.article.path.parent / photo.name,
+                           "not published: the article beside it does not show it; "
+                           f"show it with ![…]({photo.name}), or set image = \"{photo.name}\"")
     for folder in outcome.linked_folders:
         yield Note(folder, "ignored: a symlinked folder in static/ is not followed; "
                            "copy its files into static/")
@@ -135,8 +143,11 @@ def _warnings(project: Project, outcome: Outcome, state_problem: str | None) -> 
 
 def _stray_files(project: Project) -> Iterator[Note]:
     for path in content_files(project.content, lambda name: not name.endswith(ARTICLE_SUFFIX)):
+        if (path.parent / BUNDLE_INDEX).is_file():
+            continue    # a page bundle's file: the article shows it, or a note says it does not
         yield Note(path.relative_to(project.root),
-                   f"ignored: only {ARTICLE_SUFFIX} files in content/ are articles")
+                   f"ignored: only {ARTICLE_SUFFIX} files in content/ are articles; a photo goes "
+                   f"in a page bundle, a folder with the article as {BUNDLE_INDEX}")
     for folder in symlinked_folders(project.content):
         yield Note(folder.relative_to(project.root),
                    "ignored: a symlinked folder is not followed (it could loop); "

@@ -16,10 +16,11 @@ from functools import cached_property
 
 from markupsafe import Markup
 
-from .config import SiteConfig
+from .config import PhotoConfig, SiteConfig
 from .content import Article
 from .derive import Derived, EditionText
 from .editions import EDITIONS, Script
+from .photos import MIME, Photo, fallback, og_version, rooted, srcset, versions
 from .strings import SCRIPT_NAMES
 from .taxonomy import ArticleTerms, Term
 
@@ -84,6 +85,48 @@ class PageMeta:
 
 
 @dataclass(frozen=True)
+class PhotoSource:
+    type: str           # MIME type
+    srcset: str
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    """A photo for templates to lay out: its versions in every format, and its shape."""
+
+    src: str                            # the version every browser can show
+    srcset: str                         # that format's versions
+    sources: tuple[PhotoSource, ...]    # the other formats, in the order browsers try them
+    width: int                          # of the largest version: the photo's shape
+    height: int
+    alt: str
+    url: str                            # absolute: the largest version every browser shows
+    type: str                           # its MIME type
+    sizes: str = ""                     # how wide an article shows it (photos.sizes)
+    social: str = ""                    # absolute: the social card (og:image), 1200×630
+    social_width: int = 0
+    social_height: int = 0
+
+
+DEFAULT_PHOTOS = PhotoConfig()
+
+
+def photo_view(photo: Photo, config: PhotoConfig, alt: str, urls: Urls,
+               social: bool = False) -> PhotoView:
+    own = [v for v in versions(photo, config) if v.format == config.formats[-1]]
+    card = og_version(photo)
+    return PhotoView(
+        src=urls.link(fallback(photo, config).path),
+        srcset=srcset(photo, config, config.formats[-1], urls.base_path),
+        sources=tuple(PhotoSource(MIME[kind], srcset(photo, config, kind, urls.base_path))
+                      for kind in config.formats[:-1]),
+        width=own[-1].width, height=own[-1].height, alt=alt,
+        url=urls.absolute(own[-1].path), type=MIME[config.formats[-1]], sizes=config.sizes,
+        **({"social": urls.absolute(card.path), "social_width": card.width,
+            "social_height": card.height} if social else {}))
+
+
+@dataclass(frozen=True)
 class ArticleCard:
     href: str
     title: Markup
@@ -98,6 +141,7 @@ class ArticleCard:
     scheduled: bool = False     # shown ahead of its time (build --future, the preview)
     modified: str = ""          # RFC 3339: `updated`, else the publication time, for feeds
     entry_id: str = ""          # the Atom id: a tag: URI that no move of the site changes
+    photo: PhotoView | None = None  # the lead photo, as a thumbnail
 
     @cached_property
     def related_key(self) -> tuple[str, ...]:
@@ -176,6 +220,7 @@ class ArticleView:
     updated_text: str = ""
     corrections: tuple[CorrectionView, ...] = ()
     toc: tuple[TocEntry, ...] = ()     # when the front matter asks for one
+    photo: PhotoView | None = None      # the lead photo, for social cards
 
 
 @dataclass(frozen=True)
@@ -278,8 +323,10 @@ def timestamp(date: dt.datetime, utc_offset: str) -> str:
 
 
 def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:00",
-         scheduled: bool = False, site_id: str = "news") -> ArticleCard:
+         scheduled: bool = False, site_id: str = "news",
+         photos: PhotoConfig = DEFAULT_PHOTOS) -> ArticleCard:
     text = derived.edition(edition)
+    lead = derived.lead
     path = f"{edition.path}/{article_path(derived)}"
     return ArticleCard(
         entry_id=f"tag:{site_id},{derived.article.date.date().isoformat()}:{path}",
@@ -295,6 +342,7 @@ def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:0
         date_iso=time_attribute(derived.article.date, derived.article.timed),
         date_text=date_text(derived.article.date, derived.article.timed),
         summary=text.summary,
+        photo=photo_view(lead, photos, text.lead_alt, urls) if lead else None,
     )
 
 
@@ -310,7 +358,8 @@ def modified(article: Article, utc_offset: str = "+08:00") -> str:
 
 def news_article(derived: Derived, edition: Script, url: str, stamp: str,
                  publisher: str, author_pages: Mapping[str, str] | None = None,
-                 home: str = "", logo: str = "") -> dict[str, object]:
+                 home: str = "", logo: str = "", photo: PhotoView | None = None
+                 ) -> dict[str, object]:
     """`author_pages`: author name (in this edition) → the absolute URL of their page."""
     text = derived.edition(edition)
     pages = author_pages or {}
@@ -330,6 +379,7 @@ def news_article(derived: Derived, edition: Script, url: str, stamp: str,
         "publisher": {"@type": "Organization", "name": publisher, **({"url": home} if home else {}),
                       **({"logo": {"@type": "ImageObject", "url": logo}} if logo else {})},
         **({"description": text.subtitle.plain} if text.subtitle.plain else {}),
+        **({"image": [photo.social, photo.url]} if photo else {}),
     }
 
 
@@ -337,9 +387,12 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
                  terms: ArticleTerms | None = None,
                  related: tuple[RelatedLink, ...] = (), publisher: str = "",
                  utc_offset: str = "+08:00", scheduled: bool = False,
-                 logo: str = "") -> ArticleView:
+                 logo: str = "", photos: PhotoConfig = DEFAULT_PHOTOS) -> ArticleView:
     """`logo`: the absolute URL of the publisher's logo, if the site has one."""
     text: EditionText = derived.edition(edition)
+    photo = (photo_view(derived.lead, photos, text.lead_alt, urls, social=True)
+             if derived.lead else None)
+    blocks = tuple(Markup(rooted(block.html, urls.base_path)) for block in text.blocks)
     chars = text.chars
     path = f"{edition.path}/{article_path(derived)}"
     stamp = timestamp(derived.article.date, utc_offset)
@@ -357,7 +410,7 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
             derived, edition, urls.absolute(path), stamp, publisher,
             {(t.hans if edition is Script.HANS else t.hant):
              urls.absolute(f"{edition.path}/authors/{t.slug}/") for t in terms.authors}
-            if terms else None, urls.absolute(f"{edition.path}/"), logo),
+            if terms else None, urls.absolute(f"{edition.path}/"), logo, photo),
         href=urls.link(path),
         title=Markup(text.title.html),
         title_text=text.title.plain,
@@ -369,8 +422,9 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
         credits=tuple(Markup(c.html) for c in text.credits),
         date_iso=time_attribute(derived.article.date, derived.article.timed),
         date_text=date_text(derived.article.date, derived.article.timed),
-        body=Markup("".join(block.html for block in text.blocks)),
-        blocks=tuple(Markup(block.html) for block in text.blocks),
+        body=Markup("".join(blocks)),
+        blocks=blocks,
+        photo=photo,
         chars=chars,
         minutes=max(1, round(chars / READING_CHARS_PER_MINUTE)),
         parallel_href=urls.link(path + "parallel/"),
@@ -383,11 +437,17 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
     )
 
 
-def parallel_rows(derived: Derived, edition: Script) -> tuple[ParallelRow, ...]:
+def parallel_rows(derived: Derived, edition: Script, root: str) -> tuple[ParallelRow, ...]:
+    """`root`: the site's base path."""
     primary = derived.edition(edition).blocks
     other = derived.edition(edition.other).blocks
     # Anchors stay on the primary column only: ids must be unique in a page.
-    return tuple(ParallelRow(Markup(a.html),
-                             Markup(_HEADING_ID.sub("", b.html) if b.html.startswith("<h") else b.html))
+    return tuple(ParallelRow(Markup(rooted(a.html, root)), Markup(rooted(
+        _HEADING_ID.sub("", b.html) if b.html.startswith("<h") else b.html, root)))
                  for a, b in zip(primary, other, strict=True))
+
+
+def feed_body(derived: Derived, edition: Script, urls: Urls) -> Markup:
+    """The article's HTML for a feed: every link to the site's photos absolute."""
+    return Markup(rooted("".join(b.html for b in derived.edition(edition).blocks), urls.base_url))
 

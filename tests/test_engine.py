@@ -270,7 +270,7 @@ def test_a_touched_file_is_read_but_not_parsed_again(make_site, tmp_path, monkey
     parsed = []
     real = engine_module.parse_article
     monkeypatch.setattr(engine_module, "parse_article",
-                        lambda text, path: parsed.append(path) or real(text, path))
+                        lambda text, path, photos: parsed.append(path) or real(text, path, photos))
     for name in ("a.md", "b.md"):
         touch(root / "content" / name, (root / "content" / name).read_text(encoding="utf-8"))
     again = Engine(root, out).run()    # a new process: from the saved state

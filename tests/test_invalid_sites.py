@@ -68,7 +68,7 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
         ["templates/article.html:", "template syntax error"]),
     "undefined template variable": (
         lambda r: edit(r / "templates/index.html", "{{ heading }}", "{{ headline }}"),
-        ["templates/index.html:4: error: undefined template variable: 'headline' is undefined"]),
+        ["templates/index.html:5: error: undefined template variable: 'headline' is undefined"]),
     "missing template": (
         lambda r: (r / "templates/parallel.html").unlink(),
         ["templates/parallel.html: error: template 'parallel.html' not found"]),
