@@ -1,4 +1,5 @@
-"""`builder check`: every internal link and anchor of a built site must resolve.
+"""`builder check`: every internal link and anchor of a built site must resolve, and
+every photo: each `src` and `srcset` candidate, and the social card.
 
 It reads the output folder as a static server would serve it under the base
 path: `/repo/zh-hans/` is `zh-hans/index.html`, and a link that leaves
@@ -44,6 +45,15 @@ class _Collector(HTMLParser):
         attribute = _LINK_ATTRIBUTES.get(tag)
         if attribute and values.get(attribute):
             self.links.append(Link(values[attribute] or "", tag))
+        if tag in ("img", "source") and values.get("srcset"):
+            self.links.extend(Link(url, tag) for url in srcset_urls(values["srcset"] or ""))
+        if tag == "meta" and values.get("property") == "og:image" and values.get("content"):
+            self.links.append(Link(values["content"] or "", tag))
+
+
+def srcset_urls(srcset: str) -> list[str]:
+    """The URLs of a srcset's candidates ('a.jpg 480w, b.jpg 960w')."""
+    return [candidate.split()[0] for candidate in srcset.split(",") if candidate.strip()]
 
 
 def extract(html: str) -> PageLinks:

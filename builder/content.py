@@ -20,7 +20,7 @@ from .config import OTHER_TOPIC, PhotoConfig, PhrasePair, SiteConfig, parse_phra
 from .editions import Script
 from .errors import BuildError, Problem
 from .inputs import read_limited, source_problem
-from .photos import BUNDLE_INDEX, Photo, bundle_photos
+from .photos import BUNDLE_INDEX, REPLACE_HINT, Photo, bundle_photos
 from .slugs import is_slug, slugify
 from .tomlinput import Fields, Source, unknown_keys
 
@@ -213,7 +213,8 @@ def _lead_problems(image: str, path: Path, photos: tuple[Photo, ...],
             "image", f"`image` names {image!r}, which is not beside the article",
             f"put the photo in {path.parent.as_posix()}/, or fix the name")]
     if found.problem:
-        return [source.problem("image", f"photo {image!r}: {found.problem}")]
+        return [source.problem("image", f"photo {image!r}: {found.problem}",
+                               found.hint or REPLACE_HINT)]
     return []
 
 

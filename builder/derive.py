@@ -16,7 +16,7 @@ from .content import Article
 from .editions import EDITIONS, Script
 from .errors import BuildError, Problem
 from .markup import MAX_NESTING, Block, Image, Markdown
-from .photos import Photo, picture_html
+from .photos import REPLACE_HINT, Photo, picture_html
 from .script import Converted, Converter
 from .search import text_terms
 from .taxonomy import Analysis, Analyzer
@@ -225,7 +225,7 @@ def _photos(article: Article, images: list[Image]) -> tuple[tuple[UsedPhoto, ...
                 hint=f"put the photo in {article.path.parent.as_posix()}/, or fix the name"))
         elif photo.problem:
             problems.append(Problem(f"photo {name!r}: {photo.problem}", article.path, line,
-                                    hint="replace the file with a JPEG, PNG, WebP or AVIF photo"))
+                                    hint=photo.hint or REPLACE_HINT))
         elif name not in used:
             used[name] = UsedPhoto(photo, line)
     if problems:

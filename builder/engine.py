@@ -57,7 +57,7 @@ from .inputs import StaticFiles, static_files
 from .output import Staging, safe_relative, write_atomic, write_failure
 from .pages import Page, article_pages, source_key
 from .parallel import Background, Counter, fork_map, run_all, workers
-from .photos import BUNDLE_INDEX, PhotoCache, bundle_files, encode
+from .photos import BUNDLE_INDEX, REPLACE_HINT, PhotoCache, bundle_files, encode
 from .plan import (
     PhotoFile,
     Planned,
@@ -418,8 +418,7 @@ class Engine:
         progress.finish()
         problems = [Problem(f"photo {f.photo.name!r}: {failure}", f.article,
                             f.line or front_matter_line(self.root / f.article, "image"),
-                            hint="replace the file with a JPEG, PNG, WebP or AVIF photo, "
-                                 "or take it out of the article")
+                            hint=REPLACE_HINT)
                     for f, failure in zip(missing, failures, strict=True) if failure]
         if problems:
             raise BuildError(problems)

@@ -52,6 +52,7 @@ class Photo:
     width: int          # as shown, EXIF orientation applied
     height: int
     problem: str = ""   # why it cannot be published; "" when it can
+    hint: str = ""      # what to do about it
 
     @property
     def folder(self) -> str:
@@ -72,8 +73,8 @@ def versions(photo: Photo, config: PhotoConfig) -> tuple[Version, ...]:
     """Every width of `config` up to the photo's own, and the photo's own when it is
     narrower than the largest (a screen that wants more gets all there is), in every
     format."""
-    widths = [w for w in config.widths if w < photo.width]
-    widths.append(min(photo.width, config.widths[-1]))
+    widths = sorted({*(w for w in config.widths if w < photo.width),
+                     min(photo.width, config.widths[-1])})
     return tuple(Version(f"{photo.folder}/{w}.{_EXTENSION[f]}", w, _height(photo, w), f)
                  for f in config.formats for w in widths)
 
@@ -112,23 +113,40 @@ def probe(path: Path, root: Path, config: PhotoConfig) -> Photo:
         return Photo(name, "", 0, 0, f"cannot read it: {exc.strerror}")
     digest = hashlib.sha256(data).hexdigest()
     if len(data) > limit:
-        return Photo(name, digest, 0, 0,
-                     f"larger than the limit of {config.max_mb} MB (photos.max_mb in site.toml)")
+        return Photo(name, digest, 0, 0, f"larger than the limit of {config.max_mb} MB "
+                     "(photos.max_mb in site.toml)", LIMIT_HINT)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 kind, (width, height) = image.format, image.size
-                turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # EXIF orientation
+                if kind not in _READABLE:
+                    return Photo(name, digest, 0, 0,
+                                 f"a {kind} file: photos must be JPEG, PNG, WebP, AVIF or GIF")
+                if width * height > config.max_megapixels * 1_000_000:
+                    return Photo(name, digest, 0, 0, _too_large(config), LIMIT_HINT)
+                turned = _orientation(image) in (5, 6, 7, 8)    # shown a quarter turn round
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return Photo(name, digest, 0, 0, _too_large(config))
+        return Photo(name, digest, 0, 0, _too_large(config), LIMIT_HINT)
     except Exception:   # Pillow raises many kinds for a damaged or foreign file
         return Photo(name, digest, 0, 0, "not a photo that can be read: damaged, or not an image")
-    if kind not in _READABLE:
-        return Photo(name, digest, 0, 0, f"a {kind} file: photos must be JPEG, PNG, WebP, AVIF or GIF")
-    if width * height > config.max_megapixels * 1_000_000:
-        return Photo(name, digest, 0, 0, _too_large(config))
     return Photo(name, digest, *((height, width) if turned else (width, height)))
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation, from the header alone: Pillow's `getexif` on a PNG decodes
+    the whole image to look for EXIF after the pixels."""
+    if image.format != "PNG":
+        return image.getexif().get(0x0112, 1)
+    exif = Image.Exif()
+    if image.info.get("exif"):
+        exif.load(image.info["exif"])
+    return exif.get(0x0112, 1)
+
+
+LIMIT_HINT = ("make the photo smaller (a web page needs no more than 2,000 pixels a side), "
+              "or raise the limit")
+REPLACE_HINT = "replace the file with a JPEG, PNG, WebP or AVIF photo, or take it out of the article"
 
 
 def _too_large(config: PhotoConfig) -> str:

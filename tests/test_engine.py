@@ -4,6 +4,7 @@ work a change needs."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sqlite3
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from PIL import Image
 
 from builder.engine import Cancelled, Engine
 from builder.fingerprint import MARKER
@@ -37,6 +39,12 @@ def touch(path: Path, text: str) -> None:
 
 
 touch.clock = 1_800_000_000_000_000_000
+
+
+def touch_bytes(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    touch.clock += 1_000_000_000
+    os.utime(path, ns=(touch.clock, touch.clock))
 
 
 def an_article(data) -> str:
@@ -128,6 +136,22 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
           name=st.sampled_from(("js/site.js", "extra.txt")))
     def edit_static(self, text, name):
         touch(self.root / "static" / name, text)
+
+    @rule(color=st.sampled_from(("red", "navy", "olive")),
+          size=st.sampled_from(((120, 90), (90, 120), (600, 400))), second=st.booleans())
+    def edit_photos(self, color, size, second):
+        """A page bundle: its photo replaced, a second photo shown or taken away."""
+        folder = self.root / "content/bundle"
+        folder.mkdir(exist_ok=True)
+        photo = io.BytesIO()
+        Image.new("RGB", size, color).save(photo, "JPEG")
+        touch_bytes(folder / "p.jpg", photo.getvalue())
+        if second:
+            touch_bytes(folder / "q.png", photo.getvalue())
+        else:
+            (folder / "q.png").unlink(missing_ok=True)
+        shown = "![照片](p.jpg)" + ("\n\n![另一张](q.png \"图说。\")" if second else "")
+        touch(folder / "index.md", article("组图", f"现场照片。\n\n{shown}\n", date="2024-07-19"))
 
     @rule(title=st.sampled_from(("测试新闻", "青岛晚报", "新闻")),
           size=st.sampled_from((20, 2)))
