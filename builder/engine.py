@@ -334,6 +334,8 @@ class Engine:
                 continue
             new = derive(article, self._tools(settings.config))
             cache.put(article, new)     # `run` finds it there
+            if new.photos != old.photos:
+                continue    # photos to encode first: `run` publishes them with the page
             if not written:
                 self.state.forget()     # the output is ahead of the state until `run`
             terms = plan.taxonomy.per_article[index]
@@ -362,7 +364,17 @@ class Engine:
         current = {} if full else outputs
         writer = _writer(self.out, in_place=self.in_place, full=full)
         try:
-            written = self._render(writer, [page for page, _ in pages], progress, renderer)
+            # the files pages use first: the preview serves each page as soon as it is written
+            written = []
+            for source, relative in static.files:
+                if current.get(relative) != targets.digests[relative]:
+                    writer.copy(source, relative)
+                    written.append(relative)
+            for relative, file in photos.items():
+                if current.get(relative) != targets.digests[relative]:
+                    writer.copy(photo_cache.file(file.photo, file.version), relative)
+                    written.append(relative)
+            written += self._render(writer, [page for page, _ in pages], progress, renderer)
             made: Index | None = index.result() if index is not None else None
             files = made.files if made is not None else []
             for path in made.paths if made is not None else ():
@@ -382,14 +394,6 @@ class Engine:
                 if current.get(path) != targets.digests[path]:
                     writer.write(path, text)
                     written.append(path)
-            for source, relative in static.files:
-                if current.get(relative) != targets.digests[relative]:
-                    writer.copy(source, relative)
-                    written.append(relative)
-            for relative, file in photos.items():
-                if current.get(relative) != targets.digests[relative]:
-                    writer.copy(photo_cache.file(file.photo, file.version), relative)
-                    written.append(relative)
             removed = sorted(set(outputs) - set(targets.digests) - {SEARCH})
             if targets.generation != self._generation:
                 self.state.forget()     # until the output matches it again

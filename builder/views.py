@@ -221,6 +221,7 @@ class ArticleView:
     corrections: tuple[CorrectionView, ...] = ()
     toc: tuple[TocEntry, ...] = ()     # when the front matter asks for one
     photo: PhotoView | None = None      # the lead photo, for social cards
+    cover: PhotoView | None = None      # the lead photo when the body does not show it
 
 
 @dataclass(frozen=True)
@@ -425,6 +426,8 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
         body=Markup("".join(blocks)),
         blocks=blocks,
         photo=photo,
+        cover=photo if photo and not any(u.line for u in derived.photos
+                                         if u.photo == derived.lead) else None,
         chars=chars,
         minutes=max(1, round(chars / READING_CHARS_PER_MINUTE)),
         parallel_href=urls.link(path + "parallel/"),

@@ -312,6 +312,20 @@ def test_front_matter_image_picks_the_lead_photo(tmp_path):
     assert png.get("fetchpriority") == "high" and jpg["loading"] == "lazy"
 
 
+def test_a_lead_photo_the_body_does_not_show_is_the_cover(tmp_path):
+    root = photo_site(tmp_path / "site", files={"yanshan.jpg": jpeg((800, 600)),
+                                                "工地.png": png_with_alpha(), "cover.jpg": jpeg((1000, 700))},
+                      front={"image": '"cover.jpg"'})
+    result = build(root, out=tmp_path / "out")
+    assert not result.warnings
+    page = soup(tmp_path / "out/zh-hant/articles/yanshan/index.html")
+    cover = page.select_one("article .cover img")
+    assert cover["fetchpriority"] == "high" and cover["alt"] == "雁山科技生態城建設提速"  # the title
+    assert [img["loading"] for img in page.select("article .body img")] == ["lazy", "lazy"]
+    plain = soup(tmp_path / "out/zh-hant/articles/loans/index.html")
+    assert not plain.select(".cover")
+
+
 def test_a_photo_the_article_does_not_show_is_a_warning(tmp_path):
     root = photo_site(tmp_path / "site", files={"yanshan.jpg": jpeg((800, 600)),
                                                 "工地.png": png_with_alpha(), "spare.jpg": jpeg((400, 300))})
@@ -426,3 +440,51 @@ def test_photos_hold_their_place_before_they_load_and_every_candidate_loads(brow
             assert response.status == 200, url
             assert response.headers["content-type"].startswith("image/")
         context.close()
+
+
+def rendering(size=(2400, 1500), kind: str = "JPEG") -> bytes:
+    """An architect's rendering, drawn: sky, towers with windows, a park in front."""
+    from PIL import ImageDraw
+
+    width, height = size
+    sky = Image.linear_gradient("L").resize(size)
+    image = Image.merge("RGB", (sky.point(lambda v: 150 + v // 3), sky.point(lambda v: 190 + v // 5),
+                                Image.new("L", size, 245)))
+    draw = ImageDraw.Draw(image)
+    horizon = int(height * 0.72)
+    for number in range(11):
+        left = int(width * (0.04 + number * 0.088))
+        top = int(height * (0.18 + ((number * 37) % 9) * 0.05))
+        right = left + int(width * 0.07)
+        shade = 90 + (number * 23) % 70
+        draw.rectangle((left, top, right, horizon), fill=(shade, shade + 20, shade + 45))
+        for y in range(top + 20, horizon - 20, 34):
+            for x in range(left + 14, right - 14, 30):
+                draw.rectangle((x, y, x + 14, y + 18), fill=(235, 225, 170))
+    draw.rectangle((0, horizon, width, height), fill=(92, 150, 88))
+    for x in range(40, width, 150):
+        draw.ellipse((x, horizon - 40, x + 110, horizon + 60), fill=(52, 112, 60))
+    out = io.BytesIO()
+    image.save(out, kind)
+    return out.getvalue()
+
+
+def test_screenshot_of_an_article_with_photos(browser, tmp_path):
+    """For the README: `BUILDER_SCREENSHOTS=docs/screenshots make test` refreshes it."""
+    from .conftest import static_server
+
+    root = photo_site(tmp_path / "site", files={"yanshan.jpg": rendering(),
+                                                "工地.png": rendering((1000, 640), "PNG")})
+    build(root, out=tmp_path / "www" / "news")
+    folder = Path(os.environ.get("BUILDER_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    with static_server(tmp_path / "www", "/news/") as origin:
+        context = browser.new_context(viewport={"width": 900, "height": 1100}, device_scale_factor=1)
+        page = context.new_page()
+        page.goto(f"{origin}/news/zh-hant/articles/yanshan/", wait_until="networkidle")
+        chosen = page.eval_on_selector("figure img", "i => i.currentSrc")
+        assert chosen.endswith(".avif")     # Chromium takes the first format it knows
+        page.screenshot(path=str(folder / "article-photo.png"))
+        context.close()
+    data = (folder / "article-photo.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000

@@ -385,3 +385,35 @@ def test_survives_files_deleted_and_half_written_while_it_rebuilds(server):
     wait_for(lambda: "风波过后" in fetch(base + "zh-hans/articles/a/")[1], timeout=30)
     wait_for(lambda: fetch(base + "zh-hans/")[0] == 200 and "churn" not in fetch(base + "zh-hans/")[1])
     assert process.poll() is None
+
+
+def test_a_photo_saved_in_a_bundle_is_served(server):
+    """Adding a page bundle, then replacing its photo: the preview serves the new photo's
+    page and files, as it does a saved article."""
+    import io
+    import re
+
+    from PIL import Image
+
+    root, base, _ = server
+
+    def photo(size: tuple[int, int]) -> bytes:
+        out = io.BytesIO()
+        Image.new("RGB", size, "teal").save(out, "JPEG")
+        return out.getvalue()
+
+    folder = root / "content/bundle"
+    folder.mkdir()
+    (folder / "p.jpg").write_bytes(photo((800, 600)))
+    bump(folder / "index.md", article("组图", "现场照片。\n\n![现场](p.jpg)\n"))
+
+    def shown(width: str) -> str | None:
+        found = re.search(r'<img src="(/news/photos/[^"]+)"[^>]*width="(\d+)"',
+                          fetch(base + "zh-hant/articles/bundle/")[1])
+        return found.group(1) if found and found.group(2) == width else None
+
+    first = wait_for(lambda: shown("800"))
+    assert fetch(base.removesuffix("/news/") + first)[0] == 200
+    (folder / "p.jpg").write_bytes(photo((1200, 900)))
+    second = wait_for(lambda: shown("1200"))
+    assert second != first and fetch(base.removesuffix("/news/") + second)[0] == 200
