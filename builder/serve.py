@@ -115,7 +115,7 @@ class SessionWatcher(Watcher):
                 # a save that comes in meanwhile gives this update up before it writes:
                 # its own first pass is served at once, then one update covers both
                 changed = rebuild(self.session, self.status, self.log,
-                                  cancelled=lambda: self._again)
+                                  cancelled=lambda: self._again or self._stop.is_set())
         finally:  # back on the server's thread: reload there, and accept the next change
             loop.add_callback(self._done, changed)
 
@@ -310,5 +310,8 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     guard_reload_socket(hosts)
     server = PreviewServer(watcher, status, base_path, hosts)
     print(f"serving http://{host}:{port}{base_path} (Ctrl-C to stop)", flush=True)
-    server.serve(host=host, port=port, root=str(serve_root), restart_delay=0)
+    try:
+        server.serve(host=host, port=port, root=str(serve_root), restart_delay=0)
+    finally:    # an update under way gives up at its next step: the process can exit
+        watcher.stop()
     print("stopped", file=sys.stderr)

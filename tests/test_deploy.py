@@ -206,7 +206,7 @@ def test_workflow_is_valid():
     text = (REPO / ".github/workflows/pages.yml").read_text()
     for needed in ("actions/configure-pages", "actions/upload-pages-artifact",
                    "actions/deploy-pages", "pages: write", "id-token: write", "make site",
-                   "actions/cache", ".cache/state"):
+                   "actions/cache", ".cache/state", ".cache/photos"):
         assert needed in text
 
 

@@ -162,6 +162,44 @@ def test_encode_turns_strips_and_sizes_every_version():
     assert card.size == (1200, 630)
 
 
+def swapped_profile() -> bytes:
+    """An ICC profile (v2, matrix and curves) whose red and green primaries are sRGB's
+    green and red: a photo's colour is only right when the profile is applied."""
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + b"\0" * 4 + s15(x) + s15(y) + s15(z)
+
+    curve = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, 0x0233) + b"\0\0"    # gamma 2.2
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", 8) + b"swapped\0" + b"\0" * 79
+    tags = [(b"desc", desc), (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+            (b"rXYZ", xyz(0.3851, 0.7169, 0.0971)), (b"gXYZ", xyz(0.4361, 0.2225, 0.0139)),
+            (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for signature, tag in tags:
+        data += b"\0" * (-(offset + len(data)) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(tag))
+        data += tag
+    body = struct.pack(">I", len(tags)) + table + data
+    return (struct.pack(">I", 128 + len(body)) + b"lcms" + struct.pack(">I", 0x02100000) + b"mntr"
+            + b"RGB XYZ " + b"\0" * 12 + b"acsp" + b"\0" * 28
+            + s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 48 + body)
+
+
+def test_colour_is_brought_to_srgb():
+    out = io.BytesIO()
+    Image.new("RGB", (600, 400), (255, 0, 0)).save(out, "JPEG", quality=95,
+                                                   icc_profile=swapped_profile())
+    files = encode(out.getvalue(), Photo("a.jpg", "33", 600, 400), PhotoConfig())
+    for path in ("photos/33/480.jpg", "photos/33/600.webp", "photos/33/og.jpg"):
+        shown = Image.open(io.BytesIO(files[path]))
+        red, green, _ = shown.convert("RGB").getpixel((100, 100))
+        assert green > 200 and red < 60, path     # what the profile means, not its numbers
+        assert "icc_profile" not in shown.info
+
+
 def test_transparency_goes_on_white_in_jpeg_and_stays_in_webp():
     files = encode(png_with_alpha(), Photo("a.png", "11", 800, 600), PhotoConfig())
     flat = Image.open(io.BytesIO(files["photos/11/800.jpg"])).convert("RGB")
@@ -488,3 +526,20 @@ def test_screenshot_of_an_article_with_photos(browser, tmp_path):
         context.close()
     data = (folder / "article-photo.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_pages_with_photos_are_valid_html(built):
+    from .test_deploy import VNU
+
+    if not VNU.is_file() or not shutil.which("java"):
+        message = "the Nu Html Checker needs Java and `npm ci` (make test runs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    _, out = built
+    result = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--skip-non-html",
+                             "--format", "json", str(out)], capture_output=True, text=True,
+                            timeout=600)
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    assert [m for m in messages if m.get("type") == "error"] == []
+    assert soup(out / "zh-hans/articles/yanshan/index.html").select("picture source")
