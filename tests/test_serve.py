@@ -189,9 +189,12 @@ def server(make_site):
     root = make_site({"a.md": A, "b.md": B},
                      config='base_url = "https://example.org/news/"\n')
     port = free_port()
+    # Ctrl-C as a terminal sends it, even when the tests run where SIGINT is ignored (a
+    # shell's background job), which the preview would inherit
     process = subprocess.Popen([sys.executable, "-m", "builder", "serve", "--root", str(root),
                                 "--port", str(port)], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     base = f"http://127.0.0.1:{port}/news/"
 
     def ready() -> bool:
