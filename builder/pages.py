@@ -120,9 +120,19 @@ def _index(path: str) -> str:
     return path + "index.html"
 
 
-def paginate(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    """Items in pages of `size`; an empty list still has one (empty) page."""
-    return [items[i:i + size] for i in range(0, len(items), size)] or [items[:0]]
+def archive_chunks(count: int, size: int) -> list[tuple[int, int]]:
+    """The numbered pages of a list of `count` items (newest first) whose first `size`
+    are on the list's own page, as (start, end) slices, numbered from the oldest: page k
+    holds the k-th `size` items ever listed. Only the newest numbered page can hold
+    items of the list's own page; it leaves them out (it is the one page that changes
+    with the list, besides a new page when one fills)."""
+    chunks = []
+    number = 1
+    while (number - 1) * size < count - size:
+        end = count - (number - 1) * size      # items older than this page's newest
+        chunks.append((max(size, end - size), end))
+        number += 1
+    return chunks
 
 
 @dataclass(frozen=True)
@@ -164,25 +174,35 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
                   feed_content: Callable[[int], Any] | None = None,
                   feed_key: Callable[[int], object] | None = None,
                   front: FrontPage | None = None) -> Iterator[Page]:
-    """A paginated list of articles at `path` (inside the edition), `path/page/N/` after,
-    and, with `feed_title`, its Atom feed at `path/feed.xml`; `feed_content(i)` is the
-    body of its i-th entry, made from what `feed_key(i)` names."""
-    chunks = paginate(cards, ctx.config.page_size)
+    """A list of articles at `path` (inside the edition), and, with `feed_title`, its
+    Atom feed at `path/feed.xml`; `feed_content(i)` is the body of its i-th entry, made
+    from what `feed_key(i)` names. `cards` are newest first.
+
+    The list's own page shows the newest `page_size`; the rest are in pages numbered
+    from the oldest (`path/page/1/` holds the first articles ever listed), so a page,
+    once full, never changes: a new article changes the list's page and the newest
+    numbered page, not every page of an archive of thousands (see `archive_chunks`)."""
     edition = ctx.edition.path
     feed = FeedLink(feed_title, ctx.urls.absolute(f"{edition}/{path}feed.xml")) if feed_title else None
+    chunks = archive_chunks(len(cards), ctx.config.page_size)
 
-    def link(n: int) -> str:
-        return ctx.urls.link(f"{edition}/{path}" + ("" if n == 1 else f"page/{n}/"))
+    def link(number: int | None) -> str:
+        return ctx.urls.link(f"{edition}/{path}" + (f"page/{number}/" if number else ""))
 
-    for number, chunk in enumerate(chunks, start=1):
-        here = path if number == 1 else f"{path}page/{number}/"
-        page_title = title if number == 1 else (
-            f"{title} · {ctx.site.strings['page'].format(n=number)}")
-        shown = front if number == 1 else None
-        key = ("list", page_title, heading, description, number, len(chunks),
-               feed_title, tuple(c.key for c in chunk), shown.key if shown else None)
-        pager = Pager(number, len(chunks), newer=link(number - 1) if number > 1 else None,
-                      older=link(number + 1) if number < len(chunks) else None)
+    pages = [(None, cards[:ctx.config.page_size])] + [
+        (number, cards[start:end]) for number, (start, end) in enumerate(chunks, start=1)]
+    for number, chunk in pages:
+        here = f"{path}page/{number}/" if number else path
+        page_title = (f"{title} · {ctx.site.strings['page'].format(n=number)}" if number
+                      else title)
+        shown = None if number else front
+        pager = Pager(number,
+                      newer=(link(number + 1 if number < len(chunks) else None) if number
+                             else None),
+                      older=(link(number - 1) if number and number > 1
+                             else None if number else link(len(chunks)) if chunks else None))
+        key = ("list", page_title, heading, description, pager, feed_title,
+               tuple(c.key for c in chunk), shown.key if shown else None)
         # made only if the page is rendered: most of a site's listings are unchanged
         context = partial(_listing_context, ctx, here, page_title, heading, description,
                           feed, chunk, pager, shown)

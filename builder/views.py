@@ -267,8 +267,10 @@ class ParallelRow:
 
 @dataclass(frozen=True)
 class Pager:
-    number: int
-    count: int
+    """Where a page of a list stands: `number` counts from the oldest page (None: the
+    list's own page, the newest articles)."""
+
+    number: int | None
     newer: str | None
     older: str | None
 

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.errors import BuildError
 from builder.script import ScriptChars
@@ -131,6 +133,8 @@ def test_drafts_are_left_out(make_site):
 
 
 def test_pagination(make_site):
+    """The list's own page shows the newest; the other pages are numbered from the oldest
+    (page 1 holds the first articles), the newest of them without the list page's own."""
     root = make_site({f"a{i}.md": article(f"文章{i}", "正文", date=f"2024-07-{i + 1:02d}")
                       for i in range(5)},
                      config='base_url = "https://example.org/"\npage_size = 2\n')
@@ -139,10 +143,33 @@ def test_pagination(make_site):
     # the front page shows the latest story large (a card too), not again in its list
     assert first.select_one(".lead h2 a").get_text() == "文章4"
     assert [a.get_text() for a in first.select(".card h2 a")] == ["文章4", "文章3"]
-    assert soup(root / "_site/zh-hans/page/2/index.html").select_one(".lead") is None
-    third = soup(root / "_site/zh-hans/page/3/index.html")
-    assert [a.get_text() for a in third.select(".card h2 a")] == ["文章0"]
-    assert third.select_one('a[rel="prev"]')["href"] == "/zh-hans/page/2/"
+    assert first.select_one('a[rel="next"]')["href"] == "/zh-hans/page/2/"
+    second = soup(root / "_site/zh-hans/page/2/index.html")
+    assert second.select_one(".lead") is None
+    assert [a.get_text() for a in second.select(".card h2 a")] == ["文章2"]
+    assert second.select_one('a[rel="prev"]')["href"] == "/zh-hans/"
+    oldest = soup(root / "_site/zh-hans/page/1/index.html")
+    assert [a.get_text() for a in oldest.select(".card h2 a")] == ["文章1", "文章0"]
+    assert oldest.select_one('a[rel="prev"]')["href"] == "/zh-hans/page/2/"
+    assert oldest.select_one('a[rel="next"]') is None
+    assert not (root / "_site/zh-hans/page/3").exists()
+
+
+@settings(max_examples=300, deadline=None)
+@given(count=st.integers(0, 200), size=st.integers(1, 25))
+def test_numbered_pages_cover_the_list_once_and_a_new_article_leaves_full_ones_alone(count, size):
+    from builder.pages import archive_chunks
+
+    chunks = archive_chunks(count, size)
+    shown = list(range(min(size, count))) + [i for start, end in reversed(chunks)
+                                             for i in range(start, end)]
+    assert shown == list(range(count))      # newest first, each once
+    assert all(end - start == size for start, end in chunks[:-1])   # all but the newest full
+    # one more article, newest: every page but the newest numbered one keeps its articles
+    # (counted from the oldest, an article's position does not move)
+    after = archive_chunks(count + 1, size)
+    for (start, end), (start2, end2) in zip(chunks[:-1], after, strict=False):
+        assert (count - end, count - start) == (count + 1 - end2, count + 1 - start2)
 
 
 def test_empty_content_builds_an_empty_site(make_site):

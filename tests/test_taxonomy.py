@@ -170,8 +170,8 @@ def test_pagination_of_a_tag(make_site):
     build(root)
     tag = root / "_site/zh-hant/tags/fangxun"
     assert [len(soup(p).select(".card")) for p in
-            (tag / "index.html", tag / "page/2/index.html", tag / "page/3/index.html")] == [2, 2, 1]
-    assert soup(tag / "page/3/index.html").select_one('a[rel="prev"]')["href"] == (
+            (tag / "index.html", tag / "page/2/index.html", tag / "page/1/index.html")] == [2, 1, 2]
+    assert soup(tag / "page/1/index.html").select_one('a[rel="prev"]')["href"] == (
         "/zh-hant/tags/fangxun/page/2/")
 
 
