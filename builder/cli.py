@@ -88,7 +88,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     from .newpost import new_article
 
-    path = new_article(args.root, args.title, args.date)
+    path = new_article(args.root, args.title, args.date, args.bundle)
     print(path)
     return 0
 
@@ -240,6 +240,8 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("--date", type=_date_or_time, metavar="DATE",
                      help="YYYY-MM-DD or YYYY-MM-DDTHH:MM (default: now); "
                           "a later one schedules the article")
+    new.add_argument("--bundle", action="store_true",
+                     help="a folder, content/YYYY/MM/<slug>/index.md, to put photos beside")
     new.set_defaults(run=cmd_new)
 
     page_import = commands.add_parser(

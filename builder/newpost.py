@@ -12,6 +12,7 @@ from .config import CONFIG_FILE, SiteConfig, load_config
 from .content import ARTICLE_SUFFIX, FENCE, article_files
 from .editions import Script
 from .errors import BuildError
+from .photos import BUNDLE_INDEX
 from .script import Converter
 from .segment import Segmenter
 from .slugs import words_slug
@@ -23,18 +24,22 @@ class NewArticle:
     text: str
 
 
-def plan_new(title: str, when: dt.date | dt.datetime, slug: str, taken: set[str]) -> NewArticle:
+def plan_new(title: str, when: dt.date | dt.datetime, slug: str, taken: set[str],
+             bundle: bool = False) -> NewArticle:
     """Pure: the file for a new article dated `when`, its slug made unique against `taken`
-    (the stems of every article, so no two articles share a URL)."""
+    (the slugs the file names give every article, so no two articles share a URL); with
+    `bundle`, a page bundle's index.md, for an article with photos."""
     unique, number = slug, 2
     while unique in taken:
         unique, number = f"{slug}-{number}", number + 1
     front = tomli_w.dumps({"title": title, "date": when})
     folder = Path("content") / f"{when.year:04d}" / f"{when.month:02d}"
-    return NewArticle(folder / f"{unique}{ARTICLE_SUFFIX}", f"{FENCE}\n{front}{FENCE}\n\n")
+    path = folder / unique / BUNDLE_INDEX if bundle else folder / f"{unique}{ARTICLE_SUFFIX}"
+    return NewArticle(path, f"{FENCE}\n{front}{FENCE}\n\n")
 
 
-def new_article(root: Path, title: str, when: dt.date | dt.datetime | None = None) -> Path:
+def new_article(root: Path, title: str, when: dt.date | dt.datetime | None = None,
+                bundle: bool = False) -> Path:
     """Write the new article; never replaces a file. Without `when`, now, to the minute,
     in the site's time zone."""
     title = title.strip()
@@ -47,8 +52,9 @@ def new_article(root: Path, title: str, when: dt.date | dt.datetime | None = Non
     simplified = converter.convert(title, script, Script.HANS).text
     slug = words_slug(Segmenter().words(simplified))
     content = root / "content"
-    taken = {path.stem for path in article_files(content)} if content.is_dir() else set()
-    planned = plan_new(title, when, slug, taken)
+    taken = ({path.parent.name if path.name == BUNDLE_INDEX else path.stem
+              for path in article_files(content)} if content.is_dir() else set())
+    planned = plan_new(title, when, slug, taken, bundle)
     target = root / planned.path
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

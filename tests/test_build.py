@@ -398,6 +398,11 @@ def test_builder_new_starts_an_article_and_never_replaces_one(make_site):
     assert (root / "_site/zh-hans/articles/taibei-jieyun-xinxian-tongche/index.html").exists()
     assert run("new", "   ", "--root", str(root)).returncode == 1
     assert run("new", "x", "--date", "tomorrow", "--root", str(root)).returncode == 2
+    # a page bundle, for photos; its folder is its slug, taken into account as such
+    bundle = run("new", "臺北捷運新線通車", "--bundle", "--date", "2024-08-02", "--root", str(root))
+    assert bundle.stdout.strip() == "content/2024/08/taibei-jieyun-xinxian-tongche-3/index.md"
+    again = run("new", "臺北捷運新線通車", "--bundle", "--date", "2024-08-02", "--root", str(root))
+    assert again.stdout.strip() == "content/2024/08/taibei-jieyun-xinxian-tongche-4/index.md"
 
 
 def test_footnotes_and_chosen_summaries(make_site):
