@@ -30,7 +30,6 @@ from .inputs import source_problem
 
 # what Pillow reports for the files accepted (MPO: a camera's JPEG with a preview inside)
 _READABLE = {"JPEG", "MPO", "PNG", "WEBP", "AVIF", "GIF"}
-_SAVE = {"avif": "AVIF", "webp": "WEBP", "jpeg": "JPEG"}
 _EXTENSION = {"avif": "avif", "webp": "webp", "jpeg": "jpg"}
 MIME = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg"}
 OG_SIZE = (1200, 630)    # what Open Graph and X cards show large
@@ -286,14 +285,29 @@ class PhotoCache:
 
 # -- HTML -------------------------------------------------------------------------------
 
-def srcset(photo: Photo, config: PhotoConfig, kind: str, root: str = ROOT) -> str:
-    return ", ".join(f"{root}{v.path} {v.width}w" for v in versions(photo, config) if v.format == kind)
+@dataclass(frozen=True)
+class Picture:
+    """A photo's versions as a `<picture>` shows them, its links under `root`."""
+
+    sources: tuple[tuple[str, str], ...]    # (format, srcset): every format but the last
+    srcset: str         # the last format's, the one every browser shows: the `<img>`'s
+    src: str            # the `<img src>`: that format at the width nearest a column of text
+    largest: str        # that format's largest version, as a path in the output
+    width: int          # of the largest version: the photo's shape
+    height: int
 
 
-def fallback(photo: Photo, config: PhotoConfig) -> Version:
-    """The `<img src>`: the last format, at the width nearest a column of text."""
-    own = [v for v in versions(photo, config) if v.format == config.formats[-1]]
-    return min(own, key=lambda v: (abs(v.width - 960), -v.width))
+def picture(photo: Photo, config: PhotoConfig, root: str = ROOT) -> Picture:
+    made = versions(photo, config)
+
+    def srcset(kind: str) -> str:
+        return ", ".join(f"{root}{v.path} {v.width}w" for v in made if v.format == kind)
+
+    own = [v for v in made if v.format == config.formats[-1]]
+    shown = min(own, key=lambda v: (abs(v.width - 960), -v.width))
+    return Picture(tuple((kind, srcset(kind)) for kind in config.formats[:-1]),
+                   srcset(config.formats[-1]), root + shown.path, own[-1].path,
+                   own[-1].width, own[-1].height)
 
 
 def picture_html(photo: Photo, config: PhotoConfig, alt: str, lead: bool,
@@ -301,16 +315,13 @@ def picture_html(photo: Photo, config: PhotoConfig, alt: str, lead: bool,
     """`<picture>` with a source per format; `alt` is plain text. The lead photo is
     fetched first; any other waits until it is near the screen."""
     sizes_attr = html.escape(sizes or config.sizes)
-    largest = max(versions(photo, config), key=lambda v: v.width)
-    img = fallback(photo, config)
-    sources = "".join(
-        f'<source type="{MIME[kind]}" srcset="{srcset(photo, config, kind, root)}" sizes="{sizes_attr}">'
-        for kind in config.formats[:-1])
+    shown = picture(photo, config, root)
+    sources = "".join(f'<source type="{MIME[kind]}" srcset="{srcset}" sizes="{sizes_attr}">'
+                      for kind, srcset in shown.sources)
     loading = ' fetchpriority="high"' if lead else ' loading="lazy"'
-    return (f'<picture>{sources}<img src="{root}{img.path}" '
-            f'srcset="{srcset(photo, config, config.formats[-1], root)}" sizes="{sizes_attr}" '
-            f'width="{largest.width}" height="{largest.height}" alt="{html.escape(alt)}"'
-            f'{loading} decoding="async"></picture>')
+    return (f'<picture>{sources}<img src="{shown.src}" srcset="{shown.srcset}" '
+            f'sizes="{sizes_attr}" width="{shown.width}" height="{shown.height}" '
+            f'alt="{html.escape(alt)}"{loading} decoding="async"></picture>')
 
 
 def rooted(text: str, root: str) -> str:

@@ -20,7 +20,7 @@ from .config import PhotoConfig, SiteConfig
 from .content import Article
 from .derive import Derived, EditionText
 from .editions import EDITIONS, Script
-from .photos import MIME, Photo, fallback, og_version, rooted, srcset, versions
+from .photos import MIME, Photo, og_version, picture, rooted
 from .strings import SCRIPT_NAMES
 from .taxonomy import ArticleTerms, Term
 
@@ -113,17 +113,15 @@ DEFAULT_PHOTOS = PhotoConfig()
 
 def photo_view(photo: Photo, config: PhotoConfig, alt: str, urls: Urls,
                social: bool = False) -> PhotoView:
-    own = [v for v in versions(photo, config) if v.format == config.formats[-1]]
-    card = og_version(photo)
+    shown = picture(photo, config, urls.base_path)
+    card = og_version(photo) if social else None
     return PhotoView(
-        src=urls.link(fallback(photo, config).path),
-        srcset=srcset(photo, config, config.formats[-1], urls.base_path),
-        sources=tuple(PhotoSource(MIME[kind], srcset(photo, config, kind, urls.base_path))
-                      for kind in config.formats[:-1]),
-        width=own[-1].width, height=own[-1].height, alt=alt,
-        url=urls.absolute(own[-1].path), type=MIME[config.formats[-1]], sizes=config.sizes,
+        src=shown.src, srcset=shown.srcset,
+        sources=tuple(PhotoSource(MIME[kind], srcset) for kind, srcset in shown.sources),
+        width=shown.width, height=shown.height, alt=alt,
+        url=urls.absolute(shown.largest), type=MIME[config.formats[-1]], sizes=config.sizes,
         **({"social": urls.absolute(card.path), "social_width": card.width,
-            "social_height": card.height} if social else {}))
+            "social_height": card.height} if card else {}))
 
 
 @dataclass(frozen=True)
