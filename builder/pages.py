@@ -189,6 +189,12 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
     def link(number: int | None) -> str:
         return ctx.urls.link(f"{edition}/{path}" + (f"page/{number}/" if number else ""))
 
+    def pager(number: int | None) -> Pager:
+        if number is None:      # the list's own page: older is the newest numbered page
+            return Pager(None, newer=None, older=link(len(chunks)) if chunks else None)
+        return Pager(number, newer=link(number + 1 if number < len(chunks) else None),
+                     older=link(number - 1) if number > 1 else None)
+
     pages = [(None, cards[:ctx.config.page_size])] + [
         (number, cards[start:end]) for number, (start, end) in enumerate(chunks, start=1)]
     for number, chunk in pages:
@@ -196,16 +202,12 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
         page_title = (f"{title} · {ctx.site.strings['page'].format(n=number)}" if number
                       else title)
         shown = None if number else front
-        pager = Pager(number,
-                      newer=(link(number + 1 if number < len(chunks) else None) if number
-                             else None),
-                      older=(link(number - 1) if number and number > 1
-                             else None if number else link(len(chunks)) if chunks else None))
-        key = ("list", page_title, heading, description, pager, feed_title,
+        place = pager(number)
+        key = ("list", page_title, heading, description, place, feed_title,
                tuple(c.key for c in chunk), shown.key if shown else None)
         # made only if the page is rendered: most of a site's listings are unchanged
         context = partial(_listing_context, ctx, here, page_title, heading, description,
-                          feed, chunk, pager, shown)
+                          feed, chunk, place, shown)
         yield Page(_index(f"{edition}/{here}"), template, context, local=here,
                    lastmod=_lastmod(chunk), key=key)
     if feed is not None:
