@@ -64,7 +64,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     how = ("afresh" if result.full else
            f"{result.written} file{'s' if result.written != 1 else ''} written, "
            f"{result.removed} removed")
-    print(f"built {result.pages} pages ({result.articles} articles × 2 editions) "
+    print(f"built {result.pages} pages ({result.articles} articles × {result.editions} editions) "
           f"into {result.out} in {result.seconds:.2f} s ({how}), "
           f"{len(result.warnings)} warning{'s' if len(result.warnings) != 1 else ''}")
     schedule = result.schedule

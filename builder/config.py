@@ -14,7 +14,16 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .editions import Script
+from .editions import (
+    EDITIONS,
+    FROM_HANS_CONFIGS,
+    FROM_HANT_CONFIGS,
+    GLYPH_CONFIGS,
+    Edition,
+    Script,
+    edition_for,
+    script_of,
+)
 from .errors import BuildError, Problem
 from .slugs import is_slug, slugify
 from .strings import DEFAULTS
@@ -22,24 +31,27 @@ from .tomlinput import Fields, Source, unknown_keys
 
 CONFIG_FILE = "site.toml"
 
-# OpenCC configs that go into each script; the s2twp family rewrites vocabulary
-# (支持 → 支援), so it is allowed but never the default.
-TO_HANT_CONFIGS = ("s2tw", "s2t", "s2hk", "s2twp", "s2hkp")
-TO_HANS_CONFIGS = ("tw2s", "t2s", "hk2s", "tw2sp", "hk2sp")
-
-
 @dataclass(frozen=True)
 class PhrasePair:
-    """A phrase written one way in each script, overriding OpenCC in both directions."""
+    """A phrase written one way in each script, overriding OpenCC in both directions;
+    `forms` gives an edition's own spelling where it differs from its script's
+    (`hk = "…"`: `Edition.keys`)."""
 
     hans: str
     hant: str
+    forms: tuple[tuple[str, str], ...] = ()
+
+    def written(self, script: Script) -> str:
+        """How an article in `script` writes it."""
+        return self.hans if script is Script.HANS else self.hant
+
+    def form(self, edition: Edition) -> str:
+        return edition.pick((*self.forms, ("hans", self.hans), ("hant", self.hant))) or ""
 
 
 @dataclass(frozen=True)
 class ConversionConfig:
-    to_hant: str = "s2tw"
-    to_hans: str = "tw2s"
+    editions: tuple[Edition, ...] = EDITIONS
     phrases: tuple[PhrasePair, ...] = ()
     # Each edition quotes as its readers do: 「」『』 in Traditional text, “”‘’ in Simplified
     corner_quotes: bool = False
@@ -112,7 +124,7 @@ class DeriveSettings:
     conversion: ConversionConfig
     tags: TagConfig
     topics: tuple[Topic, ...]
-    default_edition: Script
+    default_script: Script      # of an article whose script cannot be told from its text
     timezone: str
     utc_offset: str
     photos: PhotoConfig = PhotoConfig()
@@ -126,7 +138,7 @@ class SiteConfig:
     title: str = "新闻"
     description: str = ""
     base_url: str = "http://localhost:8000/"
-    default_edition: Script = Script.HANS
+    default_edition: Edition = EDITIONS[0]
     output_dir: str = "_site"
     page_size: int = 20
     publisher: str = ""
@@ -145,10 +157,16 @@ class SiteConfig:
     topics: tuple[Topic, ...] = ()
     photos: PhotoConfig = PhotoConfig()
     importing: ImportConfig = ImportConfig()
-    # UI string overrides, written in Simplified; the Hant edition converts them.
+    # UI string overrides, written in Simplified; the other editions convert them.
     strings: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    # Interface strings given in Traditional too ({ hans = "…", hant = "…" }): used as written.
-    strings_hant: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Interface strings given per edition too ({ hans = "…", hant = "…", hk = "…" }):
+    # (`Edition.keys`, form) pairs, each used as written in the editions it names.
+    string_forms: MappingProxyType[str, tuple[tuple[str, str], ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def editions(self) -> tuple[Edition, ...]:
+        return self.conversion.editions
 
     @cached_property
     def site_id(self) -> str:
@@ -176,8 +194,8 @@ class SiteConfig:
 
     @property
     def derive_settings(self) -> DeriveSettings:
-        return DeriveSettings(self.conversion, self.tags, self.topics, self.default_edition,
-                              self.timezone, self.utc_offset, self.photos)
+        return DeriveSettings(self.conversion, self.tags, self.topics,
+                              self.default_edition.script, self.timezone, self.utc_offset, self.photos)
 
 
 BASE_URL_HINT = 'for example "https://user.github.io/repo/"'
@@ -218,12 +236,13 @@ def _normalise_base_url(url: str) -> str:
 
 _TOP_KEYS = ("title", "description", "base_url", "default_edition", "output_dir",
              "page_size", "publisher", "timezone", "utc_offset", "cname", "feed_entries", "logo",
-             "feed_id", "conversion",
+             "feed_id", "conversion", "editions",
              "strings", "photos", "tags", "topics", "import")
 _TAG_KEYS = ("min_per_article", "max_per_article", "max_share", "min_corpus", "ban",
              "stopwords", "aliases", "slugs")
 _TOPIC_KEYS = ("slug", "name", "name_hant", "description", "keywords")
 _CONVERSION_KEYS = ("to_hant", "to_hans", "phrases", "corner_quotes")
+_EDITION_KEYS = ("lang", "path", "convert", "glyphs", "name")
 _PHOTO_KEYS = ("widths", "formats", "quality", "sizes", "max_megapixels", "max_mb")
 _IMPORT_KEYS = ("paper", "byline_words", "agencies", "labels", "editor_words")
 
@@ -239,12 +258,17 @@ def parse_config(text: str, path: Path) -> SiteConfig:
     if (wrong := base_url_problem(base_url)) is not None:
         problems.append(source.problem("base_url", f"`base_url` {wrong}", BASE_URL_HINT))
 
-    edition_name = top.string("default_edition", "zh-Hans") or "zh-Hans"
-    edition = Script.parse(edition_name)
+    conversion = _parse_conversion(top.table_of("conversion"), data.get("editions"), source,
+                                   problems)
+    editions = conversion.editions
+    edition_name = top.string("default_edition", "") or ""
+    edition = next((e for e in editions if edition_name.lower() in (e.lang.lower(), e.path)),
+                   None) if edition_name else editions[0]
     if edition is None:
-        problems.append(source.problem(
-            "default_edition", f"`default_edition` must be zh-Hans or zh-Hant, not {edition_name!r}"))
-        edition = Script.HANS
+        problems.append(source.problem("default_edition", (
+            f"`default_edition` must name one of the editions "
+            f"({', '.join(e.lang for e in editions)}), not {edition_name!r}")))
+        edition = editions[0]
 
     output_dir = top.string("output_dir", "_site") or "_site"
     if Path(output_dir).is_absolute() or ".." in Path(output_dir).parts:
@@ -281,20 +305,24 @@ def parse_config(text: str, path: Path) -> SiteConfig:
             "logo", f"`logo` must be an image file's path inside static/, not {logo!r}",
             'for example logo = "images/logo.png" for static/images/logo.png'))
         logo = ""
-    conversion = _parse_conversion(top.table_of("conversion"), source, problems)
     strings_table = top.table_of("strings")
     problems += unknown_keys(strings_table, DEFAULTS, source, "strings")   # a typo changes nothing
     strings = Fields(strings_table, source, "strings")
     parsed_strings: dict[str, str] = {}
-    parsed_hant: dict[str, str] = {}
+    string_forms: dict[str, tuple[tuple[str, str], ...]] = {}
+    edition_keys = {k for e in editions for k in e.keys}
     for key, value in strings_table.items():
         if isinstance(value, dict):
-            if set(value) != {"hans", "hant"} or not all(isinstance(v, str) for v in value.values()):
+            if ("hans" not in value or len(value) < 2
+                    or not set(value) <= edition_keys | {"hans", "hant"}
+                    or not all(isinstance(v, str) for v in value.values())):
                 problems.append(source.problem(
-                    key, f"`strings.{key}` must be a string, or {{ hans = \"…\", hant = \"…\" }}",
+                    key, f"`strings.{key}` must be a string, or a table of `hans` and the "
+                         f"forms of other editions ({', '.join(sorted(edition_keys))})",
                     f'for example {key} = {{ hans = "搜索", hant = "搜尋" }}'))
                 continue
-            parsed_strings[key], parsed_hant[key] = value["hans"], value["hant"]
+            parsed_strings[key] = value["hans"]
+            string_forms[key] = tuple(sorted(value.items()))
         else:
             parsed_strings[key] = strings.string(key) or ""
 
@@ -320,7 +348,7 @@ def parse_config(text: str, path: Path) -> SiteConfig:
         photos=_parse_photos(top.table_of("photos"), source, problems),
         importing=_parse_import(top.table_of("import"), source, problems),
         strings=MappingProxyType(parsed_strings),
-        strings_hant=MappingProxyType(parsed_hant),
+        string_forms=MappingProxyType(string_forms),
     )
     problems += top.problems + strings.problems
     if problems:
@@ -328,23 +356,99 @@ def parse_config(text: str, path: Path) -> SiteConfig:
     return config
 
 
-def _parse_conversion(table: dict[str, Any], source: Source,
+def _parse_conversion(table: dict[str, Any], editions: Any, source: Source,
                       problems: list[Problem]) -> ConversionConfig:
     problems += unknown_keys(table, _CONVERSION_KEYS, source, "conversion")
     fields = Fields(table, source, "conversion")
-    to_hant = fields.string("to_hant", "s2tw") or "s2tw"
-    to_hans = fields.string("to_hans", "tw2s") or "tw2s"
-    for key, value, allowed in (("to_hant", to_hant, TO_HANT_CONFIGS),
-                                ("to_hans", to_hans, TO_HANS_CONFIGS)):
-        if value not in allowed:
-            problems.append(source.problem(
-                key, f"`conversion.{key}` = {value!r} is not an OpenCC config for this direction",
-                f"use one of {', '.join(allowed)}"))
+    if editions is None:    # today's two, their configurations from `conversion`
+        chosen = []
+        for key, default, allowed in (("to_hans", EDITIONS[0], FROM_HANT_CONFIGS),
+                                      ("to_hant", EDITIONS[1], FROM_HANS_CONFIGS)):
+            value = fields.string(key, default.convert) or default.convert
+            if value not in allowed:
+                problems.append(source.problem(
+                    key, f"`conversion.{key}` = {value!r} is not an OpenCC config for this direction",
+                    f"use one of {', '.join(allowed)}"))
+                value = default.convert
+            chosen.append(replace(default, convert=value))
+        parsed = tuple(chosen)
+    else:
+        for key in ("to_hans", "to_hant"):
+            if key in table:
+                problems.append(source.problem(
+                    key, f"`conversion.{key}` is for a site without [[editions]]",
+                    "set `convert` on the edition instead"))
+        parsed = _parse_editions(editions, source, problems)
     phrases = parse_phrases(table.get("phrases", []), source, "conversion.phrases", problems)
+    keys = {k for e in parsed for k in e.keys} | {"hans", "hant"}
+    for pair in phrases:
+        for key, _ in pair.forms:
+            if key not in keys:
+                problems.append(source.problem(
+                    "phrases", f"`conversion.phrases` gives a form for {key!r}, which names no edition",
+                    f"name an edition by one of {', '.join(sorted(keys))}"))
     corner_quotes = fields.boolean("corner_quotes", False)
     problems += fields.problems
-    return ConversionConfig(to_hant=to_hant, to_hans=to_hans, phrases=phrases,
-                            corner_quotes=corner_quotes)
+    return ConversionConfig(editions=parsed, phrases=phrases, corner_quotes=corner_quotes)
+
+
+def _parse_editions(value: Any, source: Source, problems: list[Problem]) -> tuple[Edition, ...]:
+    hint = 'write each as [[editions]] with lang = "zh-Hant-HK" and path = "zh-hk"'
+    if not isinstance(value, list) or not value or not all(isinstance(i, dict) for i in value):
+        problems.append(source.problem("editions", "`editions` must be a list of [[editions]] tables",
+                                       hint))
+        return EDITIONS
+    editions = []
+    for item in value:
+        problems += unknown_keys(item, _EDITION_KEYS, source, "editions")
+        fields = Fields(item, source, "editions")
+        lang, path = fields.string("lang") or "", fields.string("path") or ""
+        problems += fields.problems
+        script = script_of(lang)
+        if script is None:
+            problems.append(source.problem(
+                "editions", f"edition {lang!r}: `lang` must be a Chinese BCP 47 tag with a "
+                            "script or a region", "for example zh-Hans, zh-Hant-TW, zh-Hant-HK, "
+                            "zh-Hans-SG"))
+            continue
+        if not is_slug(path) or path in _RESERVED_PATHS:
+            problems.append(source.problem(
+                "editions", f"edition {lang}: `path` must be a URL folder name (lower-case "
+                            f"letters, digits, hyphens), not {path!r}",
+                "for example path = \"zh-hk\""))
+            continue
+        allowed = FROM_HANS_CONFIGS if script is Script.HANT else FROM_HANT_CONFIGS
+        convert = fields.string("convert", "") or ""
+        if convert and convert not in allowed:
+            problems.append(source.problem(
+                "editions", f"edition {lang}: `convert` = {convert!r} is not an OpenCC "
+                            f"configuration into {script.code}", f"use one of {', '.join(allowed)}"))
+            convert = ""
+        glyphs = item.get("glyphs")
+        if isinstance(glyphs, str):
+            glyphs = [glyphs] if glyphs else []
+        if glyphs is not None and (
+                not isinstance(glyphs, list) or (glyphs and script is Script.HANS)
+                or not all(isinstance(g, str) and g in GLYPH_CONFIGS for g in glyphs)):
+            problems.append(source.problem(
+                "editions", f"edition {lang}: `glyphs` = {glyphs!r} is not a list of OpenCC "
+                            f"configurations within {script.code}",
+                f"use some of {', '.join(GLYPH_CONFIGS)} in a Traditional edition, or [] to "
+                "keep Traditional text as written"))
+            glyphs = None
+        editions.append(edition_for(lang, path, convert,
+                                    tuple(glyphs) if glyphs is not None else None,
+                                    fields.string("name", "") or ""))
+    for what, keys in (("lang", [e.lang.lower() for e in editions]),
+                       ("path", [e.path for e in editions])):
+        for key in sorted({k for k in keys if keys.count(k) > 1}):
+            problems.append(source.problem("editions", f"two editions have the {what} {key!r}",
+                                           "give each edition its own"))
+    return tuple(editions) or EDITIONS
+
+
+# Folders the site makes beside the editions'.
+_RESERVED_PATHS = ("search", "static", "css", "js", "fonts", "images")
 
 
 def _parse_photos(table: Mapping[str, Any], source: Source,
@@ -473,12 +577,15 @@ def parse_phrases(value: Any, source: Source, name: str,
         return ()
     pairs = []
     for item in value:
-        if (not isinstance(item, dict) or set(item) != {"hans", "hant"}
-                or not all(isinstance(v, str) and v for v in item.values())):
+        if (not isinstance(item, dict) or not {"hans", "hant"} <= set(item)
+                or not all(isinstance(k, str) and re.fullmatch(r"[a-z][a-z0-9-]*", k)
+                           and isinstance(v, str) and v for k, v in item.items())):
             problems.append(source.problem(
-                key, f"each entry of `{name}` needs exactly `hans` and `hant` strings", hint))
+                key, f"each entry of `{name}` needs `hans` and `hant` strings (and may give "
+                     "other editions' forms, as hk = \"…\")", hint))
             continue
-        pairs.append(PhrasePair(hans=item["hans"], hant=item["hant"]))
+        pairs.append(PhrasePair(hans=item["hans"], hant=item["hant"], forms=tuple(sorted(
+            (k, v) for k, v in item.items() if k not in ("hans", "hant")))))
     return tuple(pairs)
 
 

@@ -1,4 +1,4 @@
-"""The per-article stage: one Article → its text in both editions.
+"""The per-article stage: one Article → its text in every edition.
 
 `derive` is a pure function of the article and the loaded tools, so a build can
 run it in any order, in any process, and cache its result.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from .config import DeriveSettings
 from .content import Article
-from .editions import EDITIONS, Script
+from .editions import Edition, Script
 from .errors import BuildError, Problem
 from .markup import MAX_NESTING, Block, Image, Markdown
 from .photos import REPLACE_HINT, Photo, picture_html
@@ -37,7 +37,7 @@ class Text:
 
 @dataclass(frozen=True)
 class EditionText:
-    script: Script
+    lang: str           # the edition's
     title: Text
     subtitle: Text
     kicker: Text
@@ -66,8 +66,7 @@ class UsedPhoto:
 class Derived:
     article: Article
     script: Script                      # the script the article is written in
-    hans: EditionText
-    hant: EditionText
+    texts: tuple[EditionText, ...]      # one per edition, in the site's order
     repaired: tuple[tuple[str, str], ...]
     ambiguous: tuple[tuple[str, str], ...]
     analysis: Analysis
@@ -78,13 +77,17 @@ class Derived:
     photos: tuple[UsedPhoto, ...] = ()  # each once, in the order the body shows them
     lead: Photo | None = None           # `image`, else the first photo shown
 
-    def edition(self, script: Script) -> EditionText:
-        return self.hans if script is Script.HANS else self.hant
+    def edition(self, edition: Edition) -> EditionText:
+        lang = edition.lang
+        for text in self.texts:
+            if text.lang == lang:
+                return text
+        raise KeyError(lang)
 
     def light(self) -> Derived:
         """Without the bodies and search terms: what planning the site needs, kept for
         every article; the rest is read back from the derive cache to render a page."""
-        return replace(self, hans=replace(self.hans, blocks=()), hant=replace(self.hant, blocks=()),
+        return replace(self, texts=tuple(replace(t, blocks=()) for t in self.texts),
                        search_terms=())
 
 
@@ -118,20 +121,21 @@ def derive(article: Article, tools: Tools) -> Derived:
     photos, lead_photo = _photos(article, tools.markdown.images(tokens))
     written = article.script or tools.converter.detect(
         " ".join((article.title, article.subtitle, article.kicker,
-                  tools.markdown.plain_text(tokens))), tools.settings.default_edition)
-    repaired: list[tuple[str, str]] = []
-    ambiguous: list[tuple[str, str]] = []
+                  tools.markdown.plain_text(tokens))), tools.settings.default_script)
+    # the stray characters each edition in the article's own script repaired, by lang
+    repaired: dict[str, list[tuple[str, str]]] = {}
+    ambiguous: dict[str, list[tuple[str, str]]] = {}
 
-    def convert(text: str, target: Script) -> Converted:
+    def convert(text: str, target: Edition) -> Converted:
         result = tools.converter.convert(text, written, target, article.phrases)
-        repaired.extend(result.repaired)
-        ambiguous.extend(result.ambiguous)
+        repaired.setdefault(target.lang, []).extend(result.repaired)
+        ambiguous.setdefault(target.lang, []).extend(result.ambiguous)
         return result
 
     chosen = article.summary or (
         " ".join(tools.markdown.plain_text(tools.markdown.parse(lead)).split()) if marked else "")
 
-    def edition(target: Script) -> tuple[EditionText, str]:
+    def edition(target: Edition) -> tuple[EditionText, str]:
         body_plain: list[str] = []
 
         def body_html(text: str) -> str:
@@ -157,7 +161,7 @@ def derive(article: Article, tools: Tools) -> Derived:
         lead_alt = next((image.alt for image in tools.markdown.images(tokens)
                          if lead_photo is not None and _name(image.src) == lead_photo.name), "")
         return EditionText(
-            script=target,
+            lang=target.lang,
             title=Text.of(convert(article.title, target)),
             subtitle=Text.of(convert(article.subtitle, target)),
             kicker=Text.of(convert(article.kicker, target)),
@@ -173,17 +177,26 @@ def derive(article: Article, tools: Tools) -> Derived:
                       else convert(article.title, target).text if lead_photo else ""),
         ), body
 
-    (hans, hans_body), (hant, _) = (edition(script) for script in EDITIONS)
+    editions = tools.settings.conversion.editions
+    made = [edition(e) for e in editions]
+    # what is segmented and indexed: the Simplified edition's text, made for it alone
+    # when the site has none
+    simple = tools.converter.simplified
+    hans, hans_body = next(((t, b) for (t, b), e in zip(made, editions, strict=True)
+                            if e == simple), None) or edition(simple)
+
+    own = next((e for e in editions if e.script is written), simple)
 
     def simplified(text: str) -> str:
-        return tools.converter.convert(text, written, Script.HANS, article.phrases).text
+        return tools.converter.to_simplified(text, written, article.phrases)
 
     analysis = tools.analyzer.analyse(
         hans.title.plain, f"{hans.kicker.plain}\n{hans.subtitle.plain}\n{hans_body}",
         tools.settings.topics)
     return Derived(
         replace(article, body=""),  # the Markdown is spent; a site keeps thousands of these
-        written, hans, hant, tuple(repaired), tuple(ambiguous), analysis,
+        written, tuple(t for t, _ in made), tuple(repaired.get(own.lang, ())),
+        tuple(ambiguous.get(own.lang, ())), analysis,
         tags=tuple(("-" if t.startswith("-") else "") + simplified(t.removeprefix("-"))
                    for t in article.tags),
         authors=tuple(a.plain for a in hans.authors),

@@ -49,7 +49,7 @@ def new_article(root: Path, title: str, when: dt.date | dt.datetime | None = Non
     when = when or dt.datetime.now(config.zone).replace(second=0, microsecond=0, tzinfo=None)
     converter = Converter(config.conversion)
     script = converter.detect(title, Script.HANS)
-    simplified = converter.convert(title, script, Script.HANS).text
+    simplified = converter.to_simplified(title, script)
     slug = words_slug(Segmenter().words(simplified))
     content = root / "content"
     taken = ({path.parent.name if path.name == BUNDLE_INDEX else path.stem

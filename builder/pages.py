@@ -16,9 +16,8 @@ from markupsafe import Markup
 
 from .config import OTHER_TOPIC, SiteConfig
 from .derive import Derived
-from .editions import EDITIONS, Script
+from .editions import Edition, browser_choices, partner
 from .search import INDEX_DIR
-from .strings import EDITION_NAMES
 from .taxonomy import ArticleTerms, Taxonomy
 from .views import (
     Alternate,
@@ -95,6 +94,8 @@ class EditionLink:
 class SearchView:
     index: str      # the folder of the search index
     base: str       # the site's base path, for result links
+    slot: int = 0       # the edition's place in the site's list: which title a result shows
+    editions: int = 2   # how many titles (and summaries) each result has
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def archive_chunks(count: int, size: int) -> list[tuple[int, int]]:
 class EditionContext:
     """What every page of one edition needs."""
 
-    edition: Script
+    edition: Edition
     site: SiteView
     config: SiteConfig
     urls: Urls
@@ -281,7 +282,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         groups = taxonomy.groups[kind]
         heading = strings[kind if kind != "authors" else "authors_index"]
         lastmod = newest
-        key = (kind, lastmod, tuple((t.slug, t.hans, t.hant, len(m)) for t, m in groups))
+        key = (kind, lastmod, tuple((t.slug, t.names, len(m)) for t, m in groups))
         yield Page(_index(f"{edition.path}/{kind}/"), "terms.html", {
             "site": ctx.site,
             "page": ctx.meta(f"{kind}/", f"{heading} · {ctx.site.title}"),
@@ -290,7 +291,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
             "terms": [term_link(term, edition, urls, len(members)) for term, members in groups],
         }, local=f"{kind}/", lastmod=lastmod, key=key)
         for term, members in groups:
-            name = term.hans if edition is Script.HANS else term.hant
+            name = term.name(edition.lang)
             title = strings[f"term_title_{kind}"].format(name=name)
             yield from listing_pages(
                 ctx, f"{kind}/{term.slug}/", f"{title} · {ctx.site.title}", title,
@@ -301,7 +302,8 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         "site": ctx.site,
         "page": ctx.meta("search/", f"{strings['search']} · {ctx.site.title}"),
         "heading": strings["search"],
-        "search": SearchView(urls.link(f"{INDEX_DIR}/"), urls.base_path),
+        "search": SearchView(urls.link(f"{INDEX_DIR}/"), urls.base_path,
+                             ctx.config.editions.index(edition), len(ctx.config.editions)),
     }, local="search/", key=())
 
     years: dict[int, list[MonthLink]] = {}
@@ -350,6 +352,7 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
                         ctx.urls.absolute(ctx.config.logo) if ctx.config.logo else "",
                         ctx.config.photos)
     path = article_path(derived)
+    other = partner(edition, ctx.config.editions)
     if not parallel:
         meta = ctx.meta(path, f"{view.title_text} · {ctx.site.title}",
                         derived.edition(edition).subtitle.plain or cards[index].summary,
@@ -361,26 +364,29 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
                          f"{view.title_text} · {ctx.site.strings['parallel_title']}",
                          derived.edition(edition).subtitle.plain or cards[index].summary),
         "article": view,
-        "rows": parallel_rows(derived, edition, ctx.urls.base_path),
-        "other_lang": edition.other.code,
-        "other_title": Markup(derived.edition(edition.other).title.html),
+        "rows": parallel_rows(derived, edition, other, ctx.urls.base_path),
+        "other_lang": other.lang,
+        "other_title": Markup(derived.edition(other).title.html),
     }
 
 
-def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Script, str],
-              descriptions: Mapping[Script, str], explain: Mapping[Script, str]) -> Page:
-    """`/`: picks an edition in the browser; without JavaScript, a page of two links that
-    says what they are, in both scripts."""
-    editions = [EditionLink(urls.link(f"{s.path}/"), s.code, EDITION_NAMES[s.code], titles[s],
-                            explain[s]) for s in EDITIONS]
+def root_page(config: SiteConfig, urls: Urls, titles: Mapping[Edition, str],
+              descriptions: Mapping[Edition, str], explain: Mapping[Edition, str]) -> Page:
+    """`/`: picks an edition in the browser (`browser_choices`); without JavaScript, a
+    page of a link per edition that says what it is, in each edition."""
+    editions = [EditionLink(urls.link(f"{e.path}/"), e.lang, e.name, titles[e], explain[e])
+                for e in config.editions]
     description = " · ".join(dict.fromkeys(d for d in descriptions.values() if d))
+    choices = {tag: urls.link(f"{path}/")
+               for tag, path in browser_choices(config.editions, config.default_edition).items()}
     return Page("index.html", "root.html", {
         "editions": editions,
+        "choices": choices,
         "description": description,
         "default_edition": urls.link(f"{config.default_edition.path}/"),
         "canonical": urls.absolute(""),
-        "alternates": [(s.code, urls.absolute(f"{s.path}/")) for s in EDITIONS],
-    }, key=(tuple(titles.values()), description, tuple(explain.values())))
+        "alternates": [(e.lang, urls.absolute(f"{e.path}/")) for e in config.editions],
+    }, key=(tuple(editions), sorted(choices.items()), description))
 
 
 
@@ -425,14 +431,14 @@ class NotFoundText:
 NOT_FOUND_LATEST = 5    # stories offered on the 404 page, per edition
 
 
-def not_found_page(urls: Urls, strings: Mapping[Script, Mapping[str, str]],
-                   cards: Mapping[Script, Sequence[ArticleCard]]) -> Page:
-    """`/404.html`, in both scripts, with a search form and the latest stories: GitHub
+def not_found_page(urls: Urls, strings: Mapping[Edition, Mapping[str, str]],
+                   cards: Mapping[Edition, Sequence[ArticleCard]]) -> Page:
+    """`/404.html`, in every edition, with a search form and the latest stories: GitHub
     Pages serves it for any missing path, so every link in it is absolute."""
     editions = [NotFoundText(
-        s.code, urls.link(f"{s.path}/"), strings[s]["not_found"], strings[s]["back_home"],
+        s.lang, urls.link(f"{s.path}/"), strings[s]["not_found"], strings[s]["back_home"],
         strings[s]["not_found_explain"], urls.link(f"{s.path}/search/"), strings[s]["search"],
-        strings[s]["latest"], tuple(cards[s][:NOT_FOUND_LATEST])) for s in EDITIONS]
+        strings[s]["latest"], tuple(cards[s][:NOT_FOUND_LATEST])) for s in strings]
     key = [(e.lang, e.href, e.not_found, e.back, e.explain, e.search, e.search_label,
             e.latest_heading, tuple(c.key for c in e.latest)) for e in editions]
     return Page("404.html", "404.html", {"editions": editions}, key=key)
@@ -475,8 +481,8 @@ def _sitemap_urls(listed: Sequence[Page | Listed], config: SiteConfig,
                   urls: Urls) -> list[SitemapUrl]:
     entries = []
     for page in listed:
-        alternates = tuple(Alternate(s.code, urls.absolute(f"{s.path}/{page.local}"))
-                           for s in EDITIONS)
+        alternates = tuple(Alternate(s.lang, urls.absolute(f"{s.path}/{page.local}"))
+                           for s in config.editions)
         alternates += (Alternate("x-default",
                                  urls.absolute(f"{config.default_edition.path}/{page.local}")),)
         entries.append(SitemapUrl(urls.absolute(page.path.removesuffix("index.html")),

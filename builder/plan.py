@@ -13,11 +13,12 @@ import hashlib
 import pickle
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from .config import OTHER_TOPIC, PhotoConfig, SiteConfig
 from .derive import Derived, Tools
-from .editions import EDITIONS, Script
+from .editions import Edition, Script
 from .fingerprint import MARKER
 from .markup import Markdown
 from .pages import (
@@ -61,8 +62,7 @@ def load_tools(config: SiteConfig) -> Tools:
 
 
 def search_fold(converter: Converter) -> dict[str, str]:
-    return fold_map(converter.chars.traditional_only,
-                    lambda ch: converter.convert(ch, Script.HANT, Script.HANS).text)
+    return fold_map(*converter.folding())
 
 
 @dataclass(frozen=True)
@@ -101,23 +101,21 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
     `taxonomy.related_memo`."""
     urls = Urls(config.base_url, config.base_path)
 
-    def to_hant(text: str) -> str:
-        return converter.convert(text, Script.HANS, Script.HANT).text
+    def names(text: str, script: Script) -> tuple[tuple[str, str], ...]:
+        return tuple((e.lang, converter.convert(text, script, e).text) for e in config.editions)
 
     taxonomy = build_taxonomy(
         [TaxonomyInput(f"{d.article.path.as_posix()}\n{d.article.date.isoformat()}\n"
                        f"{d.article.slug}", d.analysis, d.tags, d.article.topics, d.authors,
                        d.sources, d.article.date.year, d.article.date.month) for d in derived],
-        config, to_hant, related)
-    titles: dict[Script, str] = {}
-    descriptions: dict[Script, str] = {}
-    strings_of: dict[Script, dict[str, str]] = {}
+        config, names, related)
+    titles: dict[Edition, str] = {}
+    descriptions: dict[Edition, str] = {}
+    strings_of: dict[Edition, dict[str, str]] = {}
     editions = []
-    for edition in EDITIONS:
-        def local(text: str, edition: Script = edition) -> str:
-            return text if edition is Script.HANS else to_hant(text)
-
-        strings = {key: interface_string(key, edition, config, local) for key in DEFAULTS}
+    for edition in config.editions:
+        local = partial(converter.localise, edition=edition)
+        strings = {key: interface_string(key, edition, config, converter) for key in DEFAULTS}
         nav = tuple(TermLink(urls.link(f"{edition.path}/{kind}/"),
                              strings["authors_index" if kind == "authors" else kind])
                     for kind in (*TERM_KINDS, "archive", "search"))
@@ -132,21 +130,26 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
         editions.append((ctx, edition_cards(derived, ctx)))
     return SitePlan(derived, taxonomy, tuple(editions),
                     root_page(config, urls, titles, descriptions,
-                              {e: strings_of[e]["edition_explain"] for e in EDITIONS}),
+                              {e: strings_of[e]["edition_explain"] for e in config.editions}),
                     not_found_page(urls, strings_of, {ctx.edition: cards for ctx, cards in editions}),
                     tuple(alias_pages(derived, config, urls)))
 
 
-def interface_string(key: str, edition: Script, config: SiteConfig,
-                     local: Callable[[str], str]) -> str:
-    """An interface string in the edition's script: as site.toml writes it for that script,
-    else Taiwan's own wording where it differs, else converted from Simplified."""
-    if edition is Script.HANT:
-        if key in config.strings_hant:
-            return config.strings_hant[key]
-        if key not in config.strings and key in HANT_WORDING:
-            return HANT_WORDING[key]
-    return local(config.strings.get(key, DEFAULTS[key]))
+def interface_string(key: str, edition: Edition, config: SiteConfig,
+                     converter: Converter) -> str:
+    """An interface string in the edition: as site.toml writes it for this edition, else
+    for its script (in the edition's glyphs), else Taiwan's own wording where it differs
+    (for a Traditional edition), else converted from Simplified."""
+    forms = dict(config.string_forms.get(key, ()))
+    exact = next((forms[k] for k in edition.keys[:-1] if k in forms), None)
+    if exact is not None:
+        return exact
+    script = edition.script
+    if script.key in forms:
+        return converter.convert(forms[script.key], script, edition).text
+    if script is Script.HANT and key not in config.strings and key in HANT_WORDING:
+        return converter.convert(HANT_WORDING[key], script, edition).text
+    return converter.localise(config.strings.get(key, DEFAULTS[key]), edition)
 
 
 def digest(salt: bytes, *parts: object) -> bytes:
@@ -215,8 +218,8 @@ def search_docs(derived: Sequence[Derived]) -> list[SearchDoc]:
     return [SearchDoc(
         path=article_path(d),
         date=d.article.date.date().isoformat(),
-        titles=(d.hans.title.plain, d.hant.title.plain),
-        summaries=(d.hans.summary, d.hant.summary),
+        titles=tuple(t.title.plain for t in d.texts),
+        summaries=tuple(t.summary for t in d.texts),
     ) for d in derived]
 
 

@@ -1,10 +1,12 @@
 """Script detection and conversion between Simplified and Traditional, with OpenCC.
 
-Three rules shape every conversion:
-- Into the other script, OpenCC converts the text (s2tw / tw2s by default).
+Three rules shape every conversion into an edition:
+- Into the other script, OpenCC converts the text with the edition's `convert`
+  configuration (s2tw, s2hk, tw2s, …).
 - Into the article's own script, only characters that cannot belong to it are
   changed (a Simplified-only 会 in a Traditional article becomes 會); a character
-  valid in both, like 台 in 平台, stays exactly as the writer wrote it.
+  valid in both, like 台 in 平台, stays exactly as the writer wrote it. An edition
+  with `glyphs` (Hong Kong's, `t2hk`) then brings the text to its glyph standard.
 - Overrides win over OpenCC: `-{…}-` keeps text as written, and phrase pairs from
   site.toml or front matter give the exact spelling in each script.
 """
@@ -15,16 +17,18 @@ import difflib
 import html
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
 import opencc
 
 from .config import ConversionConfig, PhrasePair
-from .editions import Script
+from .editions import EDITIONS, Edition, Script
 
 KEEP_MARKER = re.compile(r"-\{(.+?)\}-", re.S)
+# The configuration back to Simplified out of an edition's glyphs, where tw2s is not it
+_BACK = {"s2hk": "hk2s", "s2hkp": "hk2s", "t2hk": "hk2s"}
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,8 @@ class Converted:
 @dataclass(frozen=True)
 class _Piece:
     text: str
-    fixed: str | None = None    # output for a phrase pair
-    keep: bool = False          # -{…}- text, never converted
+    pair: PhrasePair | None = None  # a phrase written as the pair says, in every edition
+    keep: bool = False              # -{…}- text, never converted
 
 
 _CURLY_TO_CORNER = str.maketrans("“”", "「」")
@@ -104,55 +108,94 @@ def quotes_for(text: str, target: Script) -> str:
 
 
 class Converter:
-    """Holds the two OpenCC converters; load it once per process and reuse it."""
+    """Holds the editions' OpenCC converters; load it once per process and reuse it."""
 
     def __init__(self, config: ConversionConfig, chars: ScriptChars | None = None):
         self.chars = chars or ScriptChars.load()
         self.site_phrases = config.phrases
         self.corner_quotes = config.corner_quotes
-        self._opencc = {Script.HANT: opencc.OpenCC(config.to_hant),
-                        Script.HANS: opencc.OpenCC(config.to_hans)}
+        self.editions = config.editions
+        # Simplified text is what the site's words are written in (tags, topics,
+        # interface strings) and what is segmented and indexed, whatever the editions.
+        self.simplified = next((e for e in self.editions if e.script is Script.HANS),
+                               EDITIONS[0])
+        names = {n for e in (*self.editions, self.simplified) for n in (e.convert, *e.glyphs)}
+        self._back = sorted({_BACK[n] for n in names if n in _BACK})
+        self._opencc = {name: opencc.OpenCC(name) for name in sorted(names | set(self._back))}
         self._patterns: dict[tuple[Script, tuple[PhrasePair, ...]], re.Pattern[str] | None] = {}
+
+    def to_simplified(self, text: str, source: Script = Script.HANS,
+                      phrases: Sequence[PhrasePair] = ()) -> str:
+        return self.convert(text, source, self.simplified, phrases).text
+
+    def folding(self) -> tuple[set[str], Callable[[str], str]]:
+        """What search folds to Simplified: the characters only Traditional text uses,
+        and every glyph form a Traditional edition shows (Hong Kong's 衞 羣 説); and how,
+        trying each configuration back out of those glyphs in turn."""
+        traditional = "".join(sorted(self.chars.traditional_only))
+        simplified = "".join(sorted(self.chars.simplified_only))
+        chars = set(traditional)
+        for e in self.editions:
+            if e.script is Script.HANT:
+                chars.update(self._opencc[e.convert].convert(simplified))
+                shown = traditional
+                for name in e.glyphs:
+                    shown = self._opencc[name].convert(shown)
+                chars.update(shown)
+        configs = [self._opencc[self.simplified.convert], *(self._opencc[n] for n in self._back)]
+
+        def fold(ch: str) -> str:
+            return next((out for c in configs if (out := c.convert(ch)) != ch), ch)
+
+        return chars, fold
+
+    def localise(self, text: str, edition: Edition) -> str:
+        """Text the site writes in Simplified (site.toml, tags), in `edition`."""
+        return self.convert(text, Script.HANS, edition).text
 
     def detect(self, text: str, default: Script) -> Script:
         return detect_script(KEEP_MARKER.sub("", text), self.chars, default)
 
-    def convert(self, text: str, source: Script, target: Script,
+    def convert(self, text: str, source: Script, target: Edition,
                 phrases: Sequence[PhrasePair] = ()) -> Converted:
         """Text written in `source` script, as it should read in the `target` edition."""
         runs: list[Run] = []
         repaired: list[tuple[str, str]] = []
         ambiguous: list[tuple[str, str]] = []
+        script = target.script
         for piece in self._pieces(text, source, tuple(self.site_phrases) + tuple(phrases)):
             if piece.keep:
-                mark = source if source is not target and self._has_own_chars(piece.text, source) else None
+                mark = source if source is not script and self._has_own_chars(piece.text, source) else None
                 runs.append(Run(piece.text, mark))
-            elif piece.fixed is not None:
-                runs.append(Run(self._quoted(
-                    piece.fixed if target is not source else piece.text, target)))
-            elif target is source:
+            elif piece.pair is not None:
+                runs.append(Run(self._quoted(piece.pair.form(target), script)))
+            elif script is source:
                 out, fixes, unsure = self._repair(piece.text, target)
-                runs.append(Run(self._quoted(out, target)))
+                for name in target.glyphs:
+                    out = self._opencc[name].convert(out)
+                runs.append(Run(self._quoted(out, script)))
                 repaired += fixes
                 ambiguous += unsure
             else:
-                runs.append(Run(self._quoted(self._opencc[target].convert(piece.text), target)))
+                runs.append(Run(self._quoted(self._opencc[target.convert].convert(piece.text),
+                                             script)))
         return Converted(tuple(_merge(runs)), tuple(repaired), tuple(ambiguous))
 
-    def _quoted(self, text: str, target: Script) -> str:
-        return quotes_for(text, target) if self.corner_quotes else text
+    def _quoted(self, text: str, script: Script) -> str:
+        return quotes_for(text, script) if self.corner_quotes else text
 
     def _has_own_chars(self, text: str, script: Script) -> bool:
         own = self.chars.only_in(script)
         return any(ch in own for ch in text)
 
-    def _repair(self, text: str, script: Script) -> tuple[str, list[tuple[str, str]],
-                                                           list[tuple[str, str]]]:
-        """Change only the characters that cannot belong to `script`, in OpenCC's reading."""
-        converted = self._opencc[script].convert(text)
+    def _repair(self, text: str, target: Edition) -> tuple[str, list[tuple[str, str]],
+                                                            list[tuple[str, str]]]:
+        """Change only the characters that cannot belong to the edition's script, in the
+        reading of OpenCC's configuration into it."""
+        converted = self._opencc[target.convert].convert(text)
         if converted == text:
             return text, [], []
-        foreign = self.chars.only_in(script.other)
+        foreign = self.chars.only_in(target.script.other)
         out: list[str] = []
         repaired: list[tuple[str, str]] = []
         ambiguous: list[tuple[str, str]] = []
@@ -171,27 +214,26 @@ class Converter:
                 phrases: tuple[PhrasePair, ...]) -> Iterable[_Piece]:
         """Split text into kept, phrase-pair and ordinary pieces."""
         pattern = self._phrase_pattern(source, phrases)
-        lookup = {(p.hans if source is Script.HANS else p.hant): p for p in phrases}
+        lookup = {p.written(source): p for p in phrases}
         position = 0
         for marker in KEEP_MARKER.finditer(text):
-            yield from _phrase_pieces(text[position:marker.start()], pattern, lookup, source)
+            yield from _phrase_pieces(text[position:marker.start()], pattern, lookup)
             yield _Piece(marker.group(1), keep=True)
             position = marker.end()
-        yield from _phrase_pieces(text[position:], pattern, lookup, source)
+        yield from _phrase_pieces(text[position:], pattern, lookup)
 
     def _phrase_pattern(self, source: Script,
                         phrases: tuple[PhrasePair, ...]) -> re.Pattern[str] | None:
         key = (source, phrases)
         if key not in self._patterns:
-            words = sorted({p.hans if source is Script.HANS else p.hant for p in phrases},
-                           key=len, reverse=True)
+            words = sorted({p.written(source) for p in phrases}, key=len, reverse=True)
             self._patterns[key] = (re.compile("|".join(map(re.escape, words)))
                                    if words else None)
         return self._patterns[key]
 
 
 def _phrase_pieces(text: str, pattern: re.Pattern[str] | None,
-                   lookup: dict[str, PhrasePair], source: Script) -> Iterable[_Piece]:
+                   lookup: dict[str, PhrasePair]) -> Iterable[_Piece]:
     if not text:
         return
     if pattern is None:
@@ -201,8 +243,7 @@ def _phrase_pieces(text: str, pattern: re.Pattern[str] | None,
     for found in pattern.finditer(text):
         if found.start() > position:
             yield _Piece(text[position:found.start()])
-        pair = lookup[found.group()]
-        yield _Piece(found.group(), fixed=pair.hant if source is Script.HANS else pair.hans)
+        yield _Piece(found.group(), pair=lookup[found.group()])
         position = found.end()
     if position < len(text):
         yield _Piece(text[position:])

@@ -82,8 +82,8 @@ def shard_of(term: str, shards: int) -> int:
 class SearchDoc:
     path: str               # inside an edition: articles/<slug>/
     date: str
-    titles: tuple[str, str]     # Simplified, Traditional
-    summaries: tuple[str, str]
+    titles: tuple[str, ...]     # one per edition, in the site's order
+    summaries: tuple[str, ...]
     title_text: str = ""    # what is indexed: folded from the Simplified edition
     body_text: str = ""
 

@@ -34,6 +34,7 @@ class Note:
 class BuildResult:
     out: Path
     articles: int
+    editions: int
     pages: int
     files: int
     seconds: float
@@ -86,7 +87,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     inputs = inputs or fingerprint(project.root, base_url, future)
     now = now or dt.datetime.now(config.zone)
     if skip_if_up_to_date and not clean and current(out / OUTPUT_MARKER, inputs, now):
-        return BuildResult(out=out, articles=0, pages=0, files=0,
+        return BuildResult(out=out, articles=0, editions=len(config.editions), pages=0, files=0,
                            seconds=time.perf_counter() - started, warnings=(), notes=(),
                            up_to_date=True)
     engine = Engine(project.root, out, base_url, future=future, tools=tools)
@@ -95,7 +96,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     finally:
         engine.state.close()
     return BuildResult(
-        out=out, articles=len(outcome.articles), pages=outcome.pages, files=outcome.files,
+        out=out, articles=len(outcome.articles), editions=len(outcome.config.editions),
+        pages=outcome.pages, files=outcome.files,
         seconds=time.perf_counter() - started,
         warnings=tuple(_warnings(project, outcome, engine.state.problem)),
         notes=tuple(_conversion_notes(outcome.articles)),

@@ -44,7 +44,7 @@ DEFAULTS: Mapping[str, str] = MappingProxyType({
     "related": "相关报道",
     "not_found": "页面不存在",
     "not_found_explain": "您要找的页面可能已经移动或删除。可以搜索，或看看最新报道：",
-    "edition_explain": "本站每篇报道都有简体和繁体两个版本。请选择；您的选择会被记住，也可以在每页顶部切换。",
+    "edition_explain": "本站每篇报道都有简体和繁体版本。请选择；您的选择会被记住，也可以在每页顶部切换。",
     "search": "搜索",
     "search_placeholder": "简体或繁体皆可",
     "search_found": "找到{n}篇报道",
@@ -67,14 +67,10 @@ HANT_WORDING: Mapping[str, str] = MappingProxyType({
     "latest": "最新報導",
     "more_latest": "更多報導",
     "not_found_explain": "您要找的頁面可能已經移動或刪除。可以搜尋，或看看最新報導：",
-    "edition_explain": "本站每篇報導都有簡體和繁體兩個版本。請選擇；您的選擇會被記住，也可以在每頁頂部切換。",
+    "edition_explain": "本站每篇報導都有簡體和繁體版本。請選擇；您的選擇會被記住，也可以在每頁頂部切換。",
     "related": "相關報導",
     "search": "搜尋",
     "search_found": "找到{n}篇報導",
     "search_none": "沒有找到與「{q}」相關的報導",
     "search_needs_js": "搜尋需要瀏覽器啟用 JavaScript。",
 })
-
-# The switcher names each script in that script, whatever the edition.
-SCRIPT_NAMES: Mapping[str, str] = MappingProxyType({"zh-Hans": "简体", "zh-Hant": "繁體"})
-EDITION_NAMES: Mapping[str, str] = MappingProxyType({"zh-Hans": "简体中文", "zh-Hant": "繁體中文"})

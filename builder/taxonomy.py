@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from .config import OTHER_TOPIC, SiteConfig, TagConfig, Topic
+from .editions import Script, script_of
 from .segment import Segmenter
 from .slugs import slugify
 
@@ -117,19 +118,24 @@ def _load_stopwords() -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Term:
-    """A tag, topic, author, source or archive month: one slug, a name in each script."""
+    """A tag, topic, author, source or archive month: one slug, a name in each edition."""
 
     kind: str           # tags / topics / authors / sources
     key: str            # Simplified form, the identity
     slug: str
-    hans: str
-    hant: str
+    names: tuple[tuple[str, str], ...]  # (edition's lang, name), in the site's order
     description: str = ""
 
+    def name(self, lang: str) -> str:
+        for edition, name in self.names:
+            if edition == lang:
+                return name
+        raise KeyError(lang)
+
     @cached_property
-    def shown(self) -> tuple[str, str, str, str]:
+    def shown(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
         """What a page that links to the term shows of it."""
-        return (self.kind, self.slug, self.hans, self.hant)
+        return (self.kind, self.slug, self.names)
 
 
 @dataclass(frozen=True)
@@ -197,8 +203,10 @@ def choose_tags(analysis: Analysis, overrides: Sequence[str], config: TagConfig,
 
 
 def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
-                   to_hant: Callable[[str], str], memo: RelatedMemo | None = None) -> Taxonomy:
-    """`inputs` in the article order (newest first); `to_hant` converts Simplified text;
+                   names: Callable[[str, Script], tuple[tuple[str, str], ...]],
+                   memo: RelatedMemo | None = None) -> Taxonomy:
+    """`inputs` in the article order (newest first); `names`: text in a script → its
+    name in every edition (`Term.names`);
     `memo`: the related articles a build found before (`Taxonomy.related_memo`)."""
     count = len(inputs)
     df = Counter(word for item in inputs for word in item.analysis.vocabulary)
@@ -210,14 +218,15 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
     topic_lists = [_topics_of(item, config.topics) for item in inputs]
 
     slugger = _Slugger(config.tags.slugs)
-    tag_terms = _terms("tags", {t for tags in tag_lists for t in tags}, slugger, to_hant)
-    topic_terms = {t.slug: Term("topics", t.slug, t.slug, t.name, t.name_hant or to_hant(t.name),
+    tag_terms = _terms("tags", {t for tags in tag_lists for t in tags}, slugger, names)
+    topic_terms = {t.slug: Term("topics", t.slug, t.slug, _topic_names(t, names),
                                 t.description) for t in config.topics}
-    topic_terms[OTHER_TOPIC] = Term("topics", OTHER_TOPIC, OTHER_TOPIC, "其他", "其他")
+    topic_terms[OTHER_TOPIC] = Term("topics", OTHER_TOPIC, OTHER_TOPIC,
+                                    names("其他", Script.HANS))
     author_terms = _terms("authors", {a for item in inputs for a in item.authors}, _Slugger({}),
-                          to_hant)
+                          names)
     source_terms = _terms("sources", {s for item in inputs for s in item.sources}, _Slugger({}),
-                          to_hant)
+                          names)
 
     related, kept = _related_all(inputs, tag_lists, topic_lists, too_common, memo or {})
     per_article = []
@@ -285,9 +294,20 @@ class _Slugger:
 
 
 def _terms(kind: str, keys: set[str], slugger: _Slugger,
-           to_hant: Callable[[str], str]) -> dict[str, Term]:
-    return {key: Term(kind, key, slug, key, to_hant(key))
+           names: Callable[[str, Script], tuple[tuple[str, str], ...]]) -> dict[str, Term]:
+    return {key: Term(kind, key, slug, names(key, Script.HANS))
             for key, slug in slugger.assign(keys).items()}
+
+
+def _topic_names(topic: Topic, names: Callable[[str, Script], tuple[tuple[str, str], ...]]
+                 ) -> tuple[tuple[str, str], ...]:
+    """As written for Simplified editions; `name_hant`, when given, for Traditional ones."""
+    simplified = names(topic.name, Script.HANS)
+    if not topic.name_hant:
+        return simplified
+    traditional = dict(names(topic.name_hant, Script.HANT))
+    return tuple((lang, traditional[lang] if script_of(lang) is Script.HANT else name)
+                 for lang, name in simplified)
 
 
 def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str, ...]],

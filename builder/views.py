@@ -19,9 +19,8 @@ from markupsafe import Markup
 from .config import PhotoConfig, SiteConfig
 from .content import Article
 from .derive import Derived, EditionText
-from .editions import EDITIONS, Script
+from .editions import Edition
 from .photos import MIME, Photo, og_version, picture, rooted
-from .strings import SCRIPT_NAMES
 from .taxonomy import ArticleTerms, Term
 
 READING_CHARS_PER_MINUTE = 400
@@ -51,8 +50,8 @@ class Alternate:
 @dataclass(frozen=True)
 class Switch:
     href: str
-    lang: str       # the other edition's language tag
-    label: str      # its name, written in its own script
+    lang: str       # another edition's language tag
+    label: str      # its short name, written in its own script
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ class PageMeta:
     title: str                  # plain text, for <title>
     canonical: str              # absolute
     alternates: tuple[Alternate, ...]
-    switch: Switch
+    switches: tuple[Switch, ...]   # every other edition, to this page
     home: str
     description: str = ""
     feeds: tuple[FeedLink, ...] = ()
@@ -273,20 +272,21 @@ class Pager:
     older: str | None
 
 
-def page_meta(config: SiteConfig, urls: Urls, path: str, edition: Script,
+def page_meta(config: SiteConfig, urls: Urls, path: str, edition: Edition,
               title: str, description: str = "", feeds: tuple[FeedLink, ...] = (),
               within: tuple[str, ...] = ()) -> PageMeta:
     """`path` is the page's path inside an edition, '' for its home, 'articles/x/' etc."""
-    alternates = tuple(Alternate(s.code, urls.absolute(f"{s.path}/{path}")) for s in EDITIONS)
+    alternates = tuple(Alternate(s.lang, urls.absolute(f"{s.path}/{path}"))
+                       for s in config.editions)
     alternates += (Alternate("x-default",
                              urls.absolute(f"{config.default_edition.path}/{path}")),)
-    other = edition.other
     return PageMeta(
         lang=edition.code,
         title=title,
         canonical=urls.absolute(f"{edition.path}/{path}"),
         alternates=alternates,
-        switch=Switch(urls.link(f"{other.path}/{path}"), other.code, SCRIPT_NAMES[other.code]),
+        switches=tuple(Switch(urls.link(f"{e.path}/{path}"), e.lang, e.short)
+                       for e in config.editions if e != edition),
         home=urls.link(f"{edition.path}/"),
         description=description,
         feeds=feeds,
@@ -323,7 +323,7 @@ def timestamp(date: dt.datetime, utc_offset: str) -> str:
             f"T{date.hour:02d}:{date.minute:02d}:{date.second:02d}{offset}")
 
 
-def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:00",
+def card(derived: Derived, edition: Edition, urls: Urls, utc_offset: str = "+08:00",
          scheduled: bool = False, site_id: str = "news",
          photos: PhotoConfig = DEFAULT_PHOTOS) -> ArticleCard:
     text = derived.edition(edition)
@@ -347,8 +347,8 @@ def card(derived: Derived, edition: Script, urls: Urls, utc_offset: str = "+08:0
     )
 
 
-def term_link(term: Term, edition: Script, urls: Urls, count: int = 0) -> TermLink:
-    label = term.hans if edition is Script.HANS else term.hant
+def term_link(term: Term, edition: Edition, urls: Urls, count: int = 0) -> TermLink:
+    label = term.name(edition.lang)
     return TermLink(urls.link(f"{edition.path}/{term.kind}/{term.slug}/"), label, count)
 
 
@@ -357,7 +357,7 @@ def modified(article: Article, utc_offset: str = "+08:00") -> str:
     return timestamp(article.updated or article.date, utc_offset)
 
 
-def news_article(derived: Derived, edition: Script, url: str, stamp: str,
+def news_article(derived: Derived, edition: Edition, url: str, stamp: str,
                  publisher: str, author_pages: Mapping[str, str] | None = None,
                  home: str = "", logo: str = "", photo: PhotoView | None = None
                  ) -> dict[str, object]:
@@ -384,7 +384,7 @@ def news_article(derived: Derived, edition: Script, url: str, stamp: str,
     }
 
 
-def article_view(derived: Derived, edition: Script, urls: Urls,
+def article_view(derived: Derived, edition: Edition, urls: Urls,
                  terms: ArticleTerms | None = None,
                  related: tuple[RelatedLink, ...] = (), publisher: str = "",
                  utc_offset: str = "+08:00", scheduled: bool = False,
@@ -409,7 +409,7 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
         timestamp=stamp,
         json_ld=news_article(
             derived, edition, urls.absolute(path), stamp, publisher,
-            {(t.hans if edition is Script.HANS else t.hant):
+            {t.name(edition.lang):
              urls.absolute(f"{edition.path}/authors/{t.slug}/") for t in terms.authors}
             if terms else None, urls.absolute(f"{edition.path}/"), logo, photo),
         href=urls.link(path),
@@ -440,17 +440,18 @@ def article_view(derived: Derived, edition: Script, urls: Urls,
     )
 
 
-def parallel_rows(derived: Derived, edition: Script, root: str) -> tuple[ParallelRow, ...]:
-    """`root`: the site's base path."""
+def parallel_rows(derived: Derived, edition: Edition, beside: Edition,
+                  root: str) -> tuple[ParallelRow, ...]:
+    """`edition`'s text beside `beside`'s; `root`: the site's base path."""
     primary = derived.edition(edition).blocks
-    other = derived.edition(edition.other).blocks
+    other = derived.edition(beside).blocks
     # Anchors stay on the primary column only: ids must be unique in a page.
     return tuple(ParallelRow(Markup(rooted(a.html, root)), Markup(rooted(
         _HEADING_ID.sub("", b.html) if b.html.startswith("<h") else b.html, root)))
                  for a, b in zip(primary, other, strict=True))
 
 
-def feed_body(derived: Derived, edition: Script, urls: Urls) -> Markup:
+def feed_body(derived: Derived, edition: Edition, urls: Urls) -> Markup:
     """The article's HTML for a feed: every link to the site's photos absolute."""
     return Markup(rooted("".join(b.html for b in derived.edition(edition).blocks), urls.base_url))
 

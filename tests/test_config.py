@@ -24,8 +24,9 @@ def test_defaults_and_values():
     assert config.title == "青岛新闻"
     assert config.base_url == "https://u.github.io/repo/"
     assert config.base_path == "/repo/"
-    assert config.default_edition is Script.HANS
-    assert config.conversion.to_hant == "s2tw" and config.conversion.to_hans == "tw2s"
+    assert config.default_edition == config.editions[0]
+    assert [(e.lang, e.path, e.script, e.convert, e.glyphs) for e in config.editions] == [
+        ("zh-Hans", "zh-hans", Script.HANS, "tw2s", ()), ("zh-Hant", "zh-hant", Script.HANT, "s2tw", ())]
     assert config.output_dir == "_site"
 
 
@@ -55,13 +56,13 @@ def test_every_problem_is_reported_at_once():
                      '[conversion]\nto_hant = "t2s"\n')
     assert len(found) == 4
     assert any("`page_size` must be a whole number" in m for m in found)
-    assert any("zh-Hans or zh-Hant" in m for m in found)
+    assert any("must name one of the editions (zh-Hans, zh-Hant), not 'zh-CN'" in m for m in found)
     assert any("not an OpenCC config for this direction" in m for m in found)
 
 
 def test_phrase_entries_are_checked():
     [message] = problems('[conversion]\nphrases = [{ hans = "范" }]\n')
-    assert "needs exactly `hans` and `hant`" in message
+    assert "needs `hans` and `hant` strings" in message
 
 
 def test_output_dir_must_stay_inside():
@@ -141,6 +142,6 @@ def test_feed_id_names_the_site_in_atom_ids():
 def test_interface_strings_per_script():
     config = parse_config('[strings]\nsearch = { hans = "搜索", hant = "搜尋" }\nlatest = "要闻"\n', PATH)
     assert dict(config.strings) == {"search": "搜索", "latest": "要闻"}
-    assert dict(config.strings_hant) == {"search": "搜尋"}
+    assert dict(config.string_forms) == {"search": (("hans", "搜索"), ("hant", "搜尋"))}
     [message] = problems('[strings]\nsearch = { hans = "搜索" }\n')
     assert message.startswith("site.toml:2: error: `strings.search` must be a string, or")

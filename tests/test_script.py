@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from builder.config import ConversionConfig, PhrasePair
-from builder.editions import Script
+from builder.editions import EDITIONS, Script
 from builder.script import Converter, ScriptChars, detect_script
 from builder.site import build
 
 from .conftest import REPO, article, body_text, soup
 
 HANS, HANT = Script.HANS, Script.HANT
+IN_HANS, IN_HANT = EDITIONS   # the editions of a site without [[editions]]
 YANSHAN_PAGE = REPO / "sources" / "001_22076e859fb92202.txt"
 STRAY = ["汇", "发", "业", "态", "础", "会", "显", "农", "护", "会", "议"]
 KEPT_WORDS = ["平台", "扎根", "依托", "煙台", "集群"]
@@ -44,7 +45,7 @@ def test_the_seed_page_is_traditional_with_eleven_stray_simplified(chars: Script
 
 def test_repair_fixes_every_stray_character_and_keeps_the_rest(converter: Converter):
     text = YANSHAN_PAGE.read_text(encoding="utf-8")
-    result = converter.convert(text, HANT, HANT)
+    result = converter.convert(text, HANT, IN_HANT)
     assert [written for written, _ in result.repaired] == STRAY
     assert [fixed for _, fixed in result.repaired] == list("匯發業態礎會顯農護會議")
     out = result.text
@@ -59,20 +60,20 @@ def test_repair_fixes_every_stray_character_and_keeps_the_rest(converter: Conver
 
 def test_full_conversion_would_change_the_kept_words(converter: Converter):
     # The reason for repair-only: plain s2tw rewrites text that is valid Traditional.
-    assert converter.convert("平台扎根依托煙台", HANS, HANT).text == "平臺紮根依託煙臺"
-    assert converter.convert("平台扎根依托煙台", HANT, HANT).text == "平台扎根依托煙台"
+    assert converter.convert("平台扎根依托煙台", HANS, IN_HANT).text == "平臺紮根依託煙臺"
+    assert converter.convert("平台扎根依托煙台", HANT, IN_HANT).text == "平台扎根依托煙台"
 
 
 def test_keep_marker_protects_a_surname(converter: Converter):
-    assert converter.convert("范晓东说", HANS, HANT).text == "範曉東說"
-    result = converter.convert("-{范}-晓东说", HANS, HANT)
+    assert converter.convert("范晓东说", HANS, IN_HANT).text == "範曉東說"
+    result = converter.convert("-{范}-晓东说", HANS, IN_HANT)
     assert result.text == "范曉東說"
     assert result.html == "范曉東說"  # 范 is valid in both scripts: no lang span needed
-    assert converter.convert("-{范}-晓东说", HANS, HANS).text == "范晓东说"
+    assert converter.convert("-{范}-晓东说", HANS, IN_HANS).text == "范晓东说"
 
 
 def test_kept_text_of_the_other_script_carries_its_lang(converter: Converter):
-    result = converter.convert("原文-{发展}-一词", HANS, HANT)
+    result = converter.convert("原文-{发展}-一词", HANS, IN_HANT)
     assert result.text == "原文发展一詞"
     assert result.html == '原文<span lang="zh-Hans">发展</span>一詞'
 
@@ -80,18 +81,18 @@ def test_kept_text_of_the_other_script_carries_its_lang(converter: Converter):
 def test_phrase_pairs_override_opencc_both_ways():
     pairs = (PhrasePair(hans="范晓东", hant="范曉東"),)
     converter = Converter(ConversionConfig(phrases=pairs))
-    assert converter.convert("记者范晓东报道", HANS, HANT).text == "記者范曉東報道"
-    assert converter.convert("記者范曉東報道", HANT, HANS).text == "记者范晓东报道"
+    assert converter.convert("记者范晓东报道", HANS, IN_HANT).text == "記者范曉東報道"
+    assert converter.convert("記者范曉東報道", HANT, IN_HANS).text == "记者范晓东报道"
 
 
 def test_article_phrases_apply_to_that_article_only(converter: Converter):
     pairs = (PhrasePair(hans="支持", hant="支援"),)
-    assert converter.convert("支持实体经济", HANS, HANT, pairs).text == "支援實體經濟"
-    assert converter.convert("支持实体经济", HANS, HANT).text == "支持實體經濟"
+    assert converter.convert("支持实体经济", HANS, IN_HANT, pairs).text == "支援實體經濟"
+    assert converter.convert("支持实体经济", HANS, IN_HANT).text == "支持實體經濟"
 
 
 def test_html_is_escaped(converter: Converter):
-    assert converter.convert("<b>发</b>", HANS, HANT).html == "&lt;b&gt;發&lt;/b&gt;"
+    assert converter.convert("<b>发</b>", HANS, IN_HANT).html == "&lt;b&gt;發&lt;/b&gt;"
 
 
 def test_yanshan_article_on_both_editions(make_site, tmp_path: Path):

@@ -66,7 +66,7 @@ class ImportTools:
 
     def simplified(self, text: str) -> str:
         script = self.converter.detect(text, Script.HANS)
-        return self.converter.convert(text, script, Script.HANS).text if script is Script.HANT else text
+        return self.converter.to_simplified(text, script) if script is Script.HANT else text
 
     def spans(self, left: str, right: str) -> bool:
         return self.segmenter.spans(self.simplified(left[-8:]), self.simplified(right[:8]))

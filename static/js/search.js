@@ -1,4 +1,4 @@
-/* Search across both scripts: the query is folded exactly as builder/search.py folds the
+/* Search across every edition: the query is folded exactly as builder/search.py folds the
    index (NFKC, lower case, Traditional → Simplified), split into the same terms, and
    matched against the shards that hold them. No server, no framework. */
 (function () {
@@ -9,9 +9,10 @@
   var list = document.getElementById("search-results");
   var status = document.getElementById("search-status");
   var root = form.getAttribute("data-index");       // e.g. /repo/search/
-  var edition = form.getAttribute("data-edition");  // zh-hans or zh-hant
+  var edition = form.getAttribute("data-edition");  // the edition's folder: zh-hans
   var base = form.getAttribute("data-base");        // e.g. /repo/
-  var hant = edition === "zh-hant" ? 1 : 0;
+  var slot = Number(form.getAttribute("data-slot"));          // its place among the editions
+  var editions = Number(form.getAttribute("data-editions"));  // titles (and summaries) a result has
   var meta = null, fold = null, shards = {}, docShards = {};
 
   function getJSON(path) {
@@ -91,16 +92,16 @@
     var pages = shown.map(function (id) { return Math.floor(id / meta.docsPerShard); });
     return Promise.all(pages.map(docShard)).then(function (loaded) {
       shown.forEach(function (id, k) {
-        var d = loaded[k][id % meta.docsPerShard];  // [path, date, titleHans, titleHant, sumHans, sumHant]
+        var d = loaded[k][id % meta.docsPerShard];  // [path, date, title per edition…, summary per edition…]
         var li = document.createElement("li");
         var a = document.createElement("a");
         a.href = base + edition + "/" + d[0];
-        a.textContent = d[2 + hant];
+        a.textContent = d[2 + slot];
         var time = document.createElement("time");
         time.dateTime = d[1];
         time.textContent = d[1];
         var p = document.createElement("p");
-        p.textContent = d[4 + hant];
+        p.textContent = d[2 + editions + slot];
         li.appendChild(a); li.appendChild(document.createTextNode(" ")); li.appendChild(time); li.appendChild(p);
         list.appendChild(li);
       });
