@@ -392,6 +392,21 @@ def unknown_topics(articles: Iterable[Article], config: SiteConfig, root: Path) 
     return problems
 
 
+def unknown_forms(articles: Iterable[Article], config: SiteConfig, root: Path) -> list[Problem]:
+    """One problem per article whose `phrases` give a form for an edition the site does
+    not have (a typo, or an edition taken out of site.toml)."""
+    keys = {k for e in config.editions for k in e.keys} | {"hans", "hant"}
+    problems = []
+    for article in articles:
+        unknown = sorted({k for pair in article.phrases for k, _ in pair.forms} - keys)
+        if unknown:
+            problems.append(Problem(
+                f"`phrases` gives a form for {', '.join(map(repr, unknown))}, which names no "
+                "edition", article.path, front_matter_line(root / article.path, "phrases"),
+                hint=f"name an edition by one of {', '.join(sorted(keys))}"))
+    return problems
+
+
 def front_matter_line(path: Path, key: str) -> int | None:
     """The file line where the front matter sets `key`, for a message; None if unknown."""
     try:

@@ -47,6 +47,7 @@ from .content import (
     read_article,
     read_photos,
     read_source,
+    unknown_forms,
     unknown_topics,
     updated_problem,
 )
@@ -562,6 +563,7 @@ class Engine:
                     + [article for _, article in fresh])  # type: ignore[misc]
         problems += duplicate_slugs(everyone)
         problems += unknown_topics(everyone, settings.config, self.root)
+        problems += unknown_forms(everyone, settings.config, self.root)
         if problems:
             raise BuildError(sorted(problems, key=lambda p: str(p.path)))
         tools = self._tools(settings.config) if fresh else None

@@ -259,3 +259,15 @@ def test_upstream_hong_kong_case(suite_site: Path, case: dict, config: str):
     page = (suite_site / DIRECTIONS[config][1] / "articles" / f"case-{CASES.index(case)}-{config}"
             / "index.html")
     assert body_text(page).strip() == case["expected"][config]
+
+
+def test_an_articles_form_for_no_edition_is_one_message_with_its_line(make_site):
+    root = make_site({"a.md": article("标题", "正文。",
+                                      phrases='[{ hans = "正文", hant = "正文", mo = "正文" }]')},
+                     three())
+    with pytest.raises(BuildError) as caught:
+        build(root)
+    [message] = [p.format() for p in caught.value.problems]
+    assert message.startswith("content/a.md:4: error: `phrases` gives a form for 'mo', which names no "
+                              "edition"), message
+    assert not (root / "_site").exists()
