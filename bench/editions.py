@@ -87,7 +87,9 @@ def main() -> None:
         corpus.write(args.count, folder)
         sites[name] = folder / "builder"
     toml = sites["three"] / "site.toml"
-    toml.write_text(toml.read_text(encoding="utf-8") + THIRD, encoding="utf-8")
+    kept = [line for line in toml.read_text(encoding="utf-8").splitlines(keepends=True)
+            if not line.startswith(("to_hant", "to_hans"))]  # the editions' own, now
+    toml.write_text("".join(kept) + THIRD, encoding="utf-8")
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in sites}
     for _ in range(args.repeat):
         for name, site in sites.items():

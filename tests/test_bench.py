@@ -23,3 +23,16 @@ def test_harness_runs_every_tool_on_a_tiny_corpus(tmp_path):
     assert "one added" in result.stdout and "wrote" in result.stdout
     assert (tmp_path / "20/builder/_site/zh-hant/index.html").is_file()
     assert len(list((tmp_path / "20/builder/content").glob("*.md"))) == 20
+
+
+def test_editions_harness_builds_two_and_three_editions(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench/editions.py"), "--count", "20", "--repeat", "1",
+         "--work", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines()
+            if line.startswith(("| two ", "| three "))}
+    assert rows.keys() == {"two", "three"}
+    assert (tmp_path / "three/builder/_site/zh-hk/index.html").is_file()
+    assert not (tmp_path / "two/builder/_site/zh-hk").exists()
+    assert "three / two: wall" in result.stdout

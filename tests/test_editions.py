@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from builder.errors import BuildError
 from builder.plan import load_tools, search_fold
 from builder.site import build
 
-from .conftest import article, body_text, soup
+from .conftest import article, body_text, soup, static_server
 
 PATH = Path("site.toml")
 THREE = """\
@@ -271,3 +272,23 @@ def test_an_articles_form_for_no_edition_is_one_message_with_its_line(make_site)
     assert message.startswith("content/a.md:4: error: `phrases` gives a form for 'mo', which names no "
                               "edition"), message
     assert not (root / "_site").exists()
+
+
+@pytest.fixture(scope="module")
+def served_three(site: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The three-edition site served under /news/ by a plain static server."""
+    www = tmp_path_factory.mktemp("www")
+    shutil.copytree(site, www / "news")
+    with static_server(www, "/news/") as origin:
+        yield f"{origin}/news/"
+
+
+@pytest.mark.parametrize(("locale", "edition"), [
+    ("zh-HK", "zh-hk"), ("zh-MO", "zh-hk"), ("zh-TW", "zh-hant"), ("zh-CN", "zh-hans"),
+    ("zh-SG", "zh-hans"), ("en-US", "zh-hans")])
+def test_the_chooser_sends_each_region_to_its_edition(browser, served_three, locale, edition):
+    context = browser.new_context(locale=locale)
+    page = context.new_page()
+    page.goto(served_three)
+    page.wait_for_url(f"{served_three}{edition}/")
+    context.close()
