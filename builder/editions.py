@@ -5,6 +5,7 @@ site.toml, a site has today's two, zh-Hans and zh-Hant (Taiwan's glyphs)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -44,10 +45,6 @@ class Edition:
                                     # kept as written)
     name: str = ""      # the edition's name, in its own script: 繁體中文（香港）
     short: str = ""     # in the switcher: 繁體（香港）
-
-    @property
-    def code(self) -> str:
-        return self.lang
 
     @property
     def region(self) -> str:
@@ -136,36 +133,36 @@ def partner(edition: Edition, editions: tuple[Edition, ...]) -> Edition:
 
 def browser_choices(editions: tuple[Edition, ...], default: Edition) -> dict[str, str]:
     """A browser language tag (lower case) → the folder of the edition its reader gets:
-    the tag itself, else its region's (zh-HK and zh-MO → Hong Kong's or Macau's, zh-TW →
-    Taiwan's, zh-CN and zh-SG → Simplified), else its script's. The root page tries each
-    of the reader's languages, and each with its last part cut off, in turn."""
-    def first(*tests) -> Edition | None:
-        for test in tests:
-            found = next((e for e in editions if test(e)), None)
-            if found is not None:
-                return found
-        return None
+    the edition with that tag, else the one for its region (zh-HK and zh-MO → Hong
+    Kong's or Macau's, zh-TW → Taiwan's, zh-CN and zh-SG → Simplified), else one in its
+    script. The root page tries each of the reader's languages, and each with its last
+    part cut off (zh-Hant-HK, zh-Hant, zh), in turn."""
+    def first(*tests: Callable[[Edition], bool]) -> Edition | None:
+        return next((e for test in tests for e in editions if test(e)), None)
 
-    def region(code: str):
-        return lambda e: e.region == code
+    def region(*codes: str) -> Callable[[Edition], bool]:
+        return lambda e: e.region in codes
 
-    def script(kind: Script):
-        return lambda e: e.script is kind
+    def hans(e: Edition) -> bool:
+        return e.script is Script.HANS
 
-    choices: dict[str, Edition | None] = {
-        "zh-hant-tw": first(region("TW"), lambda e: e.script is Script.HANT and not e.region),
-        "zh-hant-hk": first(region("HK"), region("MO")),
-        "zh-hant-mo": first(region("MO"), region("HK")),
-        "zh-hans-sg": first(region("SG")),
-        "zh-hans-my": first(region("MY"), region("SG")),
-        "zh-hans-cn": first(lambda e: e.script is Script.HANS and e.region in ("", "CN")),
+    def hant(e: Edition) -> bool:
+        return e.script is Script.HANT
+
+    readers = {     # a region → the edition its readers get, by preference
+        ("hant", "tw"): first(region("TW"), lambda e: hant(e) and not e.region, hant),
+        ("hant", "hk"): first(region("HK"), region("MO"), hant),
+        ("hant", "mo"): first(region("MO"), region("HK"), hant),
+        ("hans", "cn"): first(lambda e: hans(e) and e.region in ("", "CN"), hans),
+        ("hans", "sg"): first(region("SG"), hans),
+        ("hans", "my"): first(region("MY"), region("SG"), hans),
     }
-    for tag in list(choices):
-        choices[tag] = choices[tag] or first(script(script_of(tag)))  # type: ignore[arg-type]
-        choices["zh-" + tag.rsplit("-", 1)[1]] = choices[tag]
-    choices["zh-hans"] = first(script(Script.HANS))
-    choices["zh-hant"] = first(script(Script.HANT))
-    choices["zh"] = default
-    chosen = {tag: e.path for tag, e in choices.items() if e is not None}
-    chosen.update((e.lang.lower(), e.path) for e in reversed(editions))
+    chosen = {"zh": default.path}
+    for script, found in (("hans", first(hans)), ("hant", first(hant))):
+        if found is not None:
+            chosen[f"zh-{script}"] = found.path
+    for (script, place), found in readers.items():
+        if found is not None:
+            chosen[f"zh-{place}"] = chosen[f"zh-{script}-{place}"] = found.path
+    chosen.update((e.lang.lower(), e.path) for e in editions)
     return chosen

@@ -221,7 +221,7 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
             "feed": feed,
             "feed_id": f"tag:{ctx.config.site_id},2000:{edition}/{path}feed.xml",
             "page_url": ctx.urls.absolute(f"{edition}/{path}"),
-            "lang": ctx.edition.code,
+            "lang": ctx.edition.lang,
             "updated": max((c.modified for c in latest), default="1970-01-01T00:00:00Z"),
             "entries": entries,
         }, key=key)
@@ -408,7 +408,7 @@ def alias_pages(articles: Sequence[Derived], config: SiteConfig, urls: Urls) -> 
             continue
         path = f"{edition.path}/{article_path(derived)}"
         view = Redirect(urls.link(path), urls.absolute(path),
-                        derived.edition(edition).title.plain, edition.code)
+                        derived.edition(edition).title.plain, edition.lang)
         for alias in derived.article.aliases:
             yield Page(alias, "alias.html", {"redirect": view},
                        article=derived.article.path.as_posix(),

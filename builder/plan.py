@@ -141,10 +141,10 @@ def interface_string(key: str, edition: Edition, config: SiteConfig,
     for its script (in the edition's glyphs), else Taiwan's own wording where it differs
     (for a Traditional edition), else converted from Simplified."""
     forms = dict(config.string_forms.get(key, ()))
-    exact = next((forms[k] for k in edition.keys[:-1] if k in forms), None)
+    script = edition.script
+    exact = next((forms[k] for k in edition.keys if k in forms and k != script.key), None)
     if exact is not None:
         return exact
-    script = edition.script
     if script.key in forms:
         return converter.convert(forms[script.key], script, edition).text
     if script is Script.HANT and key not in config.strings and key in HANT_WORDING:
