@@ -158,7 +158,7 @@ def test_front_matter_adds_and_removes_tags_and_site_bans(make_site):
 def test_choose_tags_respects_bounds_and_corpus_filter():
     terms = tuple((w, 1.0 - i / 20) for i, w in enumerate(
         ["青岛", "贷款", "金融", "银行", "保险", "理财", "利率", "债券", "存款", "信贷"]))
-    analysis = Analysis(terms, frozenset(w for w, _ in terms), ())
+    analysis = Analysis.of(terms, sorted(w for w, _ in terms))
     chosen = choose_tags(analysis, (), TagConfig(), frozenset({"青岛"}))
     assert chosen == ("贷款", "金融", "银行", "保险", "理财", "利率", "债券", "存款")
 
@@ -211,7 +211,7 @@ def _article(draw, identity: str) -> tuple[TaxonomyInput, tuple[str, ...], tuple
     tags = tuple(draw(st.lists(st.sampled_from(_WORDS), max_size=3, unique=True)))
     topics = tuple(draw(st.lists(st.sampled_from(("finance", "tech", "other")), max_size=2,
                                  unique=True)))
-    item = TaxonomyInput(identity, Analysis(terms, tuple(sorted(words)), ()),
+    item = TaxonomyInput(identity, Analysis.of(terms, sorted(words)),
                          (), (), (), (), 2024, 7)
     return item, tags, topics
 
@@ -238,8 +238,9 @@ def _archive_and_change(draw):
             item, tags, topics = after[place]
             terms = tuple((word, draw(st.sampled_from((0.5, 1.0, 2.0))))
                           for word, _ in item.analysis.terms)
-            after[place] = (replace(item, analysis=replace(item.analysis, terms=terms)),
-                            tags, topics)
+            analysis = Analysis.of(terms, item.analysis.vocabulary.split(),
+                                   item.analysis.topic_scores)
+            after[place] = (replace(item, analysis=analysis), tags, topics)
         else:
             item, tags, topics = after.pop(draw(st.integers(0, len(after) - 1)))
             after.insert(draw(st.integers(0, len(after))),
