@@ -43,7 +43,7 @@ TERM_KINDS = ("tags", "topics", "authors", "sources")
 FEED_KINDS = ("tags", "topics", "authors")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     path: str                       # output file, relative to the output root
     template: str
@@ -62,7 +62,7 @@ class Page:
         return self.context() if callable(self.context) else self.context
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listed:
     """What the sitemap needs of a page: a worker renders pages and returns these."""
 
