@@ -41,7 +41,7 @@ QUERY_TERMS = 12        # an article's strongest words, used to look for related
 TITLE_WEIGHT = 3
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Analysis:
     """What the per-article stage learns about an article's subject. Every article's is
     held while a site is planned, so it is kept compact: words as one string, scores as
