@@ -86,6 +86,12 @@ class Article:
         return self.path.name == BUNDLE_INDEX
 
 
+def file_name(path: Path) -> str:
+    """The name the file gives its article (the slug, unless front matter sets one): a
+    page bundle's folder, else the file's stem."""
+    return path.parent.name if path.name == BUNDLE_INDEX else path.stem
+
+
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
     """→ (front matter, body, file line of the body's first line)."""
     text = text.removeprefix("\ufeff")
@@ -124,8 +130,7 @@ def parse_article(text: str, path: Path, photos: tuple[Photo, ...] = ()) -> Arti
         problems.append(source.problem("updated", "`updated` is before `date`", UPDATED_HINT))
     corrections = _corrections(data.get("corrections", []), source, problems)
 
-    slug = fields.string("slug") or slugify(path.parent.name if path.name == BUNDLE_INDEX
-                                            else path.stem)
+    slug = fields.string("slug") or slugify(file_name(path))
     if not is_slug(slug):
         problems.append(source.problem(
             "slug", f"slug {slug!r} is not usable in a URL",

@@ -9,7 +9,7 @@ from pathlib import Path
 import tomli_w
 
 from .config import CONFIG_FILE, SiteConfig, load_config
-from .content import ARTICLE_SUFFIX, FENCE, article_files
+from .content import ARTICLE_SUFFIX, FENCE, article_files, file_name
 from .editions import Script
 from .errors import BuildError
 from .photos import BUNDLE_INDEX
@@ -52,8 +52,7 @@ def new_article(root: Path, title: str, when: dt.date | dt.datetime | None = Non
     simplified = converter.to_simplified(title, script)
     slug = words_slug(Segmenter().words(simplified))
     content = root / "content"
-    taken = ({path.parent.name if path.name == BUNDLE_INDEX else path.stem
-              for path in article_files(content)} if content.is_dir() else set())
+    taken = {file_name(path) for path in article_files(content)} if content.is_dir() else set()
     planned = plan_new(title, when, slug, taken, bundle)
     target = root / planned.path
     try:
