@@ -22,6 +22,30 @@ base_url = "https://example.org/news/"
 """
 
 
+THREE_EDITIONS = """\
+title = "测试新闻"
+base_url = "https://example.org/news/"
+{extra}
+[[editions]]
+lang = "zh-Hans"
+path = "zh-hans"
+{hans}
+[[editions]]
+lang = "zh-Hant-TW"
+path = "zh-hant"
+
+[[editions]]
+lang = "zh-Hant-HK"
+path = "zh-hk"
+"""
+
+
+def three_editions(extra: str = "", hans: str = "") -> str:
+    """A site.toml of a Simplified, a Taiwan and a Hong Kong edition; `extra` goes before
+    the editions, `hans` into the Simplified one."""
+    return THREE_EDITIONS.format(extra=extra, hans=hans)
+
+
 def article(title: str, body: str, date: str = "2024-07-22", **fields: str) -> str:
     extra = "".join(f"{key} = {value}\n" for key, value in fields.items())
     return f'+++\ntitle = "{title}"\ndate = {date}\n{extra}+++\n\n{body}\n'

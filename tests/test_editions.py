@@ -1,5 +1,5 @@
 """Editions as configuration: a Simplified, a Taiwan and a Hong Kong edition through
-the whole pipeline, and OpenCC's upstream s2hk / t2hk / hk2s cases through a real build."""
+the whole pipeline (OpenCC's upstream s2hk / t2hk / hk2s cases: test_opencc_suite)."""
 
 from __future__ import annotations
 
@@ -16,30 +16,10 @@ from builder.errors import BuildError
 from builder.plan import load_tools, search_fold
 from builder.site import build
 
-from .conftest import article, body_text, soup, static_server
+from .conftest import article, body_text, soup, static_server, three_editions
 
 PATH = Path("site.toml")
-THREE = """\
-title = "测试新闻"
-base_url = "https://example.org/news/"
-{extra}
-[[editions]]
-lang = "zh-Hans"
-path = "zh-hans"
-{hans}
-[[editions]]
-lang = "zh-Hant-TW"
-path = "zh-hant"
-
-[[editions]]
-lang = "zh-Hant-HK"
-path = "zh-hk"
-"""
 EDITION_PATHS = ("zh-hans", "zh-hant", "zh-hk")
-
-
-def three(extra: str = "", hans: str = "") -> str:
-    return THREE.format(extra=extra, hans=hans)
 
 
 def problems(text: str) -> list[str]:
@@ -56,7 +36,7 @@ def test_without_editions_the_site_has_todays_two():
 
 
 def test_the_configurations_follow_from_the_lang():
-    config = parse_config(three(), PATH)
+    config = parse_config(three_editions(), PATH)
     assert [(e.lang, e.script, e.convert, e.glyphs) for e in config.editions] == [
         ("zh-Hans", Script.HANS, "tw2s", ()),
         ("zh-Hant-TW", Script.HANT, "s2tw", ()),
@@ -69,7 +49,7 @@ def test_the_configurations_follow_from_the_lang():
 
 
 def test_configurations_can_be_overridden_per_edition():
-    config = parse_config(three('default_edition = "zh-hk"', 'convert = "hk2s"')
+    config = parse_config(three_editions('default_edition = "zh-hk"', 'convert = "hk2s"')
                           .replace('path = "zh-hant"\n', 'path = "zh-hant"\nconvert = "s2twp"\n'
                                    'name = "臺灣正體"\n'), PATH)
     assert [e.convert for e in config.editions] == ["hk2s", "s2twp", "s2hk"]
@@ -94,21 +74,21 @@ def test_configurations_can_be_overridden_per_edition():
     (('path = "zh-hk"\n', 'path = "zh-hk"\nfont = "x"\n'), "unknown key `editions.font`"),
 ])
 def test_a_bad_edition_is_one_message_with_its_line(change: tuple[str, str], message: str):
-    found = problems(three().replace(*change, 1))
+    found = problems(three_editions().replace(*change, 1))
     assert len(found) == 1 and message in found[0], found
     assert re.match(r"site\.toml:\d+: error: ", found[0])
 
 
 def test_forms_must_name_an_edition():
-    [found] = problems(three() + '[strings]\nsearch = { hans = "搜索", mo = "搜尋" }\n')
+    [found] = problems(three_editions() + '[strings]\nsearch = { hans = "搜索", mo = "搜尋" }\n')
     assert "`strings.search` must be a string, or a table of `hans`" in found
-    [found] = problems(three('[conversion]\nphrases = [{ hans = "a", hant = "b", mo = "c" }]'))
+    [found] = problems(three_editions('[conversion]\nphrases = [{ hans = "a", hant = "b", mo = "c" }]'))
     assert "gives a form for 'mo', which names no edition" in found
 
 
 def test_the_reader_gets_the_edition_of_their_region():
-    three_editions = parse_config(three(), PATH).editions
-    chosen = browser_choices(three_editions, three_editions[0])
+    listed = parse_config(three_editions(), PATH).editions
+    chosen = browser_choices(listed, listed[0])
     assert {tag: chosen[tag] for tag in ("zh-hk", "zh-mo", "zh-hant-hk", "zh-tw", "zh-hant",
                                          "zh-cn", "zh-sg", "zh-hans", "zh")} == {
         "zh-hk": "zh-hk", "zh-mo": "zh-hk", "zh-hant-hk": "zh-hk", "zh-tw": "zh-hant",
@@ -116,12 +96,12 @@ def test_the_reader_gets_the_edition_of_their_region():
         "zh": "zh-hans"}
     # with no Hong Kong edition, a Hong Kong reader gets the Traditional one
     assert browser_choices(EDITIONS, EDITIONS[0])["zh-hk"] == "zh-hant"
-    assert partner(three_editions[2], three_editions).lang == "zh-Hans"
-    assert partner(three_editions[0], three_editions).lang == "zh-Hant-TW"
+    assert partner(listed[2], listed).lang == "zh-Hans"
+    assert partner(listed[0], listed).lang == "zh-Hant-TW"
 
 
 def test_search_folds_every_editions_glyphs():
-    fold = search_fold(load_tools(parse_config(three(), PATH)).converter)
+    fold = search_fold(load_tools(parse_config(three_editions(), PATH)).converter)
     for traditional, simplified in zip("衞羣説裏啓衛群說裡啟", "卫群说里启卫群说里启", strict=True):
         assert fold.get(traditional, traditional) == simplified, traditional
     # a two-edition site folds what it can show, Hong Kong's forms aside from 衞
@@ -137,7 +117,7 @@ HONG_KONG_FORMS = "衞生署説裏面的羣眾啓動了温泉税務改革。"   
 
 @pytest.fixture(scope="module")
 def site(make_site_module) -> Path:
-    config = three('[strings]\nsearch = { hans = "搜索", hant = "搜尋", hk = "搜尋（港）" }\n'
+    config = three_editions('[strings]\nsearch = { hans = "搜索", hant = "搜尋", hk = "搜尋（港）" }\n'
                    '[conversion]\nphrases = [{ hans = "软件", hant = "軟體", hk = "軟件" }]\n')
     root = make_site_module({
         "simplified.md": article("卫生改革", f"{SIMPLIFIED}\n\n这个软件很好。",
@@ -216,56 +196,10 @@ def test_terms_strings_feeds_and_search_follow_the_list(site: Path):
     assert fold["衞"] == "卫" and fold["説"] == "说"
 
 
-# -- OpenCC's upstream cases for Hong Kong, through a real build ------------------------------------
-
-CASES = json.loads((Path(__file__).parent / "data" / "opencc-testcases.json")
-                   .read_text(encoding="utf-8"))["cases"]
-# config → (the article's script, the edition it is read in)
-DIRECTIONS = {"s2hk": ("zh-Hans", "zh-hk"), "t2hk": ("zh-Hant", "zh-hk"),
-              "hk2s": ("zh-Hant", "zh-hans")}
-CHARS = json.loads((Path(__file__).parent.parent / "builder" / "script_chars.json")
-                   .read_text(encoding="utf-8"))
-
-
-def _mixed(case: dict, config: str) -> bool:
-    """A Traditional input that holds Simplified-only characters: the build repairs an
-    article's stray characters by design (test_script), which OpenCC's t2hk leaves."""
-    return (config == "t2hk"
-            and any(ch in CHARS["simplified_only"] for ch in case["input"]))
-
-
-SELECTED = [(case, config) for case in CASES for config in DIRECTIONS
-            if config in case["expected"] and not _mixed(case, config)]
-
-
-@pytest.fixture(scope="module")
-def suite_site(make_site_module) -> Path:
-    root = make_site_module({
-        f"case-{CASES.index(case)}-{config}.md": article(
-            f"用例 {case['id']}", case["input"], script=f'"{DIRECTIONS[config][0]}"')
-        for case, config in SELECTED
-    }, three(hans='convert = "hk2s"'))
-    build(root)
-    return root / "_site"
-
-
-def test_the_hong_kong_suite_has_every_case():
-    counts = {config: sum(1 for _, c in SELECTED if c == config) for config in DIRECTIONS}
-    assert counts == {"s2hk": 51, "t2hk": 12, "hk2s": 21}   # t2hk: 5 mixed-script inputs left out
-
-
-@pytest.mark.parametrize(("case", "config"), SELECTED,
-                         ids=[f"{config}-{case['id']}" for case, config in SELECTED])
-def test_upstream_hong_kong_case(suite_site: Path, case: dict, config: str):
-    page = (suite_site / DIRECTIONS[config][1] / "articles" / f"case-{CASES.index(case)}-{config}"
-            / "index.html")
-    assert body_text(page).strip() == case["expected"][config]
-
-
 def test_an_articles_form_for_no_edition_is_one_message_with_its_line(make_site):
     root = make_site({"a.md": article("标题", "正文。",
                                       phrases='[{ hans = "正文", hant = "正文", mo = "正文" }]')},
-                     three())
+                     three_editions())
     with pytest.raises(BuildError) as caught:
         build(root)
     [message] = [p.format() for p in caught.value.problems]
