@@ -22,6 +22,7 @@ from .editions import (
     Edition,
     Script,
     edition_for,
+    form_keys,
     script_of,
 )
 from .errors import BuildError, Problem
@@ -310,15 +311,15 @@ def parse_config(text: str, path: Path) -> SiteConfig:
     strings = Fields(strings_table, source, "strings")
     parsed_strings: dict[str, str] = {}
     string_forms: dict[str, tuple[tuple[str, str], ...]] = {}
-    edition_keys = {k for e in editions for k in e.keys}
+    keys = form_keys(editions)
     for key, value in strings_table.items():
         if isinstance(value, dict):
             if ("hans" not in value or len(value) < 2
-                    or not set(value) <= edition_keys | {"hans", "hant"}
+                    or not set(value) <= keys
                     or not all(isinstance(v, str) for v in value.values())):
                 problems.append(source.problem(
                     key, f"`strings.{key}` must be a string, or a table of `hans` and the "
-                         f"forms of other editions ({', '.join(sorted(edition_keys))})",
+                         f"forms of other editions ({', '.join(sorted(keys))})",
                     f'for example {key} = {{ hans = "搜索", hant = "搜尋" }}'))
                 continue
             parsed_strings[key] = value["hans"]
@@ -380,7 +381,7 @@ def _parse_conversion(table: dict[str, Any], editions: Any, source: Source,
                     "set `convert` on the edition instead"))
         parsed = _parse_editions(editions, source, problems)
     phrases = parse_phrases(table.get("phrases", []), source, "conversion.phrases", problems)
-    keys = {k for e in parsed for k in e.keys} | {"hans", "hant"}
+    keys = form_keys(parsed)
     for pair in phrases:
         for key, _ in pair.forms:
             if key not in keys:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import OTHER_TOPIC, PhotoConfig, PhrasePair, SiteConfig, parse_phrases
-from .editions import Script
+from .editions import Script, form_keys
 from .errors import BuildError, Problem
 from .inputs import read_limited, source_problem
 from .photos import BUNDLE_INDEX, REPLACE_HINT, Photo, bundle_photos
@@ -400,7 +400,7 @@ def unknown_topics(articles: Iterable[Article], config: SiteConfig, root: Path) 
 def unknown_forms(articles: Iterable[Article], config: SiteConfig, root: Path) -> list[Problem]:
     """One problem per article whose `phrases` give a form for an edition the site does
     not have (a typo, or an edition taken out of site.toml)."""
-    keys = {k for e in config.editions for k in e.keys} | {"hans", "hant"}
+    keys = form_keys(config.editions)
     problems = []
     for article in articles:
         unknown = sorted({k for pair in article.phrases for k, _ in pair.forms} - keys)

@@ -66,6 +66,11 @@ class Edition:
         return next((given[k] for k in self.keys if k in given), None)
 
 
+def form_keys(editions: tuple[Edition, ...]) -> set[str]:
+    """Every name a per-edition form in site.toml or front matter may use."""
+    return {k for e in editions for k in e.keys} | {"hans", "hant"}
+
+
 # What OpenCC offers for each direction; the `…p` ones also change vocabulary (支持 → 支援).
 FROM_HANS_CONFIGS = ("s2t", "s2tw", "s2hk", "s2twp", "s2hkp")
 FROM_HANT_CONFIGS = ("t2s", "tw2s", "hk2s", "tw2sp", "hk2sp")
