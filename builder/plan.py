@@ -204,8 +204,7 @@ def walk(plan: SitePlan, config: SiteConfig, salt: bytes, templates: Callable[[s
         digests[page.path] = value
         listed.append(Listed(page.path, page.local, page.lastmod))
         keep(page, value)
-    key = digest(salt, [(entry.path, entry.local, entry.lastmod) for entry in listed])
-    sitemaps = sitemap_pages(listed, config, Urls(config.base_url, config.base_path), key=key)
+    sitemaps = sitemap_pages(listed, config, Urls(config.base_url, config.base_path))
     for page in sitemaps:
         value = page_digest(salt, page, templates)
         digests[page.path] = value

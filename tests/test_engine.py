@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from PIL import Image
 
+from builder import pages as pages_module
+from builder.config import load_config
 from builder.engine import Cancelled, Engine
 from builder.fingerprint import MARKER
+from builder.pages import Listed, sitemap_pages
 from builder.site import build
 from builder.state import FOLDER as STATE_FOLDER
+from builder.views import Urls
 
 from .conftest import MINIMAL_CONFIG, article, create_site, snapshot
 
@@ -303,3 +308,50 @@ def test_a_touched_file_is_read_but_not_parsed_again(make_site, tmp_path, monkey
     Engine(root, out).run()
     assert parsed == [Path("content/a.md")]
     assert "連夜值守" in (out / "zh-hant/articles/a/index.html").read_text(encoding="utf-8")
+
+
+def sitemap_urls(out: Path, name: str) -> list[str]:
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    return [loc.text for loc in ET.parse(out / name).getroot().iterfind("s:*/s:loc", ns)]
+
+
+def test_a_large_sitemap_is_split_by_section_and_a_new_tag_renders_one_file_again(
+        make_site, tmp_path, monkeypatch):
+    monkeypatch.setattr(pages_module, "SITEMAP_ONE_FILE", 10)
+    root = make_site({"a.md": A, "b.md": B})
+    out = tmp_path / "out"
+    engine = Engine(root, out)
+    engine.run()
+    base = "https://example.org/news/"   # MINIMAL_CONFIG's base_url
+    files = [url.removeprefix(base) for url in sitemap_urls(out, "sitemap.xml")]
+    listed = [url for name in files for url in sitemap_urls(out, name)]
+    pages = [f"{base}{p.relative_to(out).as_posix().removesuffix('index.html')}"
+             for edition in ("zh-hans", "zh-hant") for p in (out / edition).rglob("index.html")]
+    assert sorted(listed) == sorted(pages)          # every page once, no other URL
+    for name in files:
+        folder = name.rpartition("/")[0] + "/"      # a sitemap lists only URLs below it
+        assert folder in ("zh-hans/", "zh-hant/")
+        assert all(url.startswith(base + folder) for url in sitemap_urls(out, name))
+    assert "zh-hans/sitemap-tags-f.xml" in files and "zh-hans/sitemap-articles-a.xml" in files
+
+    touch(root / "content/b.md", B.replace('tags = ["贷款"]', 'tags = ["贷款", "港口"]'))
+    written = set(engine.run().written)
+    assert {"sitemap.xml", "zh-hans/sitemap-tags-g.xml", "zh-hant/sitemap-tags-g.xml"} <= written
+    assert not written & {"zh-hans/sitemap-tags-f.xml", "zh-hans/sitemap-articles-a.xml",
+                          "zh-hans/sitemap-index.xml"}
+    assert f"{base}zh-hant/tags/gangkou/" in sitemap_urls(out, "zh-hant/sitemap-tags-g.xml")
+
+
+def test_a_sitemap_section_past_the_limit_is_cut_into_parts(make_site):
+    config = load_config(make_site({}))
+    listed = [Listed(f"zh-hans/tags/{slug}/index.html", f"tags/{slug}/", None)
+              for slug in ("da", "db", "dc", "dd", "dx")] + [
+        Listed("zh-hant/tags/index.html", "tags/", None)]
+    files = sitemap_pages(listed, config, Urls(config.base_url, config.base_path), limit=2,
+                          one_file=3)
+    assert [f.path for f in files] == ["zh-hans/sitemap-tags-d-p1.xml", "zh-hans/sitemap-tags-d-p2.xml",
+                                       "zh-hans/sitemap-tags-d-p3.xml", "zh-hant/sitemap-tags.xml",
+                                       "sitemap.xml"]
+    assert [len(f.view()["urls"]) for f in files[:-1]] == [2, 2, 1, 1]
+    assert [m.loc for m in files[-1].view()["sitemaps"]] == [
+        f"https://example.org/news/{f.path}" for f in files[:-1]]
