@@ -78,11 +78,11 @@ from .state import Stamp, State, entries, seal, state_path
 from .taxonomy import RelatedMemo
 
 PARALLEL_FROM = 100     # pages: below this, forking costs more than it saves
+PARALLEL_ARTICLES = 500  # articles × editions: below this, the pages are walked in one process
 SEARCH = "\0search"     # the state's record of what the search index was made from
 INDEX_STATE = "search-index"    # and what patching it needs
 PHOTO_CACHE = Path(".cache") / "photos"   # encoded versions, by photo and settings
 RELATED = "related"     # the related articles the last plan found (taxonomy.RelatedMemo)
-FULL_SHARE = 0.5        # past this share of changed files, a staging folder swapped whole
 RACY_NS = 2_000_000_000  # stamps this recent are not trusted (coarse file system clocks)
 T = TypeVar("T")
 
@@ -243,7 +243,7 @@ class Engine:
 
         # The search index, when an article changed, is made beside the plan and the pages.
         tools = self._tools(settings.config)
-        whole = partial(_whole, cache=cache, root=self.root, tools=tools, zone=settings.config.zone)
+        whole = _Bodies(cache, self.root, tools, settings.config.zone)
         search = search_key(settings.salt, published)
         spool = self._spool() if outputs.get(SEARCH) != search else None
         index = (Background(partial(_spooled, partial(
@@ -255,40 +255,27 @@ class Engine:
         photo_cache = PhotoCache(self.root / PHOTO_CACHE, settings.config.photos)
         try:
             memo = self._related_memo(settings, outputs)
-            pages: list[tuple[Page, bytes]] = []
-
-            def keep(page: Page, value: bytes) -> None:
-                pages.append((page, value))
-                if len(pages) % 2000 == 0:
-                    checkpoint()
-
-            with _collector_off():  # the plan and its pages live on until the run ends
+            with _collector_off():  # the plan lives on until the run ends
                 plan = plan_site(published, settings.config, tools.converter,
                                  now if self.future else None, whole, memo)
-                clock.lap("plan")
-                checkpoint()
-                planned = walk(plan, settings.config, settings.salt, settings.templates, keep)
             gc.freeze()
             if self.in_place:   # the preview's next save starts from this plan
                 self._last = (plan, settings.renderer)
-            due = None if self.future else schedule.next_due
-            photos = photo_files(published, settings.config.photos)
-            targets = _targets(planned, static, photos, photo_cache.key, search, outputs,
-                               lambda generation: root_files(settings.config, marker_text(
-                                   fingerprint, due, generation)))
-            clock.lap("pages")
+            clock.lap("plan")
             checkpoint()
-            self._encode(photos, targets, outputs, photo_cache, progress)
+            photos = photo_files(published, settings.config.photos)
+            files = _file_digests(static, photos, photo_cache.key)
+            self._encode(photos, files, outputs, photo_cache, progress)
             checkpoint()    # the last moment a run can be given up: next, it writes
-            outcome = Outcome(settings.config, published, pages=len(pages),
-                              files=len(targets.digests), schedule=schedule,
+            outcome = Outcome(settings.config, published, schedule=schedule,
                               cache_problem=cache.problem, linked_folders=static.linked_folders,
                               timings=clock.laps)
-            made = None
-            if targets.changed(outputs) or set(outputs) - set(targets.digests):
-                made = self._publish(targets, pages, index, static, outputs, progress, outcome,
-                                     settings.renderer, photos, photo_cache)
-                clock.lap("publish")
+            due = None if self.future else schedule.next_due
+            targets, made = self._publish(
+                settings, plan, files, static, photos, photo_cache, index, search, outputs,
+                lambda generation: root_files(settings.config, marker_text(
+                    fingerprint, due, generation)), progress, outcome)
+            clock.lap("publish")
             # articles read again (touched, or just written) are recorded even when no
             # output changed, so the next build need not read them once more
             if made is not None or outcome.changed or loaded != known:
@@ -350,51 +337,71 @@ class Engine:
                     written.append(page.path)
         return written
 
-    def _publish(self, targets: _Targets, pages: list[tuple[Page, bytes]],
-                 index: Background | None, static: StaticFiles, outputs: dict[str, bytes],
-                 progress: Progress, outcome: Outcome, renderer: Renderer,
-                 photos: dict[str, PhotoFile], photo_cache: PhotoCache) -> SpooledIndex | None:
-        """Render what changed and put it in place: in a new folder swapped in whole for a
-        first build or when most files changed, else the changed files renamed in. The
-        search index, if it was made again."""
-        full = not outputs or (not self.in_place
-                               and len(targets.changed(outputs)) > FULL_SHARE * len(targets.digests))
-        if full:
-            outcome.full = True
-            if self.in_place:
-                shutil.rmtree(self.out, ignore_errors=True)     # nothing in it is known
-        else:
-            pages = [(page, value) for page, value in pages if outputs.get(page.path) != value]
+    def _publish(self, settings: Settings, plan: SitePlan, files: dict[str, bytes],
+                 static: StaticFiles, photos: dict[str, PhotoFile], photo_cache: PhotoCache,
+                 index: Background | None, search: bytes, outputs: dict[str, bytes],
+                 root: Callable[[str], dict[str, str]], progress: Progress,
+                 outcome: Outcome) -> tuple[_Targets, SpooledIndex | None]:
+        """Walk the plan and write what changed: a first build into a new folder swapped
+        in whole, else the changed files renamed into place. Every worker walks its
+        shards of the plan and renders the pages whose digests changed as it meets them,
+        so no process holds every page. `files`: the static files' and photos' digests;
+        `root(generation)`: the root files. What the output now holds, and the search
+        index if it was made again."""
+        full = outcome.full = not outputs
+        if full and self.in_place:
+            shutil.rmtree(self.out, ignore_errors=True)     # nothing in it is known
         current = {} if full else outputs
         writer = _writer(self.out, in_place=self.in_place, full=full)
+        renderer = settings.renderer
         try:
             # the files pages use first: the preview serves each page as soon as it is written
             written = []
-            for source, relative in static.files:
-                if current.get(relative) != targets.digests[relative]:
-                    writer.copy(source, relative)
+            sources = {relative: source for source, relative in static.files}
+            for relative, value in files.items():
+                if current.get(relative) != value:
+                    if relative in sources:
+                        writer.copy(sources[relative], relative)
+                    else:
+                        file = photos[relative]
+                        writer.copy(photo_cache.file(file.photo, file.version), relative)
                     written.append(relative)
-            for relative, file in photos.items():
-                if current.get(relative) != targets.digests[relative]:
-                    writer.copy(photo_cache.file(file.photo, file.version), relative)
-                    written.append(relative)
-            written += self._render(writer, [page for page, _ in pages], progress, renderer)
+            emit = partial(_render_changed, current=current, renderer=renderer, writer=writer)
+            jobs = (workers() if len(plan.derived) * len(plan.editions) >= PARALLEL_ARTICLES
+                    else 1)
+            counter = Counter()
+            progress.start("rendering", len(plan.shards()))
+            planned = walk(plan, settings.config, settings.salt, settings.templates,
+                           lambda func, shards: fork_map(func, shards, jobs=jobs,
+                                                         min_per_worker=1, counter=counter,
+                                                         report=progress.update), emit)
+            progress.finish()
+            sitemaps = {page.path: page for page in planned.sitemaps}
+            # the pages the walk rendered: those whose digests changed
+            written += [p for p, d in planned.digests.items()
+                        if current.get(p) != d and p not in sitemaps]
+            written += _render_all([page for path, page in sitemaps.items()
+                                    if current.get(path) != planned.digests[path]],
+                                   renderer, writer)
+            outcome.pages = len(planned.digests)
+            targets = _targets(planned, files, static, search, outputs, root)
+            outcome.files = len(targets.digests)
             made: SpooledIndex | None = index.result() if index is not None else None
-            files = made.files if made is not None else ()
+            spooled = made.files if made is not None else ()
             for path in made.paths if made is not None else ():
                 if path in outputs:     # a patch leaves most files as they are
                     targets.digests[path] = outputs[path]
-            for file in files:
+            for file in spooled:
                 targets.digests[file.path] = file.digest
             if full and made is not None:   # files a patch left alone, into the new folder
-                for path in set(made.paths) - {f.path for f in files}:
+                for path in set(made.paths) - {f.path for f in spooled}:
                     writer.copy(self.out / path, path)
                     written.append(path)
             if full and index is None:  # the new folder gets the unchanged index as it is
                 for path in [p for p in targets.digests if p.startswith(f"{INDEX_DIR}/")]:
                     writer.copy(self.out / path, path)
                     written.append(path)
-            for file in files:
+            for file in spooled:
                 if current.get(file.path) != targets.digests[file.path]:
                     writer.move(file.spooled, file.path)
                     written.append(file.path)
@@ -403,24 +410,26 @@ class Engine:
                     writer.write(path, text)
                     written.append(path)
             removed = sorted(set(outputs) - set(targets.digests) - {SEARCH})
-            if targets.generation != self._generation:
+            if targets.generation != self._generation and (written or removed):
                 self.state.forget()     # until the output matches it again
             writer.commit(written, removed)
-        except OSError as exc:
+        except BaseException as exc:
             writer.discard()
-            raise write_failure(exc, self.out) from None
-        except BaseException:
-            writer.discard()
+            if self.in_place:   # pages written in place: what the state says of them is stale
+                self.state.forget()
+                self._known = self._outputs = self._generation = None
+            if isinstance(exc, OSError):
+                raise write_failure(exc, self.out) from None
             raise
         outcome.written, outcome.removed = written, removed
-        return made
+        return targets, made
 
-    def _encode(self, photos: dict[str, PhotoFile], targets: _Targets, outputs: dict[str, bytes],
-                cache: PhotoCache, progress: Progress) -> None:
+    def _encode(self, photos: dict[str, PhotoFile], files: dict[str, bytes],
+                outputs: dict[str, bytes], cache: PhotoCache, progress: Progress) -> None:
         """Every photo the output lacks, encoded into the cache unless it is there, on
         every core; a BuildError naming each photo that cannot be."""
         wanted = {f.photo.digest: f for path, f in photos.items()
-                  if outputs.get(path) != targets.digests[path]}
+                  if outputs.get(path) != files[path]}
         missing = [f for f in wanted.values() if not cache.valid(f.photo)]
         if not missing:
             return
@@ -584,19 +593,6 @@ class Engine:
                 cache.keep(k.entry.article)
         return loaded
 
-    def _render(self, writer: _Writer, pages: list[Page], progress: Progress,
-                renderer: Renderer) -> list[str]:
-        """Render `pages` on every core; the paths written."""
-        groups = _groups(pages)
-        shares = min(workers(), max(1, len(pages) // PARALLEL_FROM))
-        counter = Counter()
-        progress.start("rendering", len(pages))
-        written = run_all([partial(_render_groups, groups[k::shares], renderer, writer, counter)
-                           for k in range(shares)], counter=counter, report=progress.update) \
-            if shares > 1 else [_render_groups(groups, renderer, writer, counter)]
-        progress.finish()
-        return [path for share in written for path in share]
-
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
                 digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
                 full: bool, blobs: dict[str, object]) -> None:
@@ -696,16 +692,14 @@ class SpooledIndex:
 
 
 def _spooled(make: Callable[[], Index], folder: Path) -> SpooledIndex:
-    """Make the index and write its files into `folder`, one by one, each let go once
-    written."""
+    """Make the index and write its files into `folder`, each as soon as it is made."""
     index = make()
     files = []
-    while index.files:
-        file = index.files.pop()
+    for file in index.files:
         spooled = folder / str(len(files))
         spooled.write_text(file.text, encoding="utf-8", newline="\n")
         files.append(SpooledFile(file.path, spooled, digest(b"", file.path, file.text)))
-    return SpooledIndex(tuple(reversed(files)), index.paths, index.state)
+    return SpooledIndex(tuple(files), index.paths, index.state)
 
 
 def _encode_photo(file: PhotoFile, root: Path, cache: PhotoCache) -> str:
@@ -730,14 +724,27 @@ def _search_terms(light: Derived, cache: DerivedCache,
     return found if found is not None else whole(light).search_terms
 
 
-def _whole(light: Derived, cache: DerivedCache, root: Path, tools: Tools,
-           zone: dt.tzinfo) -> Derived:
-    """The derived article with its bodies: from the cache, else derived again."""
-    found = cache.get(light.article, keep=False)
-    if found is not None:
+class _Bodies:
+    """The whole derived article for a light one: from the cache, else derived again.
+    The last one is kept: a worker renders an article's pages one after another (its
+    shard holds them all), and each page reading it again cost 0.5 ms, four times an
+    article at two editions."""
+
+    def __init__(self, cache: DerivedCache, root: Path, tools: Tools, zone: dt.tzinfo):
+        self.cache, self.root, self.tools, self.zone = cache, root, tools, zone
+        self._last: tuple[tuple[str, str], Derived] | None = None
+
+    def __call__(self, light: Derived) -> Derived:
+        key = source_key(light)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        found = self.cache.get(light.article, keep=False)
+        if found is None:
+            found = derive(in_zone(read_article(self.root / light.article.path, self.root,
+                                                self.tools.settings.photos), self.zone),
+                           self.tools)
+        self._last = (key, found)
         return found
-    return derive(in_zone(read_article(root / light.article.path, root, tools.settings.photos),
-                          zone), tools)
 
 
 @dataclass(frozen=True)
@@ -752,21 +759,28 @@ class _Targets:
         return [p for p, d in self.digests.items() if outputs.get(p) != d]
 
 
-def _targets(planned: Planned, static: StaticFiles, photos: dict[str, PhotoFile],
-             encoding: str, search: bytes, outputs: dict[str, bytes],
-             root: Callable[[str], dict[str, str]]) -> _Targets:
-    """`root(generation)`: the root files, the output's marker naming the generation;
-    `encoding`: what encoded photos depend on besides the photo."""
+def _file_digests(static: StaticFiles, photos: dict[str, PhotoFile],
+                  encoding: str) -> dict[str, bytes]:
+    """The static files' and the photo versions' digests; `encoding`: what encoded photos
+    depend on besides the photo."""
+    digests = {path: digest(b"", "photo", path, file.photo.digest, encoding)
+               for path, file in photos.items()}
+    digests.update((relative, digest(b"", "static", relative, Stamp.of(source)))
+                   for source, relative in static.files)
+    return digests
+
+
+def _targets(planned: Planned, files: dict[str, bytes], static: StaticFiles, search: bytes,
+             outputs: dict[str, bytes], root: Callable[[str], dict[str, str]]) -> _Targets:
+    """`root(generation)`: the root files, the output's marker naming the generation."""
     digests = dict(planned.digests)
-    digests.update((path, digest(b"", "photo", path, file.photo.digest, encoding))
-                   for path, file in photos.items())
     reserved = root("")
-    for source, relative in static.files:
+    for _, relative in static.files:
         if relative in digests or relative in reserved:
             raise BuildError.single(f"static/{relative} would replace a page the site makes",
                                     Path("static") / relative,
                                     hint="rename or move the file in static/")
-        digests[relative] = digest(b"", "static", relative, Stamp.of(source))
+    digests.update(files)
     # the search index: the files it had, until it is made again
     digests[SEARCH] = search
     if outputs.get(SEARCH) == search:
@@ -782,23 +796,25 @@ def _targets(planned: Planned, static: StaticFiles, photos: dict[str, PhotoFile]
     return _Targets(digests, extra, generation)
 
 
-def _groups(pages: Sequence[Page]) -> list[list[Page]]:
-    """Pages of one article together, so a worker reads its body once."""
-    groups: dict[str, list[Page]] = {}
-    for page in pages:
-        groups.setdefault(page.article or page.path, []).append(page)
-    return list(groups.values())
+def _render_changed(page: Page, value: bytes, current: dict[str, bytes], renderer: Renderer,
+                    writer: _Writer) -> None:
+    """A page the walk meets, rendered if the output lacks it as it is now."""
+    if current.get(page.path) != value:
+        writer.write(page.path, renderer.render(page.template, page.view()))
 
 
-def _render_groups(groups: Sequence[list[Page]], renderer: Renderer, writer: _Writer,
-                   counter: Counter) -> list[str]:
-    written = []
-    for group in groups:
-        for page in group:
+def _render_all(pages: Sequence[Page], renderer: Renderer, writer: _Writer) -> list[str]:
+    """`pages` rendered, on every core when they are many (a sitemap file of 50,000 URLs
+    takes a second); the paths written."""
+    shares = min(workers(), len(pages)) if len(pages) >= 8 else 1
+
+    def share(k: int) -> list[str]:
+        for page in pages[k::shares]:
             writer.write(page.path, renderer.render(page.template, page.view()))
-            written.append(page.path)
-            counter.tick()
-    return written
+        return [page.path for page in pages[k::shares]]
+
+    done = run_all([partial(share, k) for k in range(shares)]) if shares > 1 else [share(0)]
+    return [path for paths in done for path in paths]
 
 
 # -- writers ------------------------------------------------------------------------------------

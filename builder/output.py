@@ -56,7 +56,6 @@ class Staging:
         self._remove_abandoned()
         self.dir = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.staging-{os.getpid()}-",
                                          dir=self.out.parent))
-        self._written: set[str] = set()
         self._folders: set[str] = set()
 
     def _remove_abandoned(self) -> None:
@@ -74,17 +73,11 @@ class Staging:
             else:
                 shutil.rmtree(sibling, ignore_errors=True)
 
-    def reserve(self, relative: str) -> Path:
-        """Where `relative` goes; refuses paths outside the output and paths written twice."""
-        safe_relative(relative)
-        if relative in self._written:
-            raise BuildError.single(f"two pages would be written to {relative!r}",
-                                    hint="give the articles different slugs")
-        self._written.add(relative)
-        return self.dir / relative
-
     def target(self, relative: str) -> Path:
-        path = self.reserve(relative)
+        """Where `relative` goes; refuses paths outside the output. Two pages at one path
+        are refused by the engine's walk, before anything is published (the pages are
+        written by several processes: no one of them sees every path)."""
+        path = self.dir / safe_relative(relative)
         folder = posixpath.dirname(relative)
         if folder not in self._folders:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,10 +91,6 @@ class Staging:
         """Copy each (source, output path): the files were checked as the site's own."""
         for source, relative in files:
             shutil.copyfile(source, self.target(relative))
-
-    @property
-    def count(self) -> int:
-        return len(self._written)
 
     def publish(self) -> None:
         """Swap the staging folder in for `out`, then remove the old output."""

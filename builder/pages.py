@@ -213,18 +213,26 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
                    lastmod=_lastmod(chunk), key=key)
     if feed is not None:
         latest = cards[:ctx.config.feed_entries]
-        entries = [FeedEntry(c, feed_content(i) if feed_content else "") for i, c in enumerate(latest)]
         key = ("feed", feed_title, tuple(c.key for c in latest),
                tuple(feed_key(i) for i in range(len(latest))) if feed_key else ())
-        yield Page(f"{edition}/{path}feed.xml", "feed.xml", {
-            "site": ctx.site,
-            "feed": feed,
-            "feed_id": f"tag:{ctx.config.site_id},2000:{edition}/{path}feed.xml",
-            "page_url": ctx.urls.absolute(f"{edition}/{path}"),
-            "lang": ctx.edition.lang,
-            "updated": max((c.modified for c in latest), default="1970-01-01T00:00:00Z"),
-            "entries": entries,
-        }, key=key)
+        # made only if the feed is rendered: its entries may read the articles' bodies
+        yield Page(f"{edition}/{path}feed.xml", "feed.xml",
+                   partial(_feed_context, ctx, path, feed, latest, feed_content), key=key)
+
+
+def _feed_context(ctx: EditionContext, path: str, feed: FeedLink,
+                  latest: Sequence[ArticleCard],
+                  content: Callable[[int], Any] | None) -> dict[str, Any]:
+    edition = ctx.edition.path
+    return {
+        "site": ctx.site,
+        "feed": feed,
+        "feed_id": f"tag:{ctx.config.site_id},2000:{edition}/{path}feed.xml",
+        "page_url": ctx.urls.absolute(f"{edition}/{path}"),
+        "lang": ctx.edition.lang,
+        "updated": max((c.modified for c in latest), default="1970-01-01T00:00:00Z"),
+        "entries": [FeedEntry(c, content(i) if content else "") for i, c in enumerate(latest)],
+    }
 
 
 def _listing_context(ctx: EditionContext, here: str, title: str, heading: str,
@@ -264,9 +272,10 @@ def edition_cards(articles: Sequence[Derived], ctx: EditionContext) -> list[Arti
                  ctx.config.site_id, ctx.config.photos) for d in articles]
 
 
-def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionContext,
-                  cards: Sequence[ArticleCard]) -> Iterator[Page]:
-    """Every page of one edition. `articles` is sorted newest first; `cards` are theirs."""
+def front_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionContext,
+                cards: Sequence[ArticleCard]) -> Iterator[Page]:
+    """An edition's front page, its numbered pages and its feed. `articles` is sorted
+    newest first; `cards` are theirs."""
     edition, urls, strings = ctx.edition, ctx.urls, ctx.site.strings
     yield from listing_pages(
         ctx, "", ctx.site.title, strings["latest"], cards, "index.html",
@@ -274,14 +283,16 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
         feed_content=lambda i: feed_body(ctx.whole(articles[i]), edition, urls),
         feed_key=lambda i: source_key(articles[i]), front=front_page(taxonomy, ctx, cards))
 
-    for index, derived in enumerate(articles):
-        yield from article_pages(ctx, derived, taxonomy.per_article[index], cards, index)
 
-    newest = _lastmod(cards)
-    for kind in TERM_KINDS:
-        groups = taxonomy.groups[kind]
-        heading = strings[kind if kind != "authors" else "authors_index"]
-        lastmod = newest
+def term_pages(taxonomy: Taxonomy, ctx: EditionContext, cards: Sequence[ArticleCard],
+               kind: str, start: int, stop: int) -> Iterator[Page]:
+    """The pages of the terms `start` to `stop` of a kind (tags, topics…), in its order;
+    the page that lists them all with the first."""
+    edition, urls, strings = ctx.edition, ctx.urls, ctx.site.strings
+    groups = taxonomy.groups[kind]
+    heading = strings[kind if kind != "authors" else "authors_index"]
+    if start == 0:
+        lastmod = _lastmod(cards)
         key = (kind, lastmod, tuple((t.slug, t.names, len(m)) for t, m in groups))
         yield Page(_index(f"{edition.path}/{kind}/"), "terms.html", {
             "site": ctx.site,
@@ -290,14 +301,18 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
             "kind": kind,
             "terms": [term_link(term, edition, urls, len(members)) for term, members in groups],
         }, local=f"{kind}/", lastmod=lastmod, key=key)
-        for term, members in groups:
-            name = term.name(edition.lang)
-            title = strings[f"term_title_{kind}"].format(name=name)
-            yield from listing_pages(
-                ctx, f"{kind}/{term.slug}/", f"{title} · {ctx.site.title}", title,
-                [cards[i] for i in members], description=ctx.localise(term.description),
-                feed_title=f"{title} · {ctx.site.title}" if kind in FEED_KINDS else None)
+    for term, members in groups[start:stop]:
+        name = term.name(edition.lang)
+        title = strings[f"term_title_{kind}"].format(name=name)
+        yield from listing_pages(
+            ctx, f"{kind}/{term.slug}/", f"{title} · {ctx.site.title}", title,
+            [cards[i] for i in members], description=ctx.localise(term.description),
+            feed_title=f"{title} · {ctx.site.title}" if kind in FEED_KINDS else None)
 
+
+def search_and_archive_pages(taxonomy: Taxonomy, ctx: EditionContext,
+                             cards: Sequence[ArticleCard]) -> Iterator[Page]:
+    edition, urls, strings = ctx.edition, ctx.urls, ctx.site.strings
     yield Page(_index(f"{edition.path}/search/"), "search.html", {
         "site": ctx.site,
         "page": ctx.meta("search/", f"{strings['search']} · {ctx.site.title}"),
@@ -314,7 +329,7 @@ def edition_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionC
             MonthLink(urls.link(f"{edition.path}/{path}"), label, len(members)))
         yield from listing_pages(ctx, path, f"{label} · {ctx.site.title}", label,
                                  [cards[i] for i in members])
-    lastmod = newest
+    lastmod = _lastmod(cards)
     yield Page(_index(f"{edition.path}/archive/"), "archive.html", {
         "site": ctx.site,
         "page": ctx.meta("archive/", f"{strings['archive']} · {ctx.site.title}"),

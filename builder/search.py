@@ -23,7 +23,7 @@ import re
 import unicodedata
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 INDEX_DIR = "search"
@@ -123,7 +123,10 @@ class IndexState:
 
 @dataclass(frozen=True)
 class Index:
-    files: list[IndexFile]      # the files made: all of them, or those a patch changed
+    # The files made: all of them, or those a patch changed. Made as they are read, once:
+    # the text of a whole index of 100,000 articles is some 800 MB, and only one file of
+    # it need exist at a time.
+    files: Iterator[IndexFile]
     paths: tuple[str, ...]      # every file of the index
     state: IndexState
 
@@ -157,13 +160,15 @@ def make_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[s
     sharded: list[list[str]] = [[] for _ in range(shards)]
     for term in postings:
         sharded[shard_of(term, shards)].append(term)
-    files = []
-    for number, words in enumerate(sharded):   # each shard's postings go once it is written
-        files.append(IndexFile(_shard_path(number),
-                               _dump({term: postings.pop(term).tolist() for term in words})))
-    files += _doc_pages(docs, range(0, len(docs), DOCS_PER_SHARD))
-    files.append(_meta(len(docs), shards, mapping))
-    return Index(files, _paths(len(docs), shards), IndexState(tuple(ids), size, shards))
+
+    def files() -> Iterator[IndexFile]:
+        for number, words in enumerate(sharded):   # each shard's postings go once it is made
+            yield IndexFile(_shard_path(number),
+                            _dump({term: postings.pop(term).tolist() for term in words}))
+        yield from _doc_pages(docs, range(0, len(docs), DOCS_PER_SHARD))
+        yield _meta(len(docs), shards, mapping)
+
+    return Index(files(), _paths(len(docs), shards), IndexState(tuple(ids), size, shards))
 
 
 def patch_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[str, str],
@@ -215,7 +220,8 @@ def patch_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[
     files += _doc_pages(docs, sorted({start for n in changed
                                       if (start := n - n % DOCS_PER_SHARD) < len(now)}))
     files.append(_meta(len(now), previous.shards, mapping))
-    return Index(files, _paths(len(now), previous.shards), IndexState(now, size, previous.shards))
+    return Index(iter(files), _paths(len(now), previous.shards),
+                 IndexState(now, size, previous.shards))
 
 
 def _shard_path(shard: int) -> str:

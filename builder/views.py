@@ -11,7 +11,7 @@ import hashlib
 import pickle
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 from markupsafe import Markup
@@ -148,8 +148,10 @@ class ArticleCard:
     @cached_property
     def key(self) -> bytes:
         """A digest of everything the card shows: what the listings it is on are made of."""
-        fields = tuple(value for name, value in vars(self).items() if name != "key")
-        return hashlib.blake2b(pickle.dumps(fields, protocol=5), digest_size=16).digest()
+        # its fields alone: `vars` would also hold whichever cached properties were
+        # asked for first, and the digest would depend on the order pages were walked in
+        shown = tuple(getattr(self, f.name) for f in fields(self))
+        return hashlib.blake2b(pickle.dumps(shown, protocol=5), digest_size=16).digest()
 
 
 @dataclass(frozen=True)

@@ -355,3 +355,23 @@ def test_a_sitemap_section_past_the_limit_is_cut_into_parts(make_site):
     assert [len(f.view()["urls"]) for f in files[:-1]] == [2, 2, 1, 1]
     assert [m.loc for m in files[-1].view()["sitemaps"]] == [
         f"https://example.org/news/{f.path}" for f in files[:-1]]
+
+
+def test_a_render_reads_each_articles_body_once_for_all_its_pages(make_site, tmp_path,
+                                                                   monkeypatch):
+    from builder.cache import DerivedCache
+
+    root = make_site({"a.md": A, "b.md": B})
+    Engine(root, tmp_path / "first").run()      # the derive cache holds both
+    read = []
+    real = DerivedCache.get
+
+    def get(self, article, keep=True):
+        if not keep:    # a body, for a page
+            read.append(article.path.as_posix())
+        return real(self, article, keep)
+
+    monkeypatch.setattr(DerivedCache, "get", get)
+    Engine(root, tmp_path / "second").run()
+    # the front page's feed in each edition, then the four pages of each article together
+    assert sorted(read) == ["content/a.md"] * 3 + ["content/b.md"] * 3

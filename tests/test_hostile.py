@@ -123,11 +123,14 @@ def test_two_clean_builds_are_byte_identical(make_site, tmp_path):
 
 def test_builds_are_byte_identical_whatever_the_number_of_workers(make_site, tmp_path,
                                                                 monkeypatch):
-    from builder import engine
+    from builder import engine, plan
 
     root = make_site({p.name: p.read_text(encoding="utf-8")
                       for p in (REPO / "content").rglob("*.md")})
     monkeypatch.setattr(engine, "PARALLEL_FROM", 1)   # render in shares even for 8 articles
+    monkeypatch.setattr(engine, "PARALLEL_ARTICLES", 1)     # and walk them in shares
+    monkeypatch.setattr(plan, "ARTICLES_PER_SHARD", 3)      # of a few articles
+    monkeypatch.setattr(plan, "TERMS_PER_SHARD", 2)
     outputs = {}
     for count in (1, 2, 3):
         monkeypatch.setattr(engine, "workers", lambda count=count: count)
