@@ -23,7 +23,6 @@ import hashlib
 import os
 import pickle
 import shutil
-import signal
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -57,7 +56,7 @@ from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package
 from .inputs import StaticFiles, static_files
 from .output import Staging, safe_relative, write_atomic, write_failure
 from .pages import Page, article_pages, source_key
-from .parallel import Background, Counter, fork_map, run_all, workers
+from .parallel import Background, Counter, fork_map, run_all, signals_held, workers
 from .photos import BUNDLE_INDEX, REPLACE_HINT, PhotoCache, bundle_files, encode
 from .plan import (
     PhotoFile,
@@ -247,15 +246,18 @@ class Engine:
         tools = self._tools(settings.config)
         whole = _Bodies(cache, self.root, tools, settings.config.zone)
         search = search_key(settings.salt, published)
-        spool = self._spool() if outputs.get(SEARCH) != search else None
-        index = (Background(partial(_spooled, partial(
-            search_index, published, tools.converter,
-            partial(_search_terms, cache=cache, whole=whole),
-            self._index_state(settings, outputs),
-            lambda key: cache.search_terms(*key), partial(self._published_text, outputs)),
-            spool)) if spool is not None else None)
+        spool: Path | None = None
+        index: Background | None = None
         photo_cache = PhotoCache(self.root / PHOTO_CACHE, settings.config.photos)
         try:
+            if outputs.get(SEARCH) != search:
+                spool = self._spool()
+                index = Background(partial(_spooled, partial(
+                    search_index, published, tools.converter,
+                    partial(_search_terms, cache=cache, whole=whole),
+                    self._index_state(settings, outputs),
+                    lambda key: cache.search_terms(*key), partial(self._published_text, outputs)),
+                    spool))
             memo = self._related_memo(settings, outputs)
             with _collector_off():  # the plan lives on until the run ends
                 plan = plan_site(published, settings.config, tools.converter,
@@ -923,7 +925,7 @@ class _Changes(_Writer):
 
     def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
         folders: set[Path] = set()
-        with _signals_held():
+        with signals_held():
             for relative in written:
                 target = self.out / relative
                 if target.parent not in folders:
@@ -970,16 +972,6 @@ def _collector_off():
     finally:
         if enabled:
             gc.enable()
-
-
-@contextlib.contextmanager
-def _signals_held():
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _remove(out: Path, relative: str) -> None:

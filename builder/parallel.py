@@ -10,6 +10,7 @@ touching them.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
@@ -49,6 +50,19 @@ class Counter:
         return self._value.value if self._value is not None else self._local
 
 
+@contextlib.contextmanager
+def signals_held():
+    """Ctrl-C and SIGTERM held off until the block ends, then delivered. Around a fork:
+    a signal that arrives while Python runs its fork handlers raises inside one of them,
+    where the exception is printed and dropped, and the build would go on."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
@@ -77,18 +91,18 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int | None = None
     context = multiprocessing.get_context("fork")
     readers = {}
     processes = []
-    for share in range(jobs):
-        reader, writer = context.Pipe(duplex=False)
-        process = context.Process(target=_work, args=(func, items, share, jobs, writer, ticks,
-                                                      os.getpid()),
-                                  daemon=True)
-        process.start()
-        writer.close()
-        readers[reader] = share
-        processes.append(process)
     shares: dict[int, list[R]] = {}
     failure: BaseException | None = None
     try:
+        for share in range(jobs):
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(target=_work, args=(func, items, share, jobs, writer,
+                                                          ticks, os.getpid()), daemon=True)
+            with signals_held():
+                process.start()
+                processes.append(process)
+            writer.close()
+            readers[reader] = share
         while readers:
             for reader in wait(list(readers), timeout=0.2):
                 share = readers.pop(reader)
@@ -124,6 +138,7 @@ def _die_with_parent(parent: int) -> None:
     SIGTERM are the parent's to handle; it ends the workers as it unwinds."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})  # held to fork
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -175,7 +190,12 @@ class Background:
         self._reader, writer = context.Pipe(duplex=False)
         self._process = context.Process(target=_work, args=(_call, [task], 0, 1, writer, None,
                                                             os.getpid()), daemon=True)
-        self._process.start()
+        try:
+            with signals_held():
+                self._process.start()
+        except BaseException:   # Ctrl-C or SIGTERM, delivered as the fork is done
+            self.cancel()
+            raise
         writer.close()
 
     def result(self) -> R:

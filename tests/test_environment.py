@@ -167,6 +167,26 @@ def test_sigterm_cleans_up_and_keeps_the_published_site(make_site):
     assert snapshot(out) == published and staging_folders(out) == []
 
 
+def test_a_sigterm_that_arrives_while_a_worker_is_forked_is_not_lost(make_site):
+    """Python runs its fork handlers in the parent; a signal handled inside one raises
+    there, where the exception is printed and dropped. The signal is sent from such a
+    handler, at the first fork of the build: it must still stop the build."""
+    root = make_site({f"a{n}.md": article(f"防汛第{n}报", "防汛抢险人员在岗。") for n in range(70)})
+    out = root / "_site"
+    build_in_child = (
+        "import os, signal, sys\n"
+        "os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGTERM))\n"
+        "from builder.cli import main\n"
+        f"sys.argv = ['builder', 'build', '--root', {str(root)!r}]\n"
+        "sys.exit(main())\n")
+    process = subprocess.run([sys.executable, "-c", build_in_child], capture_output=True,
+                             text=True, timeout=120)
+    assert process.returncode == 143, process.stderr
+    assert "interrupted; the published site is unchanged" in process.stderr
+    assert "Traceback" not in process.stderr and "Exception ignored" not in process.stderr
+    assert not out.exists() and staging_folders(out) == []
+
+
 def test_staging_folders_of_killed_builds_are_removed(make_site):
     root = make_site(ARTICLES)
     out = root / "_site"
