@@ -214,3 +214,17 @@ def test_a_site_left_half_renamed_is_put_back(make_site):
     staging = Staging(out)     # what the next build does first
     staging.discard()
     assert snapshot(out) == published and not aside.exists()
+
+
+def _slow_first(n: int) -> tuple[int, int]:
+    if n == 0:
+        time.sleep(0.5)     # one costly item: the other worker takes the rest meanwhile
+    return n * n, os.getpid()
+
+
+def test_workers_take_the_next_item_when_free_and_results_keep_their_order():
+    results = fork_map(_slow_first, list(range(20)), jobs=2, min_per_worker=1)
+    assert [square for square, _ in results] == [n * n for n in range(20)]
+    slow = results[0][1]
+    # the worker that met the slow item did not also get half of the others
+    assert sum(1 for _, pid in results if pid == slow) < 10
