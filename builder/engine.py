@@ -3,12 +3,13 @@ date with the sources and does only the work a change needs.
 
     load     stamp every article file; read and derive only new or changed ones (the
              rest come from the state, without their bodies)
-    plan     the taxonomy, cards and pages, each page with a digest of its inputs
-    render   only the pages whose digest differs from the published file's, on every
-             core; the search index only when an article changed
-    publish  a first or full build: a staging folder swapped in whole; else the
-             changed files renamed into place, removed ones deleted; the preview
-             writes in place
+    plan     the taxonomy and cards; the pages in shards (plan.py)
+    publish  each shard's pages walked, each with a digest of its inputs, and those
+             whose digest differs from the published file's rendered as they are met
+             (on every core when many will be); the search index made beside, only
+             when an article changed. A first build goes into a staging folder
+             swapped in whole; any other renames its changed files into place and
+             deletes removed ones; the preview writes in place
 
 The state (`state.py`) records what the output holds. A build is the engine
 started from the saved state; the preview keeps one engine warm.
@@ -76,7 +77,6 @@ from .search import INDEX_DIR, Index, IndexState
 from .state import Stamp, State, entries, seal, state_path
 from .taxonomy import RelatedMemo
 
-PARALLEL_FROM = 100     # pages: below this, forking costs more than it saves
 PARALLEL_ARTICLES = 500  # articles × editions: below this, the pages are walked in one process
 SEARCH = "\0search"     # the state's record of what the search index was made from
 INDEX_STATE = "search-index"    # and what patching it needs
@@ -281,7 +281,7 @@ class Engine:
             # Walking is cheap beside rendering, but forking a large process and sending
             # every digest back is not: the pages are walked on every core only when many
             # of them will be rendered (measured at 10,000 articles: 1.1 s on two cores
-            # against 1.25 s in one; at 100,000, 21.6 s against 18.2 s).
+            # against 1.25 s in one; at 100,000, 21.6 s against 17.0 s).
             many = (not outputs or look != self._saved(LOOK, settings, bytes)
                     or moved > max(50, len(loaded) // 50))
             jobs = (workers() if many and len(published) * len(plan.editions) >= PARALLEL_ARTICLES
@@ -772,9 +772,6 @@ class _Targets:
     digests: dict[str, bytes]
     extra: dict[str, str]
     generation: str
-
-    def changed(self, outputs: dict[str, bytes]) -> list[str]:
-        return [p for p, d in self.digests.items() if outputs.get(p) != d]
 
 
 def _file_digests(static: StaticFiles, photos: dict[str, PhotoFile],

@@ -105,9 +105,10 @@ class SitePlan:
                             for ctx, _ in self.editions])
 
     def shards(self) -> list[Shard]:
-        """Every page of the site, in shards of similar size. An article's pages in every
-        edition are in one shard, so the worker that renders them reads its body once;
-        aliases come last (an alias in the way of a page is the alias's error)."""
+        """Every page of the site, in shards of a few hundred to a few thousand pages (the
+        most used tags' shard is the largest). An article's pages in every edition are in
+        one shard, so the worker that renders them reads its body once; aliases come last
+        (an alias in the way of a page is the alias's error)."""
         count = len(self.derived)
         shards = [Shard("front", e) for e in range(len(self.editions))]
         shards += [Shard("articles", start=start, stop=min(count, start + ARTICLES_PER_SHARD))
@@ -139,10 +140,6 @@ class SitePlan:
             yield from term_pages(self.taxonomy, ctx, cards, shard.kind, shard.start, shard.stop)
         else:
             yield from search_and_archive_pages(self.taxonomy, ctx, cards)
-
-    def pages(self) -> Iterator[Page]:
-        for shard in self.shards():
-            yield from self.shard_pages(shard)
 
 
 def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,

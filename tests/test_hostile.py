@@ -127,8 +127,7 @@ def test_builds_are_byte_identical_whatever_the_number_of_workers(make_site, tmp
 
     root = make_site({p.name: p.read_text(encoding="utf-8")
                       for p in (REPO / "content").rglob("*.md")})
-    monkeypatch.setattr(engine, "PARALLEL_FROM", 1)   # render in shares even for 8 articles
-    monkeypatch.setattr(engine, "PARALLEL_ARTICLES", 1)     # and walk them in shares
+    monkeypatch.setattr(engine, "PARALLEL_ARTICLES", 1)     # walk and render on every core
     monkeypatch.setattr(plan, "ARTICLES_PER_SHARD", 3)      # of a few articles
     monkeypatch.setattr(plan, "TERMS_PER_SHARD", 2)
     outputs = {}
