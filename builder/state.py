@@ -84,7 +84,9 @@ class State:
     def _open(self) -> sqlite3.Connection:
         for attempt in range(2):
             try:
-                db = sqlite3.connect(self.path, isolation_level=None)
+                # the preview opens it on its main thread and updates on its worker thread,
+                # one at a time; the default check refuses that (and the state was lost)
+                db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")

@@ -375,3 +375,38 @@ def test_a_render_reads_each_articles_body_once_for_all_its_pages(make_site, tmp
     Engine(root, tmp_path / "second").run()
     # the front page's feed in each edition, then the four pages of each article together
     assert sorted(read) == ["content/a.md"] * 3 + ["content/b.md"] * 3
+
+
+def test_a_preview_run_given_up_while_it_writes_leaves_no_stale_page(make_site, tmp_path):
+    """The preview writes each page as the walk meets it; given up between shards, the
+    pages it wrote are newer than what it recorded. The save after it puts the first
+    text back: every page must follow, as in a clean build."""
+    root = make_site({"a.md": A, "b.md": B})
+    out = tmp_path / "out"
+    engine = Engine(root, out, in_place=True)
+    engine.run()
+    touch(root / "content/a.md", A.replace("防汛抢险人员在岗", "防汛队伍连夜值守"))
+    asked = []
+    with pytest.raises(Cancelled):     # after the state, the articles, the plan, the photos
+        engine.run(cancelled=lambda: asked.append(1) or len(asked) >= 8)   # and 3 shards
+    assert "连夜值守" in (out / "zh-hans/articles/a/index.html").read_text(encoding="utf-8")
+    touch(root / "content/a.md", A)     # the first text again
+    engine.run()
+    build(root, out=tmp_path / "clean", clean=True)
+    made, clean = snapshot(out), snapshot(tmp_path / "clean")
+    del made[MARKER], clean[MARKER]     # they name the fingerprint a build takes
+    assert made == clean
+
+
+def test_the_state_is_kept_when_runs_happen_on_another_thread_as_in_the_preview(
+        make_site, tmp_path):
+    """The preview makes its engine on the server's thread and updates on a worker
+    thread; SQLite's default thread check refused that, and the preview never kept a
+    state (every start a full build, the search index made whole on every save)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = make_site({"a.md": A, "b.md": B})
+    engine = Engine(root, tmp_path / "out", in_place=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(engine.run).result()
+    assert engine.state.problem is None and engine.state.generation() is not None
