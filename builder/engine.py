@@ -62,7 +62,9 @@ from .photos import BUNDLE_INDEX, REPLACE_HINT, PhotoCache, bundle_files, encode
 from .plan import (
     PhotoFile,
     Planned,
+    Shard,
     SitePlan,
+    Walked,
     digest,
     load_tools,
     photo_files,
@@ -289,7 +291,7 @@ class Engine:
             targets, made = self._publish(
                 settings, plan, files, static, photos, photo_cache, index, search, outputs,
                 lambda generation: root_files(settings.config, marker_text(
-                    fingerprint, due, generation)), jobs, progress, outcome)
+                    fingerprint, due, generation)), jobs, progress, outcome, checkpoint)
             clock.lap("publish")
             # articles read again (touched, or just written) are recorded even when no
             # output changed, so the next build need not read them once more
@@ -358,13 +360,16 @@ class Engine:
                  static: StaticFiles, photos: dict[str, PhotoFile], photo_cache: PhotoCache,
                  index: Background | None, search: bytes, outputs: dict[str, bytes],
                  root: Callable[[str], dict[str, str]], jobs: int, progress: Progress,
-                 outcome: Outcome) -> tuple[_Targets, SpooledIndex | None]:
+                 outcome: Outcome, checkpoint: Callable[[], None] = lambda: None
+                 ) -> tuple[_Targets, SpooledIndex | None]:
         """Walk the plan and write what changed: a first build into a new folder swapped
         in whole, else the changed files renamed into place. Every worker walks its
         shards of the plan and renders the pages whose digests changed as it meets them,
         so no process holds every page. `files`: the static files' and photos' digests;
-        `root(generation)`: the root files; `jobs`: the processes that walk. What the
-        output now holds, and the search index if it was made again."""
+        `root(generation)`: the root files; `jobs`: the processes that walk. Walked in
+        this process, a run may still be given up between shards (`checkpoint`): the
+        preview, which writes in place, then forgets what it recorded of the files it
+        wrote. What the output now holds, and the search index if it was made again."""
         full = outcome.full = not outputs
         if full and self.in_place:
             shutil.rmtree(self.out, ignore_errors=True)     # nothing in it is known
@@ -383,25 +388,41 @@ class Engine:
                         file = photos[relative]
                         writer.copy(photo_cache.file(file.photo, file.version), relative)
                     written.append(relative)
-            emit = partial(_render_changed, current=current, renderer=renderer, writer=writer)
+            emit = partial(_render_changed, current=current, renderer=renderer, writer=writer,
+                           written=written)     # in this process only: see `mapper`
             counter = Counter()
+
+            def mapper(func: Callable[[Shard], list[Walked]], shards: list[Shard]
+                       ) -> list[list[Walked]]:
+                if jobs > 1:
+                    return fork_map(func, shards, jobs=jobs, min_per_worker=1, counter=counter,
+                                    report=progress.update)
+                done = []
+                for shard in shards:
+                    checkpoint()
+                    done.append(func(shard))
+                    counter.tick()
+                    progress.update(counter.value)
+                return done
+
             progress.start("rendering", len(plan.shards()))
             with _collector_off():  # the walk's digests live on; its workers make no cycles
                 planned = walk(plan, settings.config, settings.salt, settings.templates,
-                               lambda func, shards: fork_map(func, shards, jobs=jobs,
-                                                             min_per_worker=1, counter=counter,
-                                                             report=progress.update), emit)
+                               mapper, emit)
             progress.finish()
             sitemaps = {page.path: page for page in planned.sitemaps}
-            # the pages the walk rendered: those whose digests changed
-            written += [p for p, d in planned.digests.items()
-                        if current.get(p) != d and p not in sitemaps]
+            if jobs > 1:    # the pages the workers rendered: those whose digests changed
+                written += [p for p, d in planned.digests.items()
+                            if current.get(p) != d and p not in sitemaps]
             written += _render_all([page for path, page in sitemaps.items()
                                     if current.get(path) != planned.digests[path]],
                                    renderer, writer)
             outcome.pages = len(planned.digests)
             targets = _targets(planned, files, static, search, outputs, root)
             outcome.files = len(targets.digests)
+            if index is not None and jobs == 1:
+                while not index.ready(0.1):     # the preview: a newer save need not wait
+                    checkpoint()
             made: SpooledIndex | None = index.result() if index is not None else None
             spooled = made.files if made is not None else ()
             for path in made.paths if made is not None else ():
@@ -431,9 +452,14 @@ class Engine:
             writer.commit(written, removed)
         except BaseException as exc:
             writer.discard()
-            if self.in_place:   # pages written in place: what the state says of them is stale
+            if self.in_place:   # files written in place: what is recorded of them is stale
                 self.state.forget()
-                self._known = self._outputs = self._generation = None
+                if jobs == 1 and self._outputs is not None:    # and known: only those
+                    for path in written:
+                        self._outputs.pop(path, None)
+                    self._generation = None
+                else:
+                    self._known = self._outputs = self._generation = None
             if isinstance(exc, OSError):
                 raise write_failure(exc, self.out) from None
             raise
@@ -812,10 +838,12 @@ def _targets(planned: Planned, files: dict[str, bytes], static: StaticFiles, sea
 
 
 def _render_changed(page: Page, value: bytes, current: dict[str, bytes], renderer: Renderer,
-                    writer: _Writer) -> None:
-    """A page the walk meets, rendered if the output lacks it as it is now."""
+                    writer: _Writer, written: list[str]) -> None:
+    """A page the walk meets, rendered if the output lacks it as it is now; its path
+    added to `written` (of the process that renders it)."""
     if current.get(page.path) != value:
         writer.write(page.path, renderer.render(page.template, page.view()))
+        written.append(page.path)
 
 
 def _render_all(pages: Sequence[Page], renderer: Renderer, writer: _Writer) -> list[str]:

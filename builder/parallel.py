@@ -209,6 +209,10 @@ class Background:
             raise
         writer.close()
 
+    def ready(self, timeout: float) -> bool:
+        """Has the task finished (or failed)? Waits up to `timeout` seconds to see."""
+        return self._process is None or self._reader.poll(timeout)
+
     def result(self) -> R:
         if self._process is None:
             return self._value  # type: ignore[return-value]
