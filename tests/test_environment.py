@@ -218,7 +218,7 @@ def test_a_site_left_half_renamed_is_put_back(make_site):
 
 def _slow_first(n: int) -> tuple[int, int]:
     if n == 0:
-        time.sleep(0.5)     # one costly item: the other worker takes the rest meanwhile
+        time.sleep(1.0)     # one costly item: the other worker takes the rest meanwhile
     return n * n, os.getpid()
 
 
