@@ -208,8 +208,9 @@ def choose_tags(analysis: Analysis, overrides: Sequence[str], config: TagConfig,
     added = [config.aliases.get(t, t) for t in overrides if not t.startswith("-")]
     banned = set(config.ban) | removed
     chosen: list[str] = [t for t in added if t not in banned]
-    top_score = next((s for w, s in analysis.terms if w not in too_common), 0.0)
-    for word, score in analysis.terms:
+    terms = analysis.terms     # decoded once: a property that unpacks the scores
+    top_score = next((s for w, s in terms if w not in too_common), 0.0)
+    for word, score in terms:
         word = config.aliases.get(word, word)
         if len(chosen) >= config.max_per_article:
             break
@@ -344,9 +345,10 @@ def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str,
     neighbours in time, all named by identity; a digest of those finds the answer in
     `memo`, so a build that changed a few articles searches again only for those whose
     lists they are on."""
+    candidates = [item.analysis.terms for item in inputs]     # decoded once each
     postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    for j, item in enumerate(inputs):
-        for word, score in item.analysis.terms:
+    for j, terms in enumerate(candidates):
+        for word, score in terms:
             if word not in too_common:
                 postings[word].append((score, j))
     for entries in postings.values():
@@ -381,8 +383,8 @@ def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str,
     related: list[tuple[int, ...]] = []
     kept: dict[bytes, tuple[str, ...]] = {}
     span = range(-least - 1, least + 2)
-    for i, item in enumerate(inputs):
-        query = item.analysis.terms[:QUERY_TERMS]
+    for i, terms in enumerate(candidates):
+        query = terms[:QUERY_TERMS]
         key = _digest((
             ids[i], query, tag_lists[i], topic_lists[i],
             tuple(name("words", word) for word, _ in query),
