@@ -277,14 +277,14 @@ class Engine:
                               cache_problem=cache.problem, linked_folders=static.linked_folders,
                               timings=clock.laps)
             due = None if self.future else schedule.next_due
-            look = digest(settings.look, plan.frame)
+            look, last_look = digest(settings.look, plan.frame), self._saved(LOOK, settings, bytes)
             moved = (sum(1 for p, k in loaded.items() if known.get(p) is not k)
                      + sum(1 for p in known if p not in loaded))
             # Walking is cheap beside rendering, but forking a large process and sending
             # every digest back is not: the pages are walked on every core only when many
             # of them will be rendered (measured at 10,000 articles: 1.1 s on two cores
             # against 1.25 s in one; at 100,000, 21.6 s against 17.0 s).
-            many = (not outputs or look != self._saved(LOOK, settings, bytes)
+            many = (not outputs or look != last_look
                     or moved > max(50, len(loaded) // 50))
             jobs = (workers() if many and len(published) * len(plan.editions) >= PARALLEL_ARTICLES
                     else 1)
@@ -301,7 +301,7 @@ class Engine:
                     blobs[INDEX_STATE] = (settings.derive_salt, made.state)
                 if plan.taxonomy.related_memo != memo:
                     blobs[RELATED] = (settings.derive_salt, plan.taxonomy.related_memo)
-                if look != self._saved(LOOK, settings, bytes):
+                if look != last_look:
                     blobs[LOOK] = (settings.derive_salt, look)
                 self._record(settings, loaded, known, targets.digests, outputs,
                              targets.generation, outcome.full, blobs)
