@@ -59,8 +59,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.verbose:
         for note in result.notes:
             print(f"{note.path}: {note.message}", file=sys.stderr)
-        print("time: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.timings),
-              file=sys.stderr)
+        print("time: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.timings)
+              + f"; {result.walked} of {result.pages} pages walked", file=sys.stderr)
     how = ("afresh" if result.full else
            f"{result.written} file{'s' if result.written != 1 else ''} written, "
            f"{result.removed} removed")

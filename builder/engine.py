@@ -65,6 +65,7 @@ from .plan import (
     Shard,
     SitePlan,
     Walked,
+    WalkedShard,
     digest,
     load_tools,
     photo_files,
@@ -141,6 +142,7 @@ class Outcome:
     config: SiteConfig
     articles: list[Derived]             # published ones, newest first, without bodies
     pages: int = 0
+    walked: int = 0                     # pages walked (the rest: unchanged shards, recalled)
     files: int = 0
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -288,14 +290,15 @@ class Engine:
                     or moved > max(50, len(loaded) // 50))
             jobs = (workers() if many and len(published) * len(plan.editions) >= PARALLEL_ARTICLES
                     else 1)
-            targets, made = self._publish(
+            targets, made, planned = self._publish(
                 settings, plan, files, static, photos, photo_cache, index, search, outputs,
                 lambda generation: root_files(settings.config, marker_text(
                     fingerprint, due, generation)), jobs, progress, outcome, checkpoint)
             clock.lap("publish")
             # articles read again (touched, or just written) are recorded even when no
             # output changed, so the next build need not read them once more
-            if made is not None or outcome.changed or loaded != known:
+            if (made is not None or outcome.changed or loaded != known
+                    or any(s.fresh and s.key is not None for s in planned.shards)):
                 blobs: dict[str, object] = {}
                 if made is not None:
                     blobs[INDEX_STATE] = (settings.derive_salt, made.state)
@@ -304,7 +307,7 @@ class Engine:
                 if look != last_look:
                     blobs[LOOK] = (settings.derive_salt, look)
                 self._record(settings, loaded, known, targets.digests, outputs,
-                             targets.generation, outcome.full, blobs)
+                             targets.generation, outcome.full, blobs, planned.shards)
                 self._related = plan.taxonomy.related_memo
                 clock.lap("record")
         finally:
@@ -361,7 +364,7 @@ class Engine:
                  index: Background | None, search: bytes, outputs: dict[str, bytes],
                  root: Callable[[str], dict[str, str]], jobs: int, progress: Progress,
                  outcome: Outcome, checkpoint: Callable[[], None] = lambda: None
-                 ) -> tuple[_Targets, SpooledIndex | None]:
+                 ) -> tuple[_Targets, SpooledIndex | None, Planned]:
         """Walk the plan and write what changed: a first build into a new folder swapped
         in whole, else the changed files renamed into place. Every worker walks its
         shards of the plan and renders the pages whose digests changed as it meets them,
@@ -392,8 +395,8 @@ class Engine:
                            written=written)     # in this process only: see `mapper`
             counter = Counter()
 
-            def mapper(func: Callable[[Shard], list[Walked]], shards: list[Shard]
-                       ) -> list[list[Walked]]:
+            def mapper(func: Callable[[Shard], WalkedShard], shards: list[Shard]
+                       ) -> list[WalkedShard]:
                 if jobs > 1:
                     return fork_map(func, shards, jobs=jobs, min_per_worker=1, counter=counter,
                                     report=progress.update)
@@ -405,10 +408,19 @@ class Engine:
                     progress.update(counter.value)
                 return done
 
+            def recall(key: bytes) -> list[Walked] | None:
+                """A shard's rows as recorded, if the output holds every page as then."""
+                rows = self.state.shard(key)
+                if rows is None or any(current.get(r.path) != r.digest for r in rows):
+                    return None
+                return rows
+
             progress.start("rendering", len(plan.shards()))
             with _collector_off():  # the walk's digests live on; its workers make no cycles
                 planned = walk(plan, settings.config, settings.salt, settings.templates,
-                               mapper, emit)
+                               mapper, emit, settings.look,
+                               # the store is not shared with forked workers
+                               recall if jobs == 1 else lambda key: None)
             progress.finish()
             sitemaps = {page.path: page for page in planned.sitemaps}
             if jobs > 1:    # the pages the workers rendered: those whose digests changed
@@ -417,7 +429,7 @@ class Engine:
             written += _render_all([page for path, page in sitemaps.items()
                                     if current.get(path) != planned.digests[path]],
                                    renderer, writer)
-            outcome.pages = len(planned.digests)
+            outcome.pages, outcome.walked = len(planned.digests), planned.walked
             targets = _targets(planned, files, static, search, outputs, root)
             outcome.files = len(targets.digests)
             if index is not None and jobs == 1:
@@ -464,7 +476,7 @@ class Engine:
                 raise write_failure(exc, self.out) from None
             raise
         outcome.written, outcome.removed = written, removed
-        return targets, made
+        return targets, made, planned
 
     def _encode(self, photos: dict[str, PhotoFile], files: dict[str, bytes],
                 outputs: dict[str, bytes], cache: PhotoCache, progress: Progress) -> None:
@@ -638,7 +650,7 @@ class Engine:
 
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
                 digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
-                full: bool, blobs: dict[str, object]) -> None:
+                full: bool, blobs: dict[str, object], shards: Sequence[WalkedShard]) -> None:
         """Remember what the output now holds: in memory, and in the state for the next
         build. A state that cannot be written only costs the next build its head start."""
         self._known, self._outputs, self._generation = loaded, digests, generation
@@ -647,8 +659,10 @@ class Engine:
         sources = ((p, k.stamp, seal(k.entry)) for p, k in loaded.items()
                    if replace_all or known.get(p) is not k)
         changed = ((p, d) for p, d in digests.items() if replace_all or outputs.get(p) != d)
+        walked = ((s.key, seal(s.rows)) for s in shards if s.fresh and s.key is not None)
         self.state.save(generation, settings.derive_salt, sources, set(known) - set(loaded),
-                        changed, set(outputs) - set(digests), replace_all, blobs)
+                        changed, set(outputs) - set(digests), replace_all, blobs,
+                        walked, {s.key for s in shards if s.key is not None})
 
 
 def article_stamp(path: str) -> Stamp | None:

@@ -12,9 +12,10 @@ import datetime as dt
 import hashlib
 import io
 import pickle
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,13 +26,14 @@ from .fingerprint import MARKER
 from .markup import Markdown
 from .pages import (
     TERM_KINDS,
+    Cards,
     EditionContext,
     Listed,
     Page,
     SiteView,
     alias_pages,
     article_pages,
-    edition_cards,
+    card_identities,
     front_pages,
     not_found_page,
     robots_txt,
@@ -56,7 +58,7 @@ from .search import (
 )
 from .segment import Segmenter
 from .strings import DEFAULTS, HANT_WORDING
-from .taxonomy import Analyzer, RelatedMemo, Taxonomy, TaxonomyInput, build_taxonomy
+from .taxonomy import Analyzer, RelatedMemo, Taxonomy, TaxonomyInput, Term, build_taxonomy
 from .views import TermLink, Urls, article_path, term_link
 
 
@@ -71,7 +73,7 @@ def search_fold(converter: Converter) -> dict[str, str]:
 
 
 ARTICLES_PER_SHARD = 200    # an article's pages in every edition: 800 pages a shard
-TERMS_PER_SHARD = 200
+TERMS_PER_SHARD = 200       # at most, on average: a kind's terms are spread by slug
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,11 @@ class Shard:
     """A share of the site's pages that a worker makes, walks and renders on its own,
     from the plan alone (`SitePlan.shard_pages`)."""
 
-    part: str           # front / articles / terms / rest (search and archive) / site
+    part: str           # front / articles / terms / rest (search, archive, term lists) / site
     edition: int = -1   # its place in `SitePlan.editions`; -1: every edition
     kind: str = ""      # of the terms
-    start: int = 0      # the articles or terms it holds
-    stop: int = 0
+    start: int = 0      # the articles it holds; of terms, its bucket
+    stop: int = 0       # of terms, how many buckets the kind has
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ class SitePlan:
 
     derived: list[Derived]
     taxonomy: Taxonomy
-    editions: tuple[tuple[EditionContext, list], ...]
+    editions: tuple[tuple[EditionContext, Cards], ...]
+    identities: list[bytes]     # each article's `card_identities`
     root: Page
     not_found: Page
     aliases: tuple[Page, ...] = ()  # the articles' old URLs
@@ -105,21 +108,40 @@ class SitePlan:
                             for ctx, _ in self.editions])
 
     def shards(self) -> list[Shard]:
-        """Every page of the site, in shards of a few hundred to a few thousand pages (the
-        most used tags' shard is the largest). An article's pages in every edition are in
-        one shard, so the worker that renders them reads its body once; aliases come last
-        (an alias in the way of a page is the alias's error)."""
+        """Every page of the site, in shards of a few hundred to a few thousand pages.
+        Shards keep their members as the site grows, so a shard whose inputs did not
+        change is not walked again (`shard_key`): articles are counted from the oldest
+        (a new one joins the newest shard), terms are spread over buckets by their slugs
+        (a new tag joins one), and the pages every new article changes are together in
+        `rest`. An article's pages in every edition are in one shard, so the worker that
+        renders them reads its body once; aliases come last (an alias in the way of a
+        page is the alias's error)."""
         count = len(self.derived)
         shards = [Shard("front", e) for e in range(len(self.editions))]
-        shards += [Shard("articles", start=start, stop=min(count, start + ARTICLES_PER_SHARD))
-                   for start in range(0, count, ARTICLES_PER_SHARD)]
+        shards += [Shard("articles", start=max(0, count - done - ARTICLES_PER_SHARD),
+                         stop=count - done)
+                   for done in reversed(range(0, count, ARTICLES_PER_SHARD))]
         for e in range(len(self.editions)):
             for kind in TERM_KINDS:
-                terms = len(self.taxonomy.groups[kind])
-                shards += [Shard("terms", e, kind, start, min(terms, start + TERMS_PER_SHARD))
-                           for start in range(0, max(terms, 1), TERMS_PER_SHARD)]
+                buckets = len(self._buckets[kind])
+                shards += [Shard("terms", e, kind, b, buckets) for b in range(buckets)]
             shards.append(Shard("rest", e))
         return [*shards, Shard("site")]
+
+    @cached_property
+    def _buckets(self) -> dict[str, list[list[int]]]:
+        """Each kind's terms, by place, spread over a power of two of buckets by a hash of
+        their slugs: the buckets change only when the count doubles."""
+        found = {}
+        for kind in TERM_KINDS:
+            groups = self.taxonomy.groups[kind]
+            buckets = 1
+            while buckets * TERMS_PER_SHARD < len(groups):
+                buckets *= 2
+            found[kind] = [[] for _ in range(buckets)]
+            for place, (term, _) in enumerate(groups):
+                found[kind][zlib.crc32(term.slug.encode()) % buckets].append(place)
+        return found
 
     def shard_pages(self, shard: Shard) -> Iterator[Page]:
         if shard.part == "articles":
@@ -137,9 +159,41 @@ class SitePlan:
         if shard.part == "front":
             yield from front_pages(self.derived, self.taxonomy, ctx, cards)
         elif shard.part == "terms":
-            yield from term_pages(self.taxonomy, ctx, cards, shard.kind, shard.start, shard.stop)
+            yield from term_pages(self.taxonomy, ctx, cards, shard.kind,
+                                  self._buckets[shard.kind][shard.start])
         else:
             yield from search_and_archive_pages(self.taxonomy, ctx, cards)
+
+    def shard_key(self, shard: Shard, salt: bytes) -> bytes | None:
+        """A digest of everything the shard's pages are made from, with `salt` covering
+        the settings, the code, the templates and the frame; cheap beside walking them,
+        so that an unchanged shard is not walked. None: the shard is always walked."""
+        ids, taxonomy = self.identities, self.taxonomy
+        if shard.part == "articles":
+            inputs: object = [
+                (ids[i], taxonomy.per_article[i].key,
+                 tuple(ids[j] for j in taxonomy.per_article[i].related))
+                for i in range(shard.start, shard.stop)]
+        elif shard.part == "terms":
+            groups = taxonomy.groups[shard.kind]
+            inputs = [(_term_fields(groups[place][0]), tuple(ids[i] for i in groups[place][1]))
+                      for place in self._buckets[shard.kind][shard.start]]
+        elif shard.part == "front":     # every article: its numbered pages list them all
+            inputs = (ids, [(_term_fields(t), members) for t, members
+                            in taxonomy.groups["topics"]])
+        elif shard.part == "rest":
+            inputs = (ids, taxonomy.archive,
+                      [[(_term_fields(t), len(members)) for t, members in taxonomy.groups[kind]]
+                       for kind in TERM_KINDS])
+        else:
+            return None
+        return digest(salt, "shard", shard, inputs)
+
+
+def _term_fields(term: Term) -> tuple[str, str, str, tuple[tuple[str, str], ...], str]:
+    # its fields alone: pickled whole, a term would carry whichever cached
+    # properties were asked for first
+    return (term.kind, term.key, term.slug, term.names, term.description)
 
 
 def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
@@ -160,6 +214,7 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
                        f"{d.article.slug}", d.analysis, d.tags, d.article.topics, d.authors,
                        d.sources, d.article.date.year, d.article.date.month) for d in derived],
         config, names, related)
+    identities = card_identities(derived, shown_from)
     titles: dict[Edition, str] = {}
     descriptions: dict[Edition, str] = {}
     strings_of: dict[Edition, dict[str, str]] = {}
@@ -178,8 +233,8 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
         descriptions[edition] = site.description
         ctx = EditionContext(edition, site, config, urls, local, shown_from,
                              *((whole,) if whole else ()))
-        editions.append((ctx, edition_cards(derived, ctx)))
-    return SitePlan(derived, taxonomy, tuple(editions),
+        editions.append((ctx, Cards(derived, ctx, identities)))
+    return SitePlan(derived, taxonomy, tuple(editions), identities,
                     root_page(config, urls, titles, descriptions,
                               {e: strings_of[e]["edition_explain"] for e in config.editions}),
                     not_found_page(urls, strings_of, {ctx.edition: cards for ctx, cards in editions}),
@@ -239,34 +294,53 @@ class Walked(NamedTuple):
     alias_of: str | None    # an alias page: the article whose old URL it is
 
 
+class WalkedShard(NamedTuple):
+    key: bytes | None       # `SitePlan.shard_key`, salted with the look
+    rows: list[Walked]
+    fresh: bool             # walked now; else recalled from the last build
+
+
+# A shard's rows as a build recorded them, by key, if the output holds its pages as then.
+Recall = Callable[[bytes], "list[Walked] | None"]
+
+
 @dataclass(frozen=True)
 class Planned:
     """The plan walked: each page's digest, and the sitemap files, made from them."""
 
     digests: dict[str, bytes]
     sitemaps: list[Page]
+    shards: list[WalkedShard]   # in the order of `SitePlan.shards`
+
+    @property
+    def walked(self) -> int:
+        """The pages walked now, not recalled."""
+        return sum(len(s.rows) for s in self.shards if s.fresh)
 
 
-Mapper = Callable[[Callable[[Shard], list[Walked]], list[Shard]], list[list[Walked]]]
+Mapper = Callable[[Callable[[Shard], WalkedShard], list[Shard]], list[WalkedShard]]
 Emit = Callable[[Page, bytes], None]
 
 
 def walk(plan: SitePlan, config: SiteConfig, salt: bytes, templates: Callable[[str], bytes],
          mapper: Mapper = lambda func, shards: [func(s) for s in shards],
-         emit: Emit | None = None) -> Planned:
+         emit: Emit | None = None, look: bytes = b"",
+         recall: Recall = lambda key: None) -> Planned:
     """Every page of the plan with its digest, shard by shard, each page handed to `emit`
     where it is made (`mapper` may walk the shards on other cores, as
-    `[func(s) for s in shards]` would, in order); then the sitemap files, made from them.
-    Two pages at one path are an error."""
+    `[func(s) for s in shards]` would, in order); a shard whose key `recall` knows is
+    not walked (`look`: a digest of the salt and every template). Then the sitemap
+    files, made from them. Two pages at one path are an error."""
     from .errors import BuildError
 
     salt = digest(salt, "frame", plan.frame)
     shards = plan.shards()
     digests: dict[str, bytes] = {}
     listed: list[Listed] = []
-    for rows in mapper(partial(walk_shard, plan, salt=salt, templates=templates, emit=emit),
-                       shards):
-        for row in rows:
+    done = mapper(partial(walk_shard, plan, salt=salt, templates=templates, emit=emit,
+                          look=digest(look, "frame", plan.frame), recall=recall), shards)
+    for walked in done:
+        for row in walked.rows:
             if row.path in digests:
                 if row.alias_of is not None:    # aliases come last: this one is in the way
                     raise BuildError.single(f"alias {row.path!r} would replace another page",
@@ -279,12 +353,17 @@ def walk(plan: SitePlan, config: SiteConfig, salt: bytes, templates: Callable[[s
     sitemaps = sitemap_pages(listed, config, Urls(config.base_url, config.base_path))
     for page in sitemaps:
         digests[page.path] = page_digest(salt, page, templates)
-    return Planned(digests, sitemaps)
+    return Planned(digests, sitemaps, done)
 
 
 def walk_shard(plan: SitePlan, shard: Shard, salt: bytes, templates: Callable[[str], bytes],
-               emit: Emit | None = None) -> list[Walked]:
-    """`salt`: covers the settings, the code and the plan's frame."""
+               emit: Emit | None = None, look: bytes = b"",
+               recall: Recall = lambda key: None) -> WalkedShard:
+    """`salt`: covers the settings, the code and the plan's frame; `look`: those and
+    every template."""
+    key = plan.shard_key(shard, look)
+    if key is not None and (recalled := recall(key)) is not None:
+        return WalkedShard(key, recalled, False)
     rows = []
     last: tuple[object, bytes] = (None, b"")     # the last page's key and its digest
     for page in plan.shard_pages(shard):
@@ -295,7 +374,7 @@ def walk_shard(plan: SitePlan, shard: Shard, salt: bytes, templates: Callable[[s
                            page.article if page.template == "alias.html" else None))
         if emit is not None:
             emit(page, value)
-    return rows
+    return WalkedShard(key, rows, True)
 
 
 def search_docs(derived: Sequence[Derived]) -> list[SearchDoc]:

@@ -46,6 +46,7 @@ class BuildResult:
     written: int = 0            # files written or replaced in the output
     removed: int = 0            # files removed from it
     full: bool = False          # made afresh, not from the last build's state
+    walked: int = 0             # pages walked; the others' shards were unchanged
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         timings=tuple(outcome.timings),
         schedule=outcome.schedule,
         written=len(outcome.written), removed=len(outcome.removed), full=outcome.full,
+        walked=outcome.walked,
     )
 
 

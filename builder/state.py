@@ -1,10 +1,12 @@
 """What the last build made, kept between builds: the engine's memory, in SQLite.
 
-Two tables. `sources`: for every article file, its stamp (size, modification
-time, inode) and its compact entry (the derived article without its body: what
-planning needs), so an unchanged file is neither read nor derived again.
-`outputs`: for every published file, a digest of everything it was made from,
-so an unchanged page is neither rendered nor written again.
+`sources`: for every article file, its stamp (size, modification time, inode)
+and its compact entry (the derived article without its body: what planning
+needs), so an unchanged file is neither read nor derived again. `outputs`: for
+every published file, a digest of everything it was made from, so an unchanged
+page is neither rendered nor written again. `shards`: each shard of pages the
+last build walked, by a digest of its inputs, with what the walk found, so an
+unchanged shard is not walked again. `blobs`: values the engine keeps whole.
 
 The store is a cache: whatever is wrong with it (a damaged or foreign file, a
 schema from another version, a disk that cannot be written) means a full
@@ -97,6 +99,7 @@ class State:
                 db.execute("CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, "
                            "digest BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS shards (key BLOB PRIMARY KEY, rows BLOB)")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
                 db.execute("PRAGMA quick_check").fetchall()
                 return db
@@ -138,6 +141,13 @@ class State:
                                                (key,)).fetchone())
         return unseal(row[0]) if row else None
 
+    def shard(self, key: bytes) -> list | None:
+        """A shard's rows saved with `save(shards=…)`, if they are intact."""
+        row = self._safe(lambda db: db.execute("SELECT rows FROM shards WHERE key = ?",
+                                               (key,)).fetchone())
+        value = unseal(row[0]) if row else None
+        return value if isinstance(value, list) else None
+
     def outputs(self) -> dict[str, bytes]:
         return self._safe(lambda db: dict(db.execute("SELECT path, digest FROM outputs"))) or {}
 
@@ -145,19 +155,29 @@ class State:
              sources: Iterable[tuple[str, Stamp, bytes]] | None,
              removed_sources: Iterable[str],
              outputs: Iterable[tuple[str, bytes]], removed_outputs: Iterable[str],
-             replace_all: bool, blobs: dict[str, object] | None = None) -> None:
-        """Record a build, all or nothing. `replace_all`: the tables are rewritten whole."""
+             replace_all: bool, blobs: dict[str, object] | None = None,
+             shards: Iterable[tuple[bytes, bytes]] = (),
+             kept_shards: set[bytes] | None = None) -> None:
+        """Record a build, all or nothing. `replace_all`: the tables are rewritten whole.
+        `shards`: the shards walked, by key, with their sealed rows; `kept_shards`: every
+        shard of the build (the others are dropped; None keeps them)."""
         def write(db: sqlite3.Connection) -> bool:
             db.execute("BEGIN IMMEDIATE")
             try:
                 if replace_all:
                     db.execute("DELETE FROM sources")
                     db.execute("DELETE FROM outputs")
+                    db.execute("DELETE FROM shards")
                 db.executemany("DELETE FROM sources WHERE path = ?", ((p,) for p in removed_sources))
                 db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
                                ((p, s.mtime_ns, s.size, s.inode, e) for p, s, e in sources or ()))
                 db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed_outputs))
                 db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", outputs)
+                if kept_shards is not None:
+                    gone = [(k,) for (k,) in db.execute("SELECT key FROM shards")
+                            if k not in kept_shards]
+                    db.executemany("DELETE FROM shards WHERE key = ?", gone)
+                db.executemany("INSERT OR REPLACE INTO shards VALUES (?, ?)", shards)
                 db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
                                ((k, seal(v)) for k, v in (blobs or {}).items()))
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
