@@ -15,10 +15,18 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from PIL import Image
 
 from builder import pages as pages_module
+from builder import plan as plan_module
 from builder.config import load_config
 from builder.engine import Cancelled, Engine
 from builder.fingerprint import MARKER
@@ -177,7 +185,12 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
         assert [path for path in fresh if fresh[path] != incremental[path]] == []
 
 
-TestIncrementalEqualsClean = IncrementalEqualsClean.TestCase
+def test_incremental_equals_clean(monkeypatch):
+    # shards of two articles and buckets of a term or two: the few articles of a step
+    # span several shards, so a step both walks shards and recalls unchanged ones
+    monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
+    monkeypatch.setattr(plan_module, "TERMS_PER_SHARD", 1)
+    run_state_machine_as_test(IncrementalEqualsClean)
 
 
 A = article("防汛", "防汛抢险人员在岗。暴雨预警。", date="2024-07-20", tags='["防汛"]')
@@ -410,3 +423,71 @@ def test_the_state_is_kept_when_runs_happen_on_another_thread_as_in_the_preview(
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(engine.run).result()
     assert engine.state.problem is None and engine.state.generation() is not None
+
+
+def _walked_shards(monkeypatch) -> list:
+    """The shards each build walks from now on (not those it recalls), as (part, pages)."""
+    walked: list = []
+    real = plan_module.walk_shard
+
+    def walk_shard(plan, shard, **kwargs):
+        done = real(plan, shard, **kwargs)
+        if done.fresh:
+            walked.append((shard.part, {r.path for r in done.rows}))
+        return done
+
+    monkeypatch.setattr(plan_module, "walk_shard", walk_shard)
+    return walked
+
+
+def test_an_edit_walks_only_the_shards_whose_inputs_changed(make_site, tmp_path, monkeypatch):
+    """Six articles with nothing in common, in shards of two: an edit to one walks its
+    own shard, its terms' buckets and the pages that list every article (the front page,
+    the archive, the lists of terms), and recalls the rest; a template walks them all."""
+    monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
+    monkeypatch.setattr(plan_module, "TERMS_PER_SHARD", 1)
+    words = ("防汛抢险", "贷款余额", "港口吞吐", "科技城区", "地铁线路", "粮食收购")
+    root = make_site({f"a{i}.md": article(word, f"{word}。" * 3, date=f"2024-07-{10 + i}",
+                                          tags=f'["{word}"]')
+                      for i, word in enumerate(words)})
+    out = tmp_path / "out"
+    engine = Engine(root, out)
+    first = engine.run()
+    walked = _walked_shards(monkeypatch)
+    assert engine.run().walked == 2 and walked == [("site", {"index.html", "404.html"})]
+    touch(root / "content/a2.md", article(words[2], "港口吞吐。新的一句。", date="2024-07-12",
+                                          tags=f'["{words[2]}"]'))
+    walked.clear()
+    edit = engine.run()
+    pages = {path for _, paths in walked for path in paths}
+    assert edit.walked == len(pages) < first.pages
+    articles = {p.split("/")[2] for part, paths in walked if part == "articles" for p in paths}
+    # a2 and a3 share a shard (counted from the oldest); the newest two list a2 among
+    # their related articles (with nothing in common, the latest of their topic)
+    assert articles == {"a2", "a3", "a4", "a5"}
+    tags = {p for p in pages if p.startswith("zh-hans/tags/") and p.count("/") == 3}
+    assert "zh-hans/tags/gangkoutuntu/index.html" in tags
+    assert len(tags) < len(words)     # a bucket of a tag or two, not all six
+    build(root, out=tmp_path / "clean", clean=True)
+    made, clean = snapshot(out), snapshot(tmp_path / "clean")
+    del made[MARKER], clean[MARKER]     # they name the fingerprint a build takes
+    assert made == clean
+    path = root / "templates/list.html"
+    touch(path, path.read_text(encoding="utf-8") + "\n")
+    walked.clear()
+    assert engine.run().walked == first.walked     # every page but the sitemap's
+
+
+def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
+    root = make_site({"a.md": A, "b.md": B})
+    out = tmp_path / "out"
+    build(root, out=out)
+    [state] = (root / STATE_FOLDER).glob("*.sqlite")
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT count(*) FROM shards").fetchone()[0] > 1
+        db.execute("UPDATE shards SET rows = substr(rows, 1, 40)")
+    touch(root / "content/b.md", B.replace("银行信贷", "信贷投放"))
+    result = build(root, out=out)
+    clean = build(root, out=tmp_path / "clean", clean=True)
+    assert result.walked == clean.walked and not result.full
+    assert snapshot(out) == snapshot(tmp_path / "clean")
