@@ -73,7 +73,7 @@ def search_fold(converter: Converter) -> dict[str, str]:
 
 
 ARTICLES_PER_SHARD = 200    # an article's pages in every edition: 800 pages a shard
-TERMS_PER_SHARD = 200       # at most, on average: a kind's terms are spread by slug
+TERM_PAGES_PER_SHARD = 200  # on average: a kind's terms are spread over buckets by slug
 
 
 @dataclass(frozen=True)
@@ -131,12 +131,15 @@ class SitePlan:
     @cached_property
     def _buckets(self) -> dict[str, list[list[int]]]:
         """Each kind's terms, by place, spread over a power of two of buckets by a hash of
-        their slugs: the buckets change only when the count doubles."""
+        their slugs, about `TERM_PAGES_PER_SHARD` pages a bucket: the buckets change only
+        when the kind's pages double."""
         found = {}
+        size = self.editions[0][0].config.page_size if self.editions else 1
         for kind in TERM_KINDS:
             groups = self.taxonomy.groups[kind]
+            pages = sum(2 + len(members) // size for _, members in groups)    # with the feed
             buckets = 1
-            while buckets * TERMS_PER_SHARD < len(groups):
+            while buckets * TERM_PAGES_PER_SHARD < pages:
                 buckets *= 2
             found[kind] = [[] for _ in range(buckets)]
             for place, (term, _) in enumerate(groups):

@@ -189,7 +189,7 @@ def test_incremental_equals_clean(monkeypatch):
     # shards of two articles and buckets of a term or two: the few articles of a step
     # span several shards, so a step both walks shards and recalls unchanged ones
     monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
-    monkeypatch.setattr(plan_module, "TERMS_PER_SHARD", 1)
+    monkeypatch.setattr(plan_module, "TERM_PAGES_PER_SHARD", 1)
     run_state_machine_as_test(IncrementalEqualsClean)
 
 
@@ -445,7 +445,7 @@ def test_an_edit_walks_only_the_shards_whose_inputs_changed(make_site, tmp_path,
     own shard, its terms' buckets and the pages that list every article (the front page,
     the archive, the lists of terms), and recalls the rest; a template walks them all."""
     monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
-    monkeypatch.setattr(plan_module, "TERMS_PER_SHARD", 1)
+    monkeypatch.setattr(plan_module, "TERM_PAGES_PER_SHARD", 1)
     words = ("防汛抢险", "贷款余额", "港口吞吐", "科技城区", "地铁线路", "粮食收购")
     root = make_site({f"a{i}.md": article(word, f"{word}。" * 3, date=f"2024-07-{10 + i}",
                                           tags=f'["{word}"]')
