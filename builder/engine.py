@@ -206,8 +206,10 @@ class Engine:
             cancelled: Callable[[], bool] = lambda: False) -> Outcome:
         """Bring the output up to date; `clean` ignores what is recorded. On bad input,
         a BuildError, and the output and the state stay as they were. `cancelled` is
-        asked between the steps before anything is written; when it says so, the run
-        raises Cancelled and leaves the output, the state and this engine as they were."""
+        asked between the steps, and between shards of pages when they are walked in this
+        process; when it says so, the run raises Cancelled. Given up before it writes, a
+        run leaves the output, the state and this engine as they were; the preview's,
+        which writes pages in place as it walks, forgets what it recorded of them."""
         clock, progress = Clock(), progress or Progress()
 
         def checkpoint() -> None:
@@ -274,7 +276,7 @@ class Engine:
             photos = photo_files(published, settings.config.photos)
             files = _file_digests(static, photos, photo_cache.key)
             self._encode(photos, files, outputs, photo_cache, progress)
-            checkpoint()    # the last moment a run can be given up: next, it writes
+            checkpoint()    # next, it writes (in place, the preview's pages as it walks)
             outcome = Outcome(settings.config, published, schedule=schedule,
                               cache_problem=cache.problem, linked_folders=static.linked_folders,
                               timings=clock.laps)
@@ -422,6 +424,8 @@ class Engine:
                                # the store is not shared with forked workers
                                recall if jobs == 1 else lambda key: None)
             progress.finish()
+            if jobs == 1:   # a preview's save that comes in now need not wait for the rest
+                checkpoint()
             sitemaps = {page.path: page for page in planned.sitemaps}
             if jobs > 1:    # the pages the workers rendered: those whose digests changed
                 written += [p for p, d in planned.digests.items()
@@ -432,6 +436,8 @@ class Engine:
             outcome.pages, outcome.walked = len(planned.digests), planned.walked
             targets = _targets(planned, files, static, search, outputs, root)
             outcome.files = len(targets.digests)
+            if jobs == 1:
+                checkpoint()
             if index is not None and jobs == 1:
                 while not index.ready(0.1):     # the preview: a newer save need not wait
                     checkpoint()
