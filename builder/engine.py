@@ -3,16 +3,18 @@ date with the sources and does only the work a change needs.
 
     load     stamp every article file; read and derive only new or changed ones (the
              rest come from the state, without their bodies)
-    plan     the taxonomy and cards; the pages in shards (plan.py)
-    publish  each shard's pages walked, each with a digest of its inputs, and those
+    plan     the taxonomy; the pages in shards (plan.py)
+    publish  each shard of pages whose inputs changed walked (the others' pages are
+             known from the state), each page with a digest of its inputs, and those
              whose digest differs from the published file's rendered as they are met
              (on every core when many will be); the search index made beside, only
              when an article changed. A first build goes into a staging folder
              swapped in whole; any other renames its changed files into place and
              deletes removed ones; the preview writes in place
 
-The state (`state.py`) records what the output holds. A build is the engine
-started from the saved state; the preview keeps one engine warm.
+The state (`state.py`) records what the output holds and what each shard's walk
+found. A build is the engine started from the saved state; the preview keeps one
+engine warm.
 """
 
 from __future__ import annotations

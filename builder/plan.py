@@ -1,9 +1,10 @@
 """The site as a plan: every output file, what it is made from, and a digest of that.
 
 A reduce over the derived articles without their bodies (the taxonomy, the
-cards, the pages with their keys); nothing here converts, parses or renders.
+pages with their keys, in shards); nothing here converts, parses or renders.
 The engine compares each file's digest with the one recorded for the published
-file and renders only the files whose digests differ.
+file and renders only the files whose digests differ; a shard whose key (a
+digest of all its pages are made from) was recorded is not walked at all.
 """
 
 from __future__ import annotations
