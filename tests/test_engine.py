@@ -491,3 +491,26 @@ def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
     clean = build(root, out=tmp_path / "clean", clean=True)
     assert result.walked == clean.walked and not result.full
     assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+def test_a_warm_engine_collects_cycles_only_once_the_frozen_objects_grew_by_a_quarter():
+    import gc
+
+    from builder.engine import _release_frozen
+
+    kept: list[list[object]] = []
+    try:
+        gc.freeze()
+        assert _release_frozen(None) == -1 and gc.get_freeze_count() == 0     # collected
+        kept.append([[] for _ in range(10_000)])
+        gc.freeze()
+        base = _release_frozen(-1)      # the run after a collection: measured, kept
+        assert base == gc.get_freeze_count() > 10_000
+        kept.append([[] for _ in range(base // 5)])
+        gc.freeze()
+        assert _release_frozen(base) == base and gc.get_freeze_count() > base
+        kept.append([[] for _ in range(base // 5)])
+        gc.freeze()     # now more than a quarter over the measure
+        assert _release_frozen(base) == -1 and gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
