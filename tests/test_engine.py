@@ -255,11 +255,17 @@ def test_a_state_that_cannot_be_written_is_a_warning(make_site, tmp_path):
     assert build(root, out=tmp_path / "out").full     # no state: every build is a full one
 
 
-def test_the_state_records_every_published_file(make_site, tmp_path):
+def _built(make_site, tmp_path) -> tuple[Path, Path, Path]:
+    """A site of A and B built into `out`: the site, the output and the state's file."""
     root = make_site({"a.md": A, "b.md": B})
     out = tmp_path / "out"
     build(root, out=out)
     [state] = (root / STATE_FOLDER).glob("*.sqlite")
+    return root, out, state
+
+
+def test_the_state_records_every_published_file(make_site, tmp_path):
+    _, out, state = _built(make_site, tmp_path)
     with sqlite3.connect(state) as db:
         recorded = {path for (path,) in db.execute("SELECT path FROM outputs")}
     published = set(snapshot(out))
@@ -479,10 +485,7 @@ def test_an_edit_walks_only_the_shards_whose_inputs_changed(make_site, tmp_path,
 
 
 def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
-    root = make_site({"a.md": A, "b.md": B})
-    out = tmp_path / "out"
-    build(root, out=out)
-    [state] = (root / STATE_FOLDER).glob("*.sqlite")
+    root, out, state = _built(make_site, tmp_path)
     with sqlite3.connect(state) as db:
         assert db.execute("SELECT count(*) FROM shards").fetchone()[0] > 1
         db.execute("UPDATE shards SET rows = substr(rows, 1, 40)")
