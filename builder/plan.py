@@ -173,12 +173,14 @@ class SitePlan:
         the settings, the code, the templates and the frame; cheap beside walking them,
         so that an unchanged shard is not walked. None: the shard is always walked."""
         ids, taxonomy = self.identities, self.taxonomy
-        if shard.part == "articles":
-            inputs: object = [
+        if shard.part == "articles":    # by its articles, not their places, which a new
+            # article moves: its pages do not depend on them
+            return digest(salt, "shard", "articles", [
                 (ids[i], taxonomy.per_article[i].key,
                  tuple(ids[j] for j in taxonomy.per_article[i].related))
-                for i in range(shard.start, shard.stop)]
-        elif shard.part == "terms":
+                for i in range(shard.start, shard.stop)])
+        inputs: object
+        if shard.part == "terms":
             groups = taxonomy.groups[shard.kind]
             inputs = [(_term_fields(groups[place][0]), tuple(ids[i] for i in groups[place][1]))
                       for place in self._buckets[shard.kind][shard.start]]

@@ -484,6 +484,25 @@ def test_an_edit_walks_only_the_shards_whose_inputs_changed(make_site, tmp_path,
     assert engine.run().walked == first.walked     # every page but the sitemap's
 
 
+def test_a_new_article_walks_its_own_shard_not_those_it_moves(make_site, tmp_path,
+                                                               monkeypatch):
+    """Articles that share their words find each other as related; a new article on
+    another subject joins the newest shard and moves every article's place in the list:
+    the other shards, whose articles and related articles are the same, are recalled."""
+    monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
+    root = make_site({f"a{i}.md": article(f"新闻{i}", PARAGRAPHS[i % 5] + PARAGRAPHS[(i + 1) % 5],
+                                          date=f"2024-07-{10 + i}", tags=f'["标签{i}"]')
+                      for i in range(8)})
+    engine = Engine(root, tmp_path / "out")
+    engine.run()
+    walked = _walked_shards(monkeypatch)
+    touch(root / "content/a8.md", article("地铁", "地铁线路开通运营。" * 2, date="2024-07-20",
+                                          tags='["地铁"]'))
+    engine.run()
+    assert [sorted({p.split("/")[2] for p in paths}) for part, paths in walked
+            if part == "articles"] == [["a8"]]
+
+
 def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
     root, out, state = _built(make_site, tmp_path)
     with sqlite3.connect(state) as db:
