@@ -216,7 +216,8 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
                   description: str = "", feed_title: str | None = None,
                   feed_content: Callable[[int], Any] | None = None,
                   feed_key: Callable[[int], object] | None = None,
-                  front: FrontPage | None = None) -> Iterator[Page]:
+                  front: FrontPage | None = None, numbers: range | None = None,
+                  own: bool = True) -> Iterator[Page]:
     """A list of articles at `path` (inside the edition), and, with `feed_title`, its
     Atom feed at `path/feed.xml`; `feed_content(i)` is the body of its i-th entry, made
     from what `feed_key(i)` names. `members`: the places in `cards` of the articles
@@ -225,7 +226,8 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
     The list's own page shows the newest `page_size`; the rest are in pages numbered
     from the oldest (`path/page/1/` holds the first articles ever listed), so a page,
     once full, never changes: a new article changes the list's page and the newest
-    numbered page, not every page of an archive of thousands (see `archive_chunks`)."""
+    numbered page, not every page of an archive of thousands (see `archive_chunks`).
+    `numbers`: only those numbered pages; `own`: the list's own page and its feed too."""
     edition = ctx.edition.path
     feed = FeedLink(feed_title, ctx.urls.absolute(f"{edition}/{path}feed.xml")) if feed_title else None
     chunks = archive_chunks(len(members), ctx.config.page_size)
@@ -239,8 +241,9 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
         return Pager(number, newer=link(number + 1 if number < len(chunks) else None),
                      older=link(number - 1) if number > 1 else None)
 
-    pages = [(None, members[:ctx.config.page_size])] + [
-        (number, members[start:end]) for number, (start, end) in enumerate(chunks, start=1)]
+    pages = ([(None, members[:ctx.config.page_size])] if own else []) + [
+        (number, members[start:end]) for number, (start, end) in enumerate(chunks, start=1)
+        if numbers is None or number in numbers]
     ids = cards.identities
     for number, chunk in pages:
         here = f"{path}page/{number}/" if number else path
@@ -255,7 +258,7 @@ def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
                           feed, cards, chunk, place, shown)
         yield Page(_index(f"{edition}/{here}"), template, context, local=here,
                    lastmod=cards.lastmod(chunk), key=key)
-    if feed is not None:
+    if feed is not None and own:
         latest = members[:ctx.config.feed_entries]
         key = ("feed", feed_title, tuple(ids[i] for i in latest),
                tuple(feed_key(i) for i in range(len(latest))) if feed_key else ())
@@ -314,15 +317,17 @@ def front_page(taxonomy: Taxonomy, ctx: EditionContext, cards: Cards) -> FrontPa
 
 
 def front_pages(articles: Sequence[Derived], taxonomy: Taxonomy, ctx: EditionContext,
-                cards: Cards) -> Iterator[Page]:
-    """An edition's front page, its numbered pages and its feed. `articles` is sorted
-    newest first; `cards` are theirs."""
+                cards: Cards, numbers: range | None = None, own: bool = True
+                ) -> Iterator[Page]:
+    """An edition's front page and its feed (`own`), and its numbered pages (`numbers`;
+    None: all). `articles` is sorted newest first; `cards` are theirs."""
     edition, urls, strings = ctx.edition, ctx.urls, ctx.site.strings
     yield from listing_pages(
         ctx, "", ctx.site.title, strings["latest"], cards, range(len(cards)), "index.html",
         feed_title=ctx.site.title,
         feed_content=lambda i: feed_body(ctx.whole(articles[i]), edition, urls),
-        feed_key=lambda i: source_key(articles[i]), front=front_page(taxonomy, ctx, cards))
+        feed_key=lambda i: source_key(articles[i]),
+        front=front_page(taxonomy, ctx, cards) if own else None, numbers=numbers, own=own)
 
 
 def term_index_page(taxonomy: Taxonomy, ctx: EditionContext, cards: Cards, kind: str) -> Page:
@@ -356,10 +361,21 @@ def term_pages(taxonomy: Taxonomy, ctx: EditionContext, cards: Cards, kind: str,
             feed_title=f"{title} · {ctx.site.title}" if kind in FEED_KINDS else None)
 
 
+def archive_pages(taxonomy: Taxonomy, ctx: EditionContext, cards: Cards,
+                  year: int) -> Iterator[Page]:
+    """The lists of a year's months."""
+    strings = ctx.site.strings
+    for y, month, members in taxonomy.archive:
+        if y == year:
+            label = strings["month"].format(year=year, month=month)
+            yield from listing_pages(ctx, f"archive/{year:04d}/{month:02d}/",
+                                     f"{label} · {ctx.site.title}", label, cards, members)
+
+
 def search_and_archive_pages(taxonomy: Taxonomy, ctx: EditionContext,
                              cards: Cards) -> Iterator[Page]:
-    """Search, the archive by month, and each kind's list of terms: the pages any new
-    article changes."""
+    """Search, the archive's index and each kind's list of terms: the pages any new
+    article changes (the months' lists: `archive_pages`)."""
     edition, urls, strings = ctx.edition, ctx.urls, ctx.site.strings
     for kind in TERM_KINDS:
         yield term_index_page(taxonomy, ctx, cards, kind)
@@ -377,8 +393,6 @@ def search_and_archive_pages(taxonomy: Taxonomy, ctx: EditionContext,
         path = f"archive/{year:04d}/{month:02d}/"
         years.setdefault(year, []).append(
             MonthLink(urls.link(f"{edition.path}/{path}"), label, len(members)))
-        yield from listing_pages(ctx, path, f"{label} · {ctx.site.title}", label,
-                                 cards, members)
     lastmod = cards.lastmod(range(len(cards)))
     yield Page(_index(f"{edition.path}/archive/"), "archive.html", {
         "site": ctx.site,

@@ -26,6 +26,7 @@ from .editions import Edition, Script
 from .fingerprint import MARKER
 from .markup import Markdown
 from .pages import (
+    FRONT_SECTION_SIZE,
     TERM_KINDS,
     Cards,
     EditionContext,
@@ -33,6 +34,8 @@ from .pages import (
     Page,
     SiteView,
     alias_pages,
+    archive_chunks,
+    archive_pages,
     article_pages,
     card_identities,
     front_pages,
@@ -75,6 +78,7 @@ def search_fold(converter: Converter) -> dict[str, str]:
 
 ARTICLES_PER_SHARD = 200    # an article's pages in every edition: 800 pages a shard
 TERM_PAGES_PER_SHARD = 200  # on average: a kind's terms are spread over buckets by slug
+FRONT_PAGES_PER_SHARD = 100  # of an edition's numbered front pages, counted from the oldest
 
 
 @dataclass(frozen=True)
@@ -82,11 +86,13 @@ class Shard:
     """A share of the site's pages that a worker makes, walks and renders on its own,
     from the plan alone (`SitePlan.shard_pages`)."""
 
-    part: str           # front / articles / terms / rest (search, archive, term lists) / site
+    # front (its own page and feed) / pages (numbered front pages) / articles / terms /
+    # archive (a year's months) / rest (search, the archive's index, term lists) / site
+    part: str
     edition: int = -1   # its place in `SitePlan.editions`; -1: every edition
     kind: str = ""      # of the terms
-    start: int = 0      # the articles it holds; of terms, its bucket
-    stop: int = 0       # of terms, how many buckets the kind has
+    start: int = 0      # the articles or numbered pages it holds; of terms, its bucket;
+    stop: int = 0       # of terms, how many buckets the kind has; of the archive, its year
 
 
 @dataclass(frozen=True)
@@ -117,17 +123,30 @@ class SitePlan:
         `rest`. An article's pages in every edition are in one shard, so the worker that
         renders them reads its body once; aliases come last (an alias in the way of a
         page is the alias's error)."""
-        count = len(self.derived)
-        shards = [Shard("front", e) for e in range(len(self.editions))]
+        count, numbered = len(self.derived), len(self._chunks)
+        shards = []
+        for e in range(len(self.editions)):
+            shards.append(Shard("front", e))
+            shards += [Shard("pages", e, start=first,
+                             stop=min(numbered + 1, first + FRONT_PAGES_PER_SHARD))
+                       for first in range(1, numbered + 1, FRONT_PAGES_PER_SHARD)]
         shards += [Shard("articles", start=max(0, count - done - ARTICLES_PER_SHARD),
                          stop=count - done)
                    for done in reversed(range(0, count, ARTICLES_PER_SHARD))]
+        years = sorted({year for year, _, _ in self.taxonomy.archive}, reverse=True)
         for e in range(len(self.editions)):
             for kind in TERM_KINDS:
                 buckets = len(self._buckets[kind])
                 shards += [Shard("terms", e, kind, b, buckets) for b in range(buckets)]
+            shards += [Shard("archive", e, stop=year) for year in years]
             shards.append(Shard("rest", e))
         return [*shards, Shard("site")]
+
+    @cached_property
+    def _chunks(self) -> list[tuple[int, int]]:
+        """The front page's numbered pages (`archive_chunks`)."""
+        size = self.editions[0][0].config.page_size if self.editions else 1
+        return archive_chunks(len(self.derived), size)
 
     @cached_property
     def _buckets(self) -> dict[str, list[list[int]]]:
@@ -161,10 +180,15 @@ class SitePlan:
             return
         ctx, cards = self.editions[shard.edition]
         if shard.part == "front":
-            yield from front_pages(self.derived, self.taxonomy, ctx, cards)
+            yield from front_pages(self.derived, self.taxonomy, ctx, cards, numbers=range(0))
+        elif shard.part == "pages":
+            yield from front_pages(self.derived, self.taxonomy, ctx, cards,
+                                   numbers=range(shard.start, shard.stop), own=False)
         elif shard.part == "terms":
             yield from term_pages(self.taxonomy, ctx, cards, shard.kind,
                                   self._buckets[shard.kind][shard.start])
+        elif shard.part == "archive":
+            yield from archive_pages(self.taxonomy, ctx, cards, shard.stop)
         else:
             yield from search_and_archive_pages(self.taxonomy, ctx, cards)
 
@@ -184,11 +208,20 @@ class SitePlan:
             groups = taxonomy.groups[shard.kind]
             inputs = [(_term_fields(groups[place][0]), tuple(ids[i] for i in groups[place][1]))
                       for place in self._buckets[shard.kind][shard.start]]
-        elif shard.part == "front":     # every article: its numbered pages list them all
-            inputs = (ids, [(_term_fields(t), members) for t, members
-                            in taxonomy.groups["topics"]])
-        elif shard.part == "rest":
-            inputs = (ids, taxonomy.archive,
+        elif shard.part == "front":     # the latest, each topic's latest, how many pages
+            config = self.editions[shard.edition][0].config
+            inputs = (ids[:max(config.page_size, config.feed_entries)],
+                      [(_term_fields(t), tuple(ids[i] for i in members[:FRONT_SECTION_SIZE + 1]))
+                       for t, members in taxonomy.groups["topics"]], len(self._chunks))
+        elif shard.part == "pages":     # their articles, and whether the last is the newest
+            inputs = ([ids[start:end] for start, end in self._chunks[shard.start - 1:shard.stop - 1]],
+                      min(len(self._chunks), shard.stop))
+        elif shard.part == "archive":
+            inputs = [(month, tuple(ids[i] for i in members))
+                      for year, month, members in taxonomy.archive if year == shard.stop]
+        elif shard.part == "rest":      # counts, and the latest article's day
+            inputs = (ids[:1], [(year, month, len(members)) for year, month, members
+                                in taxonomy.archive],
                       [[(_term_fields(t), len(members)) for t, members in taxonomy.groups[kind]]
                        for kind in TERM_KINDS])
         else:

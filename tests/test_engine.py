@@ -186,10 +186,11 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
 
 
 def test_incremental_equals_clean(monkeypatch):
-    # shards of two articles and buckets of a term or two: the few articles of a step
-    # span several shards, so a step both walks shards and recalls unchanged ones
+    # shards of two articles, buckets of a term or two, a numbered page a shard: the few
+    # articles of a step span several shards, so a step both walks and recalls shards
     monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
     monkeypatch.setattr(plan_module, "TERM_PAGES_PER_SHARD", 1)
+    monkeypatch.setattr(plan_module, "FRONT_PAGES_PER_SHARD", 1)
     run_state_machine_as_test(IncrementalEqualsClean)
 
 
@@ -501,6 +502,32 @@ def test_a_new_article_walks_its_own_shard_not_those_it_moves(make_site, tmp_pat
     engine.run()
     assert [sorted({p.split("/")[2] for p in paths}) for part, paths in walked
             if part == "articles"] == [["a8"]]
+
+
+def test_numbered_front_pages_follow_a_new_article_in_shards_of_one(make_site, tmp_path,
+                                                                     monkeypatch):
+    """Two articles a page, a numbered page a shard: each new article moves the list's own
+    page, fills the newest numbered page or starts one, and gives the page before it a
+    link to the newer one; the pages it does not touch are recalled."""
+    monkeypatch.setattr(plan_module, "FRONT_PAGES_PER_SHARD", 1)
+    config = MINIMAL_CONFIG + "page_size = 2\n"
+    root = make_site({f"a{i}.md": article(f"新闻{i}", PARAGRAPHS[i % 5],
+                                          date=f"2024-07-{10 + i}") for i in range(6)}, config)
+    out = tmp_path / "out"
+    engine = Engine(root, out)
+    engine.run()
+    walked = _walked_shards(monkeypatch)
+    for i in (6, 7, 8):
+        touch(root / "content" / f"a{i}.md", article(f"新闻{i}", PARAGRAPHS[i % 5],
+                                                   date=f"2024-07-{10 + i}"))
+        walked.clear()
+        engine.run()
+        assert "zh-hans/page/1/index.html" not in {p for _, ps in walked for p in ps}
+        clean = tmp_path / f"clean{i}"
+        build(root, out=clean, clean=True)
+        made, fresh = snapshot(out), snapshot(clean)
+        del made[MARKER], fresh[MARKER]     # they name the fingerprint a build takes
+        assert made == fresh
 
 
 def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):

@@ -130,6 +130,7 @@ def test_builds_are_byte_identical_whatever_the_number_of_workers(make_site, tmp
     monkeypatch.setattr(engine, "PARALLEL_ARTICLES", 1)     # walk and render on every core
     monkeypatch.setattr(plan, "ARTICLES_PER_SHARD", 3)      # of a few articles
     monkeypatch.setattr(plan, "TERM_PAGES_PER_SHARD", 2)
+    monkeypatch.setattr(plan, "FRONT_PAGES_PER_SHARD", 2)
     outputs = {}
     for count in (1, 2, 3):
         monkeypatch.setattr(engine, "workers", lambda count=count: count)
