@@ -362,11 +362,11 @@ def term_pages(taxonomy: Taxonomy, ctx: EditionContext, cards: Cards, kind: str,
 
 
 def archive_pages(taxonomy: Taxonomy, ctx: EditionContext, cards: Cards,
-                  year: int) -> Iterator[Page]:
-    """The lists of a year's months."""
+                  year: int, month: int) -> Iterator[Page]:
+    """The list of a month's articles."""
     strings = ctx.site.strings
-    for y, month, members in taxonomy.archive:
-        if y == year:
+    for y, m, members in taxonomy.archive:
+        if (y, m) == (year, month):
             label = strings["month"].format(year=year, month=month)
             yield from listing_pages(ctx, f"archive/{year:04d}/{month:02d}/",
                                      f"{label} · {ctx.site.title}", label, cards, members)

@@ -77,7 +77,7 @@ def search_fold(converter: Converter) -> dict[str, str]:
 
 
 ARTICLES_PER_SHARD = 200    # an article's pages in every edition: 800 pages a shard
-TERM_PAGES_PER_SHARD = 200  # on average: a kind's terms are spread over buckets by slug
+TERM_PAGES_PER_SHARD = 50   # on average: a kind's terms are spread over buckets by slug
 FRONT_PAGES_PER_SHARD = 100  # of an edition's numbered front pages, counted from the oldest
 
 
@@ -87,12 +87,13 @@ class Shard:
     from the plan alone (`SitePlan.shard_pages`)."""
 
     # front (its own page and feed) / pages (numbered front pages) / articles / terms /
-    # archive (a year's months) / rest (search, the archive's index, term lists) / site
+    # archive (a month's list) / rest (search, the archive's index, term lists) / site
     part: str
     edition: int = -1   # its place in `SitePlan.editions`; -1: every edition
     kind: str = ""      # of the terms
-    start: int = 0      # the articles or numbered pages it holds; of terms, its bucket;
-    stop: int = 0       # of terms, how many buckets the kind has; of the archive, its year
+    # the articles or numbered pages it holds; of terms, its bucket; of the archive, the month
+    start: int = 0
+    stop: int = 0       # of terms, how many buckets the kind has; of the archive, the year
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,12 @@ class SitePlan:
         shards += [Shard("articles", start=max(0, count - done - ARTICLES_PER_SHARD),
                          stop=count - done)
                    for done in reversed(range(0, count, ARTICLES_PER_SHARD))]
-        years = sorted({year for year, _, _ in self.taxonomy.archive}, reverse=True)
         for e in range(len(self.editions)):
             for kind in TERM_KINDS:
                 buckets = len(self._buckets[kind])
                 shards += [Shard("terms", e, kind, b, buckets) for b in range(buckets)]
-            shards += [Shard("archive", e, stop=year) for year in years]
+            shards += [Shard("archive", e, start=month, stop=year)
+                       for year, month, _ in self.taxonomy.archive]
             shards.append(Shard("rest", e))
         return [*shards, Shard("site")]
 
@@ -188,7 +189,7 @@ class SitePlan:
             yield from term_pages(self.taxonomy, ctx, cards, shard.kind,
                                   self._buckets[shard.kind][shard.start])
         elif shard.part == "archive":
-            yield from archive_pages(self.taxonomy, ctx, cards, shard.stop)
+            yield from archive_pages(self.taxonomy, ctx, cards, shard.stop, shard.start)
         else:
             yield from search_and_archive_pages(self.taxonomy, ctx, cards)
 
@@ -217,8 +218,8 @@ class SitePlan:
             inputs = ([ids[start:end] for start, end in self._chunks[shard.start - 1:shard.stop - 1]],
                       min(len(self._chunks), shard.stop))
         elif shard.part == "archive":
-            inputs = [(month, tuple(ids[i] for i in members))
-                      for year, month, members in taxonomy.archive if year == shard.stop]
+            inputs = [tuple(ids[i] for i in members) for year, month, members
+                      in taxonomy.archive if (year, month) == (shard.stop, shard.start)]
         elif shard.part == "rest":      # counts, and the latest article's day
             inputs = (ids[:1], [(year, month, len(members)) for year, month, members
                                 in taxonomy.archive],
