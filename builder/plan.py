@@ -15,7 +15,7 @@ import io
 import pickle
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property, partial
 from pathlib import Path
 from typing import NamedTuple
@@ -230,10 +230,11 @@ class SitePlan:
         return digest(salt, "shard", shard, inputs)
 
 
-def _term_fields(term: Term) -> tuple[str, str, str, tuple[tuple[str, str], ...], str]:
-    # its fields alone: pickled whole, a term would carry whichever cached
-    # properties were asked for first
-    return (term.kind, term.key, term.slug, term.names, term.description)
+def _term_fields(term: Term) -> tuple[object, ...]:
+    # its fields alone, as `ArticleCard.key` takes them: pickled whole, a term would carry
+    # whichever cached properties were asked for first; listed by hand, a field added to
+    # `Term` would be missed
+    return tuple(getattr(term, f.name) for f in fields(term))
 
 
 def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
