@@ -50,10 +50,19 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 0
     from .site import build
 
-    # Checked above (or --force): build() need not check again.
-    result = build(args.root, out=args.out, base_url=args.base_url, progress=TerminalProgress(),
-                   skip_if_up_to_date=False, future=args.future, clean=args.clean,
-                   inputs=inputs)
+    executor = None
+    if args.cluster:    # refused here, before any work, if it cannot be used
+        from .cluster import Cluster
+
+        executor = Cluster(args.cluster)
+    try:
+        # Checked above (or --force): build() need not check again.
+        result = build(args.root, out=args.out, base_url=args.base_url,
+                       progress=TerminalProgress(), skip_if_up_to_date=False,
+                       future=args.future, clean=args.clean, inputs=inputs, executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
     for note in result.warnings:
         print(f"{note.path}: warning: {note.message}", file=sys.stderr)
     if args.verbose:
@@ -216,6 +225,9 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--future", action="store_true",
                        help="include articles dated in the future, marked as scheduled "
                             "(to review them; not for deploying)")
+    build.add_argument("--cluster", metavar="tcp://HOST:PORT",
+                       help="derive the articles and render the pages on this Dask scheduler's "
+                            "workers (pip install -e '.[cluster]'; see README, Cluster builds)")
     build.add_argument("-v", "--verbose", action="store_true",
                        help="also list the characters repaired or kept in each article")
     build.set_defaults(run=cmd_build)

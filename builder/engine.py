@@ -23,6 +23,7 @@ import contextlib
 import datetime as dt
 import gc
 import hashlib
+import operator
 import os
 import pickle
 import shutil
@@ -59,7 +60,7 @@ from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package
 from .inputs import StaticFiles, static_files
 from .output import Staging, safe_relative, write_atomic, write_failure
 from .pages import Page, article_pages, source_key
-from .parallel import Background, Counter, fork_map, run_all, signals_held, workers
+from .parallel import Background, Counter, Executor, Local, fork_map, run_all, signals_held, workers
 from .photos import BUNDLE_INDEX, REPLACE_HINT, PhotoCache, bundle_files, encode
 from .plan import (
     PhotoFile,
@@ -68,6 +69,7 @@ from .plan import (
     SitePlan,
     Walked,
     WalkedShard,
+    carried,
     digest,
     load_tools,
     photo_files,
@@ -185,8 +187,10 @@ class Engine:
     so a failed build leaves the published site as it was."""
 
     def __init__(self, root: Path, out: Path, base_url: str | None = None,
-                 future: bool = False, in_place: bool = False, tools: Tools | None = None):
+                 future: bool = False, in_place: bool = False, tools: Tools | None = None,
+                 executor: Executor | None = None):
         self.root = root.resolve()
+        self.executor = executor or Local()     # where articles are derived and shards walked
         self.out = out.resolve()
         self.base_url = base_url
         self.future = future
@@ -293,8 +297,8 @@ class Engine:
             # against 1.25 s in one; at 100,000, 21.6 s against 17.0 s).
             many = (not outputs or look != last_look
                     or moved > max(50, len(loaded) // 50))
-            jobs = (workers() if many and len(published) * len(plan.editions) >= PARALLEL_ARTICLES
-                    else 1)
+            jobs = (self.executor.workers
+                    if many and len(published) * len(plan.editions) >= PARALLEL_ARTICLES else 1)
             targets, made, planned = self._publish(
                 settings, plan, files, static, photos, photo_cache, index, search, outputs,
                 lambda generation: root_files(settings.config, marker_text(
@@ -400,11 +404,15 @@ class Engine:
                            written=written)     # in this process only: see `mapper`
             counter = Counter()
 
-            def mapper(func: Callable[[Shard], WalkedShard], shards: list[Shard]
+            def mapper(func: Callable[..., WalkedShard], shards: list[Shard]
                        ) -> list[WalkedShard]:
+                if jobs > 1 and self.executor.shares_disk:  # the workers write as they go
+                    return self.executor.map(func, shards, 1, counter, progress.update)
                 if jobs > 1:
-                    return fork_map(func, shards, jobs=jobs, min_per_worker=1, counter=counter,
-                                    report=progress.update)
+                    return self.executor.map(
+                        partial(_walk_elsewhere, func, current, renderer),
+                        ((s, plan.shard_bodies(s)) for s in shards), 1, counter, progress.update,
+                        each=partial(_write_rendered, writer))
                 done = []
                 for shard in shards:
                     checkpoint()
@@ -559,7 +567,7 @@ class Engine:
                                + package_digest().encode(), digest_size=32).digest()
         templates, every_template = template_digests(self.root / "templates", self.root)
         return Settings(config, derive_salt, salt, templates, Renderer(
-            self.root / "templates", self.root, {"asset": lambda path: config.base_path + path}),
+            self.root / "templates", self.root, {"asset": partial(operator.add, config.base_path)}),
             digest(salt, "look", every_template))
 
     def _tools(self, config: SiteConfig) -> Tools:
@@ -646,8 +654,11 @@ class Engine:
                   for _, article in fresh]
         missing = [article for (_, article), d in zip(fresh, cached, strict=True) if d is None]
         progress.start("converting", len(missing))
-        made = iter(fork_map(partial(_derive_light, tools=tools, cache=cache), missing,
-                             counter=Counter(), report=progress.update))
+        here = self.executor.shares_disk    # else the whole results come here to be cached
+        made = iter(self.executor.map(
+            partial(_derive_light, tools=tools, cache=cache) if here else partial(derive, tools=tools),
+            missing, counter=Counter(), report=progress.update,
+            each=None if here else partial(_cached, cache)))
         progress.finish()
         for (stamp, article), d in zip(fresh, cached, strict=True):
             light = d if d is not None else next(made)
@@ -696,7 +707,7 @@ def article_stamp(path: str) -> Stamp | None:
     return Stamp(latest, together, stat.st_ino)
 
 
-def template_digests(folder: Path, root: Path) -> tuple[Callable[[str], bytes], bytes]:
+def template_digests(folder: Path, root: Path) -> tuple[TemplateDigests, bytes]:
     """For each page template, a digest of it and every template it extends, includes or
     imports: a change to one template renders again only the pages that use it. A
     template Jinja cannot parse counts as used by every page (the render reports it).
@@ -708,7 +719,6 @@ def template_digests(folder: Path, root: Path) -> tuple[Callable[[str], bytes], 
             sources[path.relative_to(folder).as_posix()] = path.read_bytes()
     everything = hashlib.blake2b(pickle.dumps(sorted(sources.items())), digest_size=16).digest()
     env = jinja2.Environment()
-    found: dict[str, bytes] = {}
 
     def uses(name: str, seen: set[str]) -> bool:
         """Adds `name` and what it uses to `seen`; False when that cannot be told."""
@@ -724,14 +734,27 @@ def template_digests(folder: Path, root: Path) -> tuple[Callable[[str], bytes], 
             return False
 
     def digest_of(template: str) -> bytes:
-        if template not in found:
-            seen: set[str] = set()
-            found[template] = (hashlib.blake2b(pickle.dumps(sorted(
-                (name, sources.get(name)) for name in seen)), digest_size=16).digest()
-                if uses(template, seen) else everything)
-        return found[template]
+        seen: set[str] = set()
+        return (_used_digest(seen, sources) if uses(template, seen) else everything)
 
-    return digest_of, everything
+    return TemplateDigests({name: digest_of(name) for name in sources}), everything
+
+
+@dataclass(frozen=True)
+class TemplateDigests:
+    """A page template → a digest of it and every template it uses (`template_digests`);
+    a plain value, so it travels to a cluster's workers."""
+
+    known: dict[str, bytes]
+
+    def __call__(self, template: str) -> bytes:
+        found = self.known.get(template)
+        return found if found is not None else _used_digest({template})    # missing
+
+
+def _used_digest(names: set[str], sources: dict[str, bytes] | None = None) -> bytes:
+    return hashlib.blake2b(pickle.dumps(sorted((name, (sources or {}).get(name))
+                                               for name in names)), digest_size=16).digest()
 
 
 def _derive_light(article, tools: Tools, cache: DerivedCache) -> Derived:
@@ -740,6 +763,34 @@ def _derive_light(article, tools: Tools, cache: DerivedCache) -> Derived:
     derived = derive(article, tools)
     cache.put(article, derived)
     return derived.light()
+
+
+def _cached(cache: DerivedCache, derived: Derived) -> Derived:
+    """A whole article made by a worker elsewhere, stored here; the light one kept."""
+    cache.put(derived.article, derived)
+    return derived.light()
+
+
+def _walk_elsewhere(walk_one: Callable[..., WalkedShard], current: dict[str, bytes],
+                    renderer: Renderer, item: tuple[Shard, dict[tuple[str, str], Derived]]
+                    ) -> tuple[WalkedShard, list[tuple[str, str]]]:
+    """A shard walked by a worker that cannot write the output: with its bodies, and
+    the pages whose digests changed rendered and sent back."""
+    shard, bodies = item
+    rendered: list[tuple[str, str]] = []
+
+    def emit(page: Page, value: bytes) -> None:
+        if current.get(page.path) != value:
+            rendered.append((page.path, renderer.render(page.template, page.view())))
+
+    return walk_one(shard, bodies=bodies, emit=emit), rendered
+
+
+def _write_rendered(writer: _Writer, walked: tuple[WalkedShard, list[tuple[str, str]]]
+                    ) -> WalkedShard:
+    for path, text in walked[1]:
+        writer.write(path, text)
+    return walked[0]
 
 
 @dataclass(frozen=True)
@@ -800,6 +851,11 @@ class _Bodies:
     def __init__(self, cache: DerivedCache, root: Path, tools: Tools, zone: dt.tzinfo):
         self.cache, self.root, self.tools, self.zone = cache, root, tools, zone
         self._last: tuple[tuple[str, str], Derived] | None = None
+
+    def __reduce__(self):
+        # a cluster's worker has neither this machine's cache nor its files: the shards
+        # sent to it carry the bodies their pages read (`SitePlan.shard_bodies`)
+        return (partial, (carried, {}))
 
     def __call__(self, light: Derived) -> Derived:
         key = source_key(light)

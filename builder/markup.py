@@ -61,6 +61,9 @@ class Markdown:
         self._md.add_render_rule("figure_open", lambda *_: '<figure class="photo">\n')
         self._md.add_render_rule("figure_close", lambda *_: "</figure>\n")
 
+    def __reduce__(self):
+        return (Markdown, ())   # its render rules are functions made here
+
     def parse(self, text: str) -> list[Token]:
         tokens = self._md.parse(text)
         _add_heading_ids(tokens)

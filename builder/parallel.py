@@ -18,9 +18,9 @@ import os
 import pickle
 import signal
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import wait
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from .errors import BuildError
 
@@ -134,6 +134,47 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int | None = None
         for index, value in values:
             results[index] = value
     return results
+
+
+class Executor(Protocol):
+    """Where the per-item stages run: this machine's cores (`Local`) or a cluster
+    (`cluster.Cluster`). The stages are pure functions of their items; what differs is
+    whether the workers share this machine's disk (its derive cache, its staging
+    folder), so a stage run elsewhere sends its results back to be stored here."""
+
+    shares_disk: bool
+
+    @property
+    def workers(self) -> int:
+        """How many items run at once."""
+        ...
+
+    def map(self, func: Callable[[T], R], items: Iterable[T],
+            min_per_worker: int = MIN_PER_WORKER, counter: Counter | None = None,
+            report: Report | None = None, each: Callable[[R], R] | None = None) -> list[R]:
+        """[each(func(x)) for x in items], in order; `each` runs here as results come in
+        (so what it keeps, not every result, is held at once); `counter` ticks per item;
+        `min_per_worker`: the fewest items worth a worker's start."""
+        ...
+
+
+class Local:
+    """Forked workers on this machine's cores: see `fork_map`."""
+
+    shares_disk = True
+
+    def __init__(self, jobs: int | None = None):
+        self.jobs = jobs
+
+    @property
+    def workers(self) -> int:
+        return self.jobs or workers()
+
+    def map(self, func: Callable[[T], R], items: Iterable[T],
+            min_per_worker: int = MIN_PER_WORKER, counter: Counter | None = None,
+            report: Report | None = None, each: Callable[[R], R] | None = None) -> list[R]:
+        done = fork_map(func, list(items), self.jobs, min_per_worker, counter, report)
+        return done if each is None else [each(value) for value in done]
 
 
 def _die_with_parent(parent: int) -> None:

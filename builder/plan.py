@@ -14,8 +14,8 @@ import hashlib
 import io
 import pickle
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from functools import cached_property, partial
 from pathlib import Path
 from typing import NamedTuple
@@ -167,10 +167,28 @@ class SitePlan:
                 found[kind][zlib.crc32(term.slug.encode()) % buckets].append(place)
         return found
 
-    def shard_pages(self, shard: Shard) -> Iterator[Page]:
+    def shard_bodies(self, shard: Shard) -> dict[tuple[str, str], Derived]:
+        """The whole articles the shard's pages read (`EditionContext.whole`), by
+        `source_key`: what a worker without this machine's derive cache is sent with the
+        shard. Its own articles' pages, or the front page's feed."""
+        if shard.part == "articles":
+            read = range(shard.start, shard.stop)
+        elif shard.part == "front":
+            read = range(min(len(self.derived), self.editions[shard.edition][0].config.feed_entries))
+        else:
+            read = range(0)
+        whole = self.editions[0][0].whole if self.editions else (lambda d: d)
+        return {source_key(d): whole(d) for d in (self.derived[i] for i in read)}
+
+    def shard_pages(self, shard: Shard,
+                    bodies: Mapping[tuple[str, str], Derived] | None = None) -> Iterator[Page]:
+        """`bodies`: `shard_bodies(shard)`, where the plan's own way to the bodies is not
+        at hand."""
+        editions = self.editions if bodies is None else tuple(
+            (replace(ctx, whole=partial(carried, bodies)), cards) for ctx, cards in self.editions)
         if shard.part == "articles":
             for index in range(shard.start, shard.stop):
-                for ctx, cards in self.editions:
+                for ctx, cards in editions:
                     yield from article_pages(ctx, self.derived[index],
                                              self.taxonomy.per_article[index], cards, index)
             return
@@ -179,7 +197,7 @@ class SitePlan:
             yield self.not_found
             yield from self.aliases
             return
-        ctx, cards = self.editions[shard.edition]
+        ctx, cards = editions[shard.edition]
         if shard.part == "front":
             yield from front_pages(self.derived, self.taxonomy, ctx, cards, numbers=range(0))
         elif shard.part == "pages":
@@ -228,6 +246,13 @@ class SitePlan:
         else:
             return None
         return digest(salt, "shard", shard, inputs)
+
+
+def carried(bodies: Mapping[tuple[str, str], Derived], light: Derived) -> Derived:
+    found = bodies.get(source_key(light))
+    if found is None:   # `shard_bodies` and the pages disagree: a fault here, not the input's
+        raise RuntimeError(f"{light.article.path} was read by a shard not sent its body")
+    return found
 
 
 def _term_fields(term: Term) -> tuple[object, ...]:
@@ -399,15 +424,16 @@ def walk(plan: SitePlan, config: SiteConfig, salt: bytes, templates: Callable[[s
 
 def walk_shard(plan: SitePlan, shard: Shard, salt: bytes, templates: Callable[[str], bytes],
                emit: Emit | None = None, look: bytes = b"",
-               recall: Recall = lambda key: None) -> WalkedShard:
+               recall: Recall = lambda key: None,
+               bodies: Mapping[tuple[str, str], Derived] | None = None) -> WalkedShard:
     """`salt`: covers the settings, the code and the plan's frame; `look`: those and
-    every template."""
+    every template; `bodies`: see `SitePlan.shard_pages`."""
     key = plan.shard_key(shard, look)
     if key is not None and (recalled := recall(key)) is not None:
         return WalkedShard(key, recalled, False)
     rows = []
     last: tuple[object, bytes] = (None, b"")     # the last page's key and its digest
-    for page in plan.shard_pages(shard):
+    for page in plan.shard_pages(shard, bodies):
         if page.key is None or page.key is not last[0]:
             last = (page.key, key_digest(page))
         value = page_digest(salt, page, templates, last[1])

@@ -19,12 +19,25 @@ from .inputs import source_problem
 
 
 class Renderer:
-    def __init__(self, templates_dir: Path, root: Path, globals_: Mapping[str, Any]):
+    """`sources`: the templates' texts by name, where the folder is not at hand (a
+    cluster's worker); else they are read from `templates_dir`."""
+
+    def __init__(self, templates_dir: Path, root: Path, globals_: Mapping[str, Any],
+                 sources: Mapping[str, str] | None = None):
         self.templates_dir = templates_dir
         self.root = root
-        _check_templates(templates_dir, root)
+        self.globals = dict(globals_)
+        self._sources = sources
+        loader: jinja2.BaseLoader
+        if sources is None:
+            _check_templates(templates_dir, root)
+            loader = jinja2.FileSystemLoader(templates_dir)
+        else:   # named as in the folder, so a failure names the template's file and line
+            loader = jinja2.FunctionLoader(lambda name: (
+                (sources[name], str(templates_dir / name), lambda: True) if name in sources
+                else None))
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(templates_dir),
+            loader=loader,
             undefined=jinja2.StrictUndefined,
             autoescape=True,
             keep_trailing_newline=True,
@@ -32,6 +45,17 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.globals.update(globals_)
+
+    def __reduce__(self):
+        # sent to a cluster's worker with the templates' texts, read here and now
+        return (Renderer, (self.templates_dir, self.root, self.globals, self.sources()))
+
+    def sources(self) -> dict[str, str]:
+        """Every template's text, by the name Jinja knows it by."""
+        if self._sources is not None:
+            return dict(self._sources)
+        return {name: self.env.loader.get_source(self.env, name)[0]    # type: ignore[union-attr]
+                for name in self.env.list_templates()}
 
     @staticmethod
     def check(templates_dir: Path, root: Path) -> None:

@@ -111,6 +111,7 @@ class Converter:
     """Holds the editions' OpenCC converters; load it once per process and reuse it."""
 
     def __init__(self, config: ConversionConfig, chars: ScriptChars | None = None):
+        self.config = config
         self.chars = chars or ScriptChars.load()
         self.site_phrases = config.phrases
         self.corner_quotes = config.corner_quotes
@@ -123,6 +124,10 @@ class Converter:
         self._back = sorted({_BACK[n] for n in names if n in _BACK})
         self._opencc = {name: opencc.OpenCC(name) for name in sorted(names | set(self._back))}
         self._patterns: dict[tuple[Script, tuple[PhrasePair, ...]], re.Pattern[str] | None] = {}
+
+    def __reduce__(self):
+        # sent to a cluster's worker as its settings: OpenCC's converters are loaded there
+        return (Converter, (self.config, self.chars))
 
     def to_simplified(self, text: str, source: Script = Script.HANS,
                       phrases: Sequence[PhrasePair] = ()) -> str:

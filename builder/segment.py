@@ -23,6 +23,9 @@ class Segmenter:
             word, freq, pos = line.split()
             self._jieba.add_word(word, int(freq), pos)
 
+    def __reduce__(self):
+        return (Segmenter, ())     # loaded again where it is sent: the dictionary is fixed
+
     def words(self, text: str) -> list[str]:
         return self._jieba.cut(text, True)
 

@@ -16,6 +16,7 @@ from .derive import Derived, Tools
 from .engine import Engine, Outcome, Progress, Schedule
 from .errors import BuildError
 from .fingerprint import MARKER, current, fingerprint, output_folder
+from .parallel import Executor
 from .photos import BUNDLE_INDEX
 from .state import FOLDER as STATE_FOLDER
 
@@ -72,11 +73,12 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
           progress: Progress | None = None, tools: Tools | None = None,
           skip_if_up_to_date: bool = True, future: bool = False,
           now: dt.datetime | None = None, clean: bool = False,
-          inputs: str | None = None) -> BuildResult:
+          inputs: str | None = None, executor: Executor | None = None) -> BuildResult:
     """Bring the site in `out` up to date, doing only what changed since the last build
     (`clean`: everything). Articles dated after `now` are scheduled: left out until a
     build runs after their time, or shown and marked with `future`. `inputs`: the
-    sources' fingerprint, when the caller has just taken it."""
+    sources' fingerprint, when the caller has just taken it. `executor`: where articles are
+    derived and pages rendered (default: this machine's cores)."""
     started = time.perf_counter()
     project = Project(root.resolve())
     config = load_config(project.root)
@@ -91,7 +93,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         return BuildResult(out=out, articles=0, editions=len(config.editions), pages=0, files=0,
                            seconds=time.perf_counter() - started, warnings=(), notes=(),
                            up_to_date=True)
-    engine = Engine(project.root, out, base_url, future=future, tools=tools)
+    engine = Engine(project.root, out, base_url, future=future, tools=tools, executor=executor)
     try:
         outcome = engine.run(now, progress, clean=clean, fingerprint=inputs)
     finally:

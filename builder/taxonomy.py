@@ -72,9 +72,12 @@ class Analyzer:
     """jieba plus its IDF table, loaded once per process."""
 
     def __init__(self, segmenter: Segmenter, config: TagConfig):
-        self.segmenter = segmenter
+        self.segmenter, self.config = segmenter, config
         self._table: tuple[dict[str, str], float] | None = None
         self.stopwords = _load_stopwords() | frozenset(config.stopwords)
+
+    def __reduce__(self):
+        return (Analyzer, (self.segmenter, self.config))   # the IDF table is read where needed
 
     def analyse(self, title: str, text: str, topics: Sequence[Topic]) -> Analysis:
         """`title` and `text` are Simplified."""
