@@ -91,10 +91,8 @@ class LocalCluster:
              "--port", str(port), "--no-dashboard"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.before = _children_cpu()
-        self.workers = [subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--nthreads",
-             "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+        logs = Path(os.environ.get("BENCH_DIR", "/tmp/builder-bench"))
+        self.workers = [_worker(self.address, logs / f"worker-{n}.log") for n in range(workers)]
         import distributed
 
         with distributed.Client(self.address, timeout=60) as client:
@@ -110,6 +108,14 @@ class LocalCluster:
         self.scheduler.terminate()
         self.scheduler.wait(timeout=60)
         return spent
+
+
+def _worker(address: str, log: Path) -> subprocess.Popen:
+    with open(log, "ab") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+             "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=err)
 
 
 def _children_cpu() -> float:

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
+import pickle
+import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -90,7 +93,14 @@ class Cluster:
         first = next(batches, None)
         if first is None:
             return []
-        shared = self.client.scatter(func, broadcast=True, hash=False)     # once per worker
+        import cloudpickle
+
+        # Sent as bytes, unpickled by the task: a value that failed to unpickle as Dask
+        # fetched it would leave the tasks waiting on it for ever (dask/distributed#6705);
+        # in a task, the failure is the task's error, raised here.
+        packed = (uuid.uuid4().hex, cloudpickle.dumps(func, protocol=pickle.HIGHEST_PROTOCOL))
+        # once per worker (in a list: a tuple on its own would be scattered item by item)
+        shared = self.client.scatter([packed], broadcast=True, hash=False)[0]
         place: dict[str, int] = {}
         pending: dict[str, Any] = {}    # futures submitted, by key
         done: dict[int, list[Any]] = {}
@@ -147,5 +157,20 @@ def _batches(items: Iterator[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def _run_batch(func: Callable[[T], R], batch: list[T]) -> list[R]:
+def _run_batch(packed: tuple[str, bytes], batch: list[T]) -> list[Any]:
+    with _UNPACKING:
+        func = _UNPACKED.get(packed[0])
+        if func is None:
+            import cloudpickle
+
+            func = cloudpickle.loads(packed[1])
+            while len(_UNPACKED) >= 2:  # another build's stage, or this build's last one
+                _UNPACKED.pop(next(iter(_UNPACKED)))
+            _UNPACKED[packed[0]] = func
     return [func(item) for item in batch]
+
+
+# A worker's memo of the stages it was last sent, by token, so each batch does not unpickle
+# the tools or the plan again: the worker process's own, never the builder's.
+_UNPACKED: dict[str, Callable[[Any], Any]] = {}
+_UNPACKING = threading.Lock()

@@ -19,6 +19,7 @@ engine warm.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import datetime as dt
 import gc
@@ -28,6 +29,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -409,10 +411,11 @@ class Engine:
                 if jobs > 1 and self.executor.shares_disk:  # the workers write as they go
                     return self.executor.map(func, shards, 1, counter, progress.update)
                 if jobs > 1:
-                    return self.executor.map(
-                        partial(_walk_elsewhere, func, current, renderer),
-                        ((s, plan.shard_bodies(s)) for s in shards), 1, counter, progress.update,
-                        each=partial(_write_rendered, writer))
+                    with _Writes() as writes:
+                        return self.executor.map(
+                            partial(_walk_elsewhere, func, current, renderer),
+                            ((s, plan.shard_bodies(s)) for s in shards), 1, counter,
+                            progress.update, each=partial(_write_rendered, writer, writes))
                 done = []
                 for shard in shards:
                     checkpoint()
@@ -655,10 +658,12 @@ class Engine:
         missing = [article for (_, article), d in zip(fresh, cached, strict=True) if d is None]
         progress.start("converting", len(missing))
         here = self.executor.shares_disk    # else the whole results come here to be cached
-        made = iter(self.executor.map(
-            partial(_derive_light, tools=tools, cache=cache) if here else partial(derive, tools=tools),
-            missing, counter=Counter(), report=progress.update,
-            each=None if here else partial(_cached, cache)))
+        with _Writes() as writes:
+            made = iter(self.executor.map(
+                partial(_derive_light, tools=tools, cache=cache) if here
+                else partial(derive, tools=tools),
+                missing, counter=Counter(), report=progress.update,
+                each=None if here else partial(_cached, cache, writes)))
         progress.finish()
         for (stamp, article), d in zip(fresh, cached, strict=True):
             light = d if d is not None else next(made)
@@ -765,9 +770,9 @@ def _derive_light(article, tools: Tools, cache: DerivedCache) -> Derived:
     return derived.light()
 
 
-def _cached(cache: DerivedCache, derived: Derived) -> Derived:
+def _cached(cache: DerivedCache, writes: _Writes, derived: Derived) -> Derived:
     """A whole article made by a worker elsewhere, stored here; the light one kept."""
-    cache.put(derived.article, derived)
+    writes.submit(cache.put, derived.article, derived)
     return derived.light()
 
 
@@ -786,11 +791,44 @@ def _walk_elsewhere(walk_one: Callable[..., WalkedShard], current: dict[str, byt
     return walk_one(shard, bodies=bodies, emit=emit), rendered
 
 
-def _write_rendered(writer: _Writer, walked: tuple[WalkedShard, list[tuple[str, str]]]
-                    ) -> WalkedShard:
+def _write_rendered(writer: _Writer, writes: _Writes,
+                    walked: tuple[WalkedShard, list[tuple[str, str]]]) -> WalkedShard:
     for path, text in walked[1]:
-        writer.write(path, text)
+        writes.submit(writer.write, path, text)
     return walked[0]
+
+
+class _Writes:
+    """Files written by a few threads while this one takes in what a cluster's workers
+    send: opening, making folders and writing wait on the disk, not on Python (one
+    thread wrote 6,177 pages in 6.3 s of a 13 s build at 1,000 articles). At most
+    `QUEUED` wait their turn, so what is sent back is not all held at once. Leaving the
+    block waits for every write and raises the first failure."""
+
+    THREADS = 4
+    QUEUED = 256
+
+    def __enter__(self) -> _Writes:
+        self._pool = concurrent.futures.ThreadPoolExecutor(self.THREADS)
+        self._room = threading.BoundedSemaphore(self.QUEUED)
+        self._failure: BaseException | None = None
+        return self
+
+    def submit(self, write: Callable[..., None], *args: object) -> None:
+        if self._failure is not None:
+            raise self._failure     # a failed write stops the build at once
+        self._room.acquire()
+        self._pool.submit(write, *args).add_done_callback(self._done)
+
+    def _done(self, future: concurrent.futures.Future) -> None:
+        self._room.release()
+        if future.exception() is not None and self._failure is None:
+            self._failure = future.exception()
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+        if kind is None and self._failure is not None:
+            raise self._failure
 
 
 @dataclass(frozen=True)

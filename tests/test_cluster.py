@@ -4,6 +4,7 @@ machines. The output must equal a local build's, byte for byte."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import random
 import subprocess
@@ -149,6 +150,35 @@ def test_a_worker_lost_mid_build_is_retried(address, tmp_path):
         while len(remote.client.scheduler_info()["workers"]) < WORKERS:
             assert time.monotonic() < deadline
             time.sleep(0.2)
+    finally:
+        remote.close()
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+def _refuse() -> None:
+    raise RuntimeError("cannot be loaded on this worker")
+
+
+class _Unloadable:
+    """Pickles here; unpickling it raises, as a stage whose tools fail to load would."""
+
+    def __reduce__(self):
+        return (_refuse, ())
+
+    def __call__(self, item: int) -> int:
+        return item
+
+
+def test_a_stage_that_fails_to_load_on_a_worker_is_an_error_not_a_hang(address):
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    remote = Cluster(address)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:   # a hang fails, not waits
+            running = pool.submit(remote.map, _Unloadable(), range(10), min_per_worker=2)
+            with pytest.raises(RuntimeError, match="cannot be loaded on this worker"):
+                running.result(timeout=60)
     finally:
         remote.close()
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
