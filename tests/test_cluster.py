@@ -184,6 +184,32 @@ def test_a_stage_that_fails_to_load_on_a_worker_is_an_error_not_a_hang(address):
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
 
 
+def test_a_scheduler_lost_mid_build_is_one_clear_error(tmp_path):
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
+         str(port), "--no-dashboard"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+         "--no-dashboard", "--host", "127.0.0.1", "--local-directory", str(tmp_path)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        remote = Cluster(address, timeout=60)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            running = pool.submit(remote.map, time.sleep, [0.2] * 200, min_per_worker=1)
+            time.sleep(2)
+            scheduler.kill()
+            with pytest.raises(BuildError, match=r"lost the Dask scheduler at .* mid-build"):
+                running.result(timeout=60)
+        remote.close()
+    finally:
+        for process in (scheduler, worker):
+            process.kill()
+            process.wait(timeout=20)
+
+
 def test_an_unreachable_cluster_is_one_clear_error_before_any_work(tmp_path, capsys,
                                                                     monkeypatch):
     site = generated_site(tmp_path / "site", 3)
