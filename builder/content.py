@@ -34,7 +34,7 @@ _KEYS = ("title", "date", "slug", "script", "subtitle", "kicker", "authors", "so
          "updated", "corrections", "summary", "aliases", "toc", "image", "extra")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Correction:
     """A correction printed at the end of the article: 更正."""
 
@@ -43,7 +43,7 @@ class Correction:
     timed: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     path: Path          # relative to the site root, for messages
     slug: str

@@ -23,7 +23,7 @@ from .taxonomy import Analysis, Analyzer
 from .text import count_chars, summary
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Text:
     """One piece of text in one edition: HTML for pages, plain for titles, feeds, search."""
 
@@ -35,7 +35,7 @@ class Text:
         return cls(converted.html, converted.text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EditionText:
     lang: str           # the edition's
     title: Text
@@ -53,7 +53,7 @@ class EditionText:
                         # the title
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UsedPhoto:
     """A photo of the article's bundle that its body shows (or `image` names)."""
 
@@ -62,7 +62,7 @@ class UsedPhoto:
                         # matter's `image`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Derived:
     article: Article
     script: Script                      # the script the article is written in

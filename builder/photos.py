@@ -42,7 +42,7 @@ ROOT = "\x00"
 ENCODER = f"1/pillow-{PIL.__version__}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Photo:
     """A photo file of a page bundle, as the load stage found it."""
 

@@ -129,11 +129,17 @@ class State:
     def settings(self) -> str | None:
         return self._safe(lambda db: self._meta(db, "settings"))
 
-    def sources(self) -> dict[str, tuple[Stamp, bytes]]:
-        def read(db: sqlite3.Connection) -> dict[str, tuple[Stamp, bytes]]:
-            return {path: (Stamp(mtime, size, inode), entry) for path, mtime, size, inode, entry
-                    in db.execute("SELECT path, mtime_ns, size, inode, entry FROM sources")}
-        return self._safe(read) or {}
+    def sources(self) -> Iterator[tuple[str, Stamp, bytes]]:
+        """Every recorded article file, read as it is consumed: 100,000 articles' entries
+        are 350 MB of bytes, which need not all be held beside what they unpickle to. A
+        store that fails part way yields what it read (the rest is read again)."""
+        rows = self._safe(lambda db: db.execute(
+            "SELECT path, mtime_ns, size, inode, entry FROM sources"))
+        try:
+            for path, mtime, size, inode, entry in rows or ():
+                yield path, Stamp(mtime, size, inode), entry
+        except sqlite3.Error as exc:
+            self._failed(exc)
 
     def blob(self, key: str) -> object | None:
         """A value saved with `save(blobs=…)`, if it is intact."""
@@ -209,16 +215,21 @@ class State:
         try:
             return action(self._db)
         except sqlite3.Error as exc:
-            self.problem = str(exc)
-            with contextlib.suppress(sqlite3.Error):
-                self._db.close()
-            self._db = None
+            self._failed(exc)
             return None
 
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """A failure leaves the store unused (and says why), not the build."""
+        self.problem = str(exc)
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
 
-def entries(rows: dict[str, tuple[Stamp, bytes]]) -> Iterator[tuple[str, Stamp, object]]:
+
+def entries(rows: Iterable[tuple[str, Stamp, bytes]]) -> Iterator[tuple[str, Stamp, object]]:
     """The recorded entries that are intact; a damaged one is left out (read again)."""
-    for path, (stamp, data) in rows.items():
+    for path, stamp, data in rows:
         value = unseal(data)
         if value is not None:
             yield path, stamp, value

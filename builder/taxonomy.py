@@ -41,7 +41,7 @@ QUERY_TERMS = 12        # an article's strongest words, used to look for related
 TITLE_WEIGHT = 3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Analysis:
     """What the per-article stage learns about an article's subject. Every article's is
     held while a site is planned, so it is kept compact: words as one string, scores as
@@ -51,14 +51,22 @@ class Analysis:
     scores: bytes       # their scores, packed doubles (`array("d")`), in the same order
     # every candidate word, for document frequency, separated by spaces
     vocabulary: str
-    topic_scores: tuple[tuple[str, int], ...]  # (topic slug, score) for configured topics
+    # "slug\tscore" lines for the configured topics it scores on: one string, not a tuple
+    # of pairs (0.8 KB an article, held for every article)
+    topics: str
 
     @classmethod
     def of(cls, terms: Sequence[tuple[str, float]], vocabulary: Iterable[str],
            topic_scores: tuple[tuple[str, int], ...] = ()) -> Analysis:
         """Words must not hold spaces: only Han words are candidates (`_eligible`)."""
         return cls(" ".join(w for w, _ in terms), array("d", (s for _, s in terms)).tobytes(),
-                   " ".join(vocabulary), topic_scores)
+                   " ".join(vocabulary), "\n".join(f"{slug}\t{score}" for slug, score in topic_scores))
+
+    @property
+    def topic_scores(self) -> tuple[tuple[str, int], ...]:
+        """(topic slug, score) for each configured topic it scores on."""
+        return tuple((slug, int(score)) for slug, score
+                     in (line.split("\t") for line in self.topics.splitlines()))
 
     @property
     def terms(self) -> tuple[tuple[str, float], ...]:
