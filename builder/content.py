@@ -12,7 +12,7 @@ import hashlib
 import os
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from .editions import Script, form_keys
 from .errors import BuildError, Problem
 from .inputs import read_limited, source_problem
 from .photos import BUNDLE_INDEX, REPLACE_HINT, Photo, bundle_photos
+from .records import record
 from .slugs import is_slug, slugify
 from .tomlinput import Fields, Source, unknown_keys
 
@@ -34,7 +35,7 @@ _KEYS = ("title", "date", "slug", "script", "subtitle", "kicker", "authors", "so
          "updated", "corrections", "summary", "aliases", "toc", "image", "extra")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Correction:
     """A correction printed at the end of the article: 更正."""
 
@@ -43,7 +44,7 @@ class Correction:
     timed: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Article:
     path: Path          # relative to the site root, for messages
     slug: str

@@ -17,13 +17,14 @@ from .editions import Edition, Script
 from .errors import BuildError, Problem
 from .markup import MAX_NESTING, Block, Image, Markdown
 from .photos import REPLACE_HINT, Photo, picture_html
+from .records import record
 from .script import Converted, Converter
 from .search import text_terms
 from .taxonomy import Analysis, Analyzer
 from .text import count_chars, summary
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Text:
     """One piece of text in one edition: HTML for pages, plain for titles, feeds, search."""
 
@@ -35,7 +36,7 @@ class Text:
         return cls(converted.html, converted.text)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EditionText:
     lang: str           # the edition's
     title: Text
@@ -53,7 +54,7 @@ class EditionText:
                         # the title
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UsedPhoto:
     """A photo of the article's bundle that its body shows (or `image` names)."""
 
@@ -62,7 +63,7 @@ class UsedPhoto:
                         # matter's `image`
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Derived:
     article: Article
     script: Script                      # the script the article is written in

@@ -27,6 +27,7 @@ from PIL import Image, ImageCms, ImageOps
 
 from .config import PhotoConfig
 from .inputs import source_problem
+from .records import record
 
 # what Pillow reports for the files accepted (MPO: a camera's JPEG with a preview inside)
 _READABLE = {"JPEG", "MPO", "PNG", "WEBP", "AVIF", "GIF"}
@@ -42,7 +43,7 @@ ROOT = "\x00"
 ENCODER = f"1/pillow-{PIL.__version__}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Photo:
     """A photo file of a page bundle, as the load stage found it."""
 

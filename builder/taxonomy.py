@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .config import OTHER_TOPIC, SiteConfig, TagConfig, Topic
 from .editions import Script, script_of
+from .records import record
 from .segment import Segmenter
 from .slugs import slugify
 
@@ -41,7 +42,7 @@ QUERY_TERMS = 12        # an article's strongest words, used to look for related
 TITLE_WEIGHT = 3
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Analysis:
     """What the per-article stage learns about an article's subject. Every article's is
     held while a site is planned, so it is kept compact: words as one string, scores as

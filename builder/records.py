@@ -1,0 +1,32 @@
+"""Frozen, slotted dataclasses for what is kept of every article, read back fast.
+
+A slotted class holds its fields without a per-object dict (what the state keeps of
+100,000 articles: 1.82 → 1.49 GB at the peak of an edit); but the state that
+`dataclasses` gives such a class to unpickle calls `fields()` for every object: 0.76 s of
+the 1.0 s it took to read 10,000 articles' entries. These take the names once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TypeVar
+
+C = TypeVar("C", bound=type)
+
+
+def record(cls: C) -> C:
+    """`@dataclass(frozen=True, slots=True)`, with a pickled state of its values in order."""
+    made = dataclass(frozen=True, slots=True)(cls)
+    names = tuple(f.name for f in fields(made))
+    setter = object.__setattr__
+
+    def __getstate__(self) -> tuple:
+        return tuple(getattr(self, name) for name in names)
+
+    def __setstate__(self, state: tuple) -> None:
+        for name, value in zip(names, state, strict=True):
+            setter(self, name, value)
+
+    made.__getstate__ = __getstate__    # type: ignore[attr-defined]
+    made.__setstate__ = __setstate__    # type: ignore[attr-defined]
+    return made
