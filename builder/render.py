@@ -6,6 +6,7 @@ StrictUndefined makes a misspelt variable an error instead of an empty string.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import traceback
 from collections.abc import Mapping
@@ -51,11 +52,15 @@ class Renderer:
         return (Renderer, (self.templates_dir, self.root, self.globals, self.sources()))
 
     def sources(self) -> dict[str, str]:
-        """Every template's text, by the name Jinja knows it by."""
+        """Every template's text, by the name Jinja knows it by. A file that is not
+        UTF-8 text is left out: a page that uses it fails on the worker as it would here."""
         if self._sources is not None:
             return dict(self._sources)
-        return {name: self.env.loader.get_source(self.env, name)[0]    # type: ignore[union-attr]
-                for name in self.env.list_templates()}
+        found = {}
+        for name in self.env.list_templates():
+            with contextlib.suppress(UnicodeDecodeError, jinja2.TemplateNotFound):
+                found[name] = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+        return found
 
     @staticmethod
     def check(templates_dir: Path, root: Path) -> None:
