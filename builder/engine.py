@@ -782,13 +782,10 @@ def _walk_elsewhere(walk_one: Callable[..., WalkedShard], current: dict[str, byt
     """A shard walked by a worker that cannot write the output: with its bodies, and
     the pages whose digests changed rendered and sent back."""
     shard, bodies = item
-    rendered: list[tuple[str, str]] = []
-
-    def emit(page: Page, value: bytes) -> None:
-        if current.get(page.path) != value:
-            rendered.append((page.path, renderer.render(page.template, page.view())))
-
-    return walk_one(shard, bodies=bodies, emit=emit), rendered
+    sent = _Sent()
+    walked = walk_one(shard, bodies=bodies, emit=partial(
+        _render_changed, current=current, renderer=renderer, writer=sent, written=[]))
+    return walked, sent.pages
 
 
 def _write_rendered(writer: _Writer, writes: _Writes,
@@ -1082,6 +1079,16 @@ class _Changes(_Writer):
 
     def discard(self) -> None:
         self.staging.discard()
+
+
+class _Sent(_Writer):
+    """The pages a worker elsewhere renders, kept to be sent back and written here."""
+
+    def __init__(self) -> None:
+        self.pages: list[tuple[str, str]] = []
+
+    def write(self, relative: str, text: str) -> None:
+        self.pages.append((relative, text))
 
 
 def _writer(out: Path, in_place: bool, full: bool) -> _Writer:

@@ -143,19 +143,21 @@ class SitePlan:
             shards.append(Shard("rest", e))
         return [*shards, Shard("site")]
 
+    @property
+    def _page_size(self) -> int:
+        return self.editions[0][0].config.page_size if self.editions else 1
+
     @cached_property
     def _chunks(self) -> list[tuple[int, int]]:
         """The front page's numbered pages (`archive_chunks`)."""
-        size = self.editions[0][0].config.page_size if self.editions else 1
-        return archive_chunks(len(self.derived), size)
+        return archive_chunks(len(self.derived), self._page_size)
 
     @cached_property
     def _buckets(self) -> dict[str, list[list[int]]]:
         """Each kind's terms, by place, spread over a power of two of buckets by a hash of
         their slugs, about `TERM_PAGES_PER_SHARD` pages a bucket: the buckets change only
         when the kind's pages double."""
-        found = {}
-        size = self.editions[0][0].config.page_size if self.editions else 1
+        found, size = {}, self._page_size
         for kind in TERM_KINDS:
             groups = self.taxonomy.groups[kind]
             pages = sum(2 + len(members) // size for _, members in groups)    # with the feed
