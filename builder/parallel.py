@@ -280,6 +280,90 @@ class Background:
             self._process = None
 
 
+class Helper:
+    """A worker forked now, while this process is small, that readies itself (`prepare`
+    loads its tools and returns the function it will run) as this process goes on; later
+    it runs that function on the items it is given. What it loads stays in its memory,
+    not this process's: an edit's few articles are derived there while this process
+    reads the state, and the segmenter is never loaded here. Where fork is not available,
+    `prepare` runs here, on first use."""
+
+    def __init__(self, prepare: Callable[[], Callable[[T], R]]):
+        self._prepare: Callable[[], Callable[[T], R]] | None = prepare
+        self._process = None
+        if not _can_fork():
+            return
+        context = multiprocessing.get_context("fork")
+        self._conn, theirs = context.Pipe()
+        self._process = context.Process(target=_serve, args=(prepare, theirs, os.getpid()),
+                                        daemon=True)
+        try:
+            with signals_held():
+                self._process.start()
+        except BaseException:   # Ctrl-C or SIGTERM, delivered as the fork is done
+            self.close()
+            raise
+        theirs.close()
+
+    def map(self, items: Sequence[T]) -> list[R]:
+        """[func(x) for x in items], in order, func being what `prepare` returned."""
+        if self._process is None:
+            if self._prepare is None:
+                raise RuntimeError("the helper is closed")
+            func = self._prepare()
+            return [func(item) for item in items]
+        try:
+            self._conn.send_bytes(pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL))
+            try:
+                status, payload = pickle.loads(self._conn.recv_bytes())
+            except (EOFError, OSError):
+                self._process.join()
+                status, payload = "crash", _crashed(self._process.exitcode)
+        except BaseException:   # Ctrl-C or SIGTERM while waiting
+            self.close()
+            raise
+        if status != "ok":
+            self.close()
+            raise payload
+        return payload
+
+    def close(self) -> None:
+        """End the worker (it may still be readying itself: nothing is lost)."""
+        self._prepare = None
+        if self._process is not None:
+            self._process.kill()
+            self._process.join()
+            self._conn.close()
+            self._process = None
+
+
+def _serve(prepare, conn, parent) -> None:
+    """The helper's side: ready itself, then answer each list of items with the results,
+    or with the error (a failure to ready itself is the answer to every request)."""
+    _die_with_parent(parent)
+    try:
+        func, failure = prepare(), None
+    except BaseException as error:
+        func, failure = None, error
+    while True:
+        try:
+            items = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            break
+        try:
+            if failure is not None:
+                raise failure
+            data = pickle.dumps(("ok", [func(item) for item in items]),
+                                protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as error:
+            try:
+                data = pickle.dumps(("error", error))
+            except Exception:
+                data = pickle.dumps(("error", RuntimeError(traceback.format_exc())))
+        conn.send_bytes(data)
+    os._exit(0)
+
+
 def run_all(tasks: Sequence[Callable[[], R]], counter: Counter | None = None,
             report: Report | None = None) -> list[R]:
     """Run independent tasks side by side, one forked worker each; their results in order.

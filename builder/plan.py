@@ -20,7 +20,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import NamedTuple
 
-from .config import OTHER_TOPIC, PhotoConfig, SiteConfig
+from .config import OTHER_TOPIC, DeriveSettings, PhotoConfig, SiteConfig
 from .derive import Derived, Tools
 from .editions import Edition, Script
 from .fingerprint import MARKER
@@ -61,15 +61,52 @@ from .search import (
     table,
 )
 from .segment import Segmenter
+from .slugs import Spelling, slugify
 from .strings import DEFAULTS, HANT_WORDING
-from .taxonomy import Analyzer, RelatedMemo, Taxonomy, TaxonomyInput, Term, build_taxonomy
+from .taxonomy import Analyzer, Memo, Taxonomy, TaxonomyInput, Term, build_taxonomy
 from .views import TermLink, Urls, article_path, term_link
 
 
-def load_tools(config: SiteConfig) -> Tools:
-    converter = Converter(config.conversion)
-    return Tools(converter, Markdown(), Analyzer(Segmenter(), config.tags), config.derive_settings,
+def load_tools(settings: DeriveSettings, converter: Converter | None = None) -> Tools:
+    converter = converter or Converter(settings.conversion)
+    return Tools(converter, Markdown(), Analyzer(Segmenter(), settings.tags), settings,
                  table(search_fold(converter)))
+
+
+class LoadedTools:
+    """The tools, loaded by the process that first asks for them. The process that plans
+    and publishes needs only the converter (44 MB); the segmenter, its IDF table and
+    pypinyin (150 MB, 0.6 s) are loaded where articles are derived. Sent to a cluster's
+    worker or forked, it is loaded there on first use."""
+
+    def __init__(self, settings: DeriveSettings):
+        self.settings = settings
+        self._tools: Tools | None = None
+        self._converter: Converter | None = None
+
+    def __reduce__(self):
+        return (LoadedTools, (self.settings,))
+
+    def __call__(self) -> Tools:
+        if self._tools is None:
+            self._tools = load_tools(self.settings, self._converter)
+        return self._tools
+
+    @property
+    def converter(self) -> Converter:
+        if self._tools is not None:
+            return self._tools.converter
+        if self._converter is None:
+            self._converter = Converter(self.settings.conversion)
+        return self._converter
+
+    def ready(self) -> Tools:
+        """Loaded, with what they load on first use (the tagger, the IDF table, pypinyin):
+        for a worker readied before it is needed."""
+        tools = self()
+        tools.analyzer.ready()
+        slugify("新闻")
+        return tools
 
 
 def search_fold(converter: Converter) -> dict[str, str]:
@@ -267,12 +304,16 @@ def _term_fields(term: Term) -> tuple[object, ...]:
 def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
               shown_from: dt.datetime | None = None,
               whole: Callable[[Derived], Derived] | None = None,
-              related: RelatedMemo | None = None) -> SitePlan:
+              memo: Memo | None = None) -> SitePlan:
     """`derived`: newest first, with or without their bodies (`whole` gives them back).
     `shown_from`: articles dated after it are scheduled ones shown ahead of time, marked
-    as such (`build --future`, the preview). `related`: the last plan's
-    `taxonomy.related_memo`."""
+    as such (`build --future`, the preview). `memo`: the last plan's
+    `taxonomy.memo`."""
     urls = Urls(config.base_url, config.base_path)
+    memo = memo or Memo()
+    spell = Spelling(memo.slugs)
+    if not config.feed_id:  # the authority of tag: URIs, the title in pinyin: spelled once
+        config = replace(config, feed_id=spell(config.title) or "news")
 
     def names(text: str, script: Script) -> tuple[tuple[str, str], ...]:
         return tuple((e.lang, converter.convert(text, script, e).text) for e in config.editions)
@@ -281,7 +322,7 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
         [TaxonomyInput(f"{d.article.path.as_posix()}\n{d.article.date.isoformat()}\n"
                        f"{d.article.slug}", d.analysis, d.tags, d.article.topics, d.authors,
                        d.sources, d.article.date.year, d.article.date.month) for d in derived],
-        config, names, related)
+        config, names, memo.related, spell)
     identities = card_identities(derived, shown_from)
     titles: dict[Edition, str] = {}
     descriptions: dict[Edition, str] = {}

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from importlib import resources
 
-import rjieba
-
 
 class Segmenter:
     def __init__(self) -> None:
+        import rjieba  # on use (0.1 s): the process that plans pages never segments
+
         self._jieba = rjieba.Jieba()
         # News terms the general dictionary splits (专精特新, 众创空间, 新质生产力).
         for line in resources.files(__package__).joinpath("userdict.txt").read_text("utf-8").splitlines():

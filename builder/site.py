@@ -12,7 +12,7 @@ from pathlib import Path
 from .cache import FOLDER as CACHE_FOLDER
 from .config import load_config
 from .content import ARTICLE_SUFFIX, content_files, symlinked_folders
-from .derive import Derived, Tools
+from .derive import Derived
 from .engine import Engine, Outcome, Progress, Schedule
 from .errors import BuildError
 from .fingerprint import MARKER, current, fingerprint, output_folder
@@ -70,8 +70,7 @@ class Project:
 
 
 def build(root: Path, out: Path | None = None, base_url: str | None = None,
-          progress: Progress | None = None, tools: Tools | None = None,
-          skip_if_up_to_date: bool = True, future: bool = False,
+          progress: Progress | None = None, skip_if_up_to_date: bool = True, future: bool = False,
           now: dt.datetime | None = None, clean: bool = False,
           inputs: str | None = None, executor: Executor | None = None) -> BuildResult:
     """Bring the site in `out` up to date, doing only what changed since the last build
@@ -93,7 +92,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         return BuildResult(out=out, articles=0, editions=len(config.editions), pages=0, files=0,
                            seconds=time.perf_counter() - started, warnings=(), notes=(),
                            up_to_date=True)
-    engine = Engine(project.root, out, base_url, future=future, tools=tools, executor=executor)
+    engine = Engine(project.root, out, base_url, future=future, executor=executor)
     try:
         outcome = engine.run(now, progress, clean=clean, fingerprint=inputs)
     finally:

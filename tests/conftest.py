@@ -56,7 +56,7 @@ def tools() -> Tools:
     """OpenCC and Markdown, loaded once for the whole run, as a build process would."""
     from builder.config import parse_config
 
-    return load_tools(parse_config(MINIMAL_CONFIG, Path("site.toml")))
+    return load_tools(parse_config(MINIMAL_CONFIG, Path("site.toml")).derive_settings)
 
 
 @pytest.fixture(scope="session")

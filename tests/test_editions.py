@@ -101,11 +101,11 @@ def test_the_reader_gets_the_edition_of_their_region():
 
 
 def test_search_folds_every_editions_glyphs():
-    fold = search_fold(load_tools(parse_config(three_editions(), PATH)).converter)
+    fold = search_fold(load_tools(parse_config(three_editions(), PATH).derive_settings).converter)
     for traditional, simplified in zip("衞羣説裏啓衛群說裡啟", "卫群说里启卫群说里启", strict=True):
         assert fold.get(traditional, traditional) == simplified, traditional
     # a two-edition site folds what it can show, Hong Kong's forms aside from 衞
-    assert search_fold(load_tools(parse_config("", PATH)).converter)["說"] == "说"
+    assert search_fold(load_tools(parse_config("", PATH).derive_settings).converter)["說"] == "说"
 
 
 # -- a three-edition site, built ------------------------------------------------------------------

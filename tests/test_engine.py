@@ -8,6 +8,8 @@ import io
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -563,3 +565,26 @@ def test_a_warm_engine_collects_cycles_only_once_the_frozen_objects_grew_by_a_qu
         assert _release_frozen(base) == -1 and gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
+
+
+EDIT_SCRIPT = """
+import sys
+from pathlib import Path
+from builder.site import build
+result = build(Path(sys.argv[1]))
+print(result.written, *sorted(m for m in ("rjieba", "pypinyin") if m in sys.modules))
+"""
+
+
+def test_an_edit_is_derived_by_a_helper_not_by_the_process_that_plans(make_site):
+    """The segmenter, its IDF table and pypinyin (150 MB) are loaded by the helper that
+    derives the edit; the process holding the state and the plan loads none of them:
+    the tags' and the site's slugs come from the state (`taxonomy.Memo`)."""
+    root = make_site({"a.md": A, "b.md": B})
+    build(root)
+    touch(root / "content/a.md", A + "\nUpdated at 20:00.\n")   # no new name to spell
+    done = subprocess.run([sys.executable, "-c", EDIT_SCRIPT, str(root)], capture_output=True,
+                          text=True, check=True)
+    written, *loaded = done.stdout.split()
+    assert int(written) > 0 and loaded == []
+    assert "20:00" in (root / "_site/zh-hant/articles/a/index.html").read_text(encoding="utf-8")

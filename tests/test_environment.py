@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ import pytest
 from builder import output
 from builder.errors import BuildError
 from builder.output import Staging
-from builder.parallel import fork_map
+from builder.parallel import Helper, fork_map
 from builder.site import build
 
 from .conftest import article, snapshot
@@ -228,3 +229,50 @@ def test_workers_take_the_next_item_when_free_and_results_keep_their_order():
     slow = results[0][1]
     # the worker that met the slow item did not also get half of the others
     assert sum(1 for _, pid in results if pid == slow) < 10
+
+
+def _prepare_slowly(loaded: list) -> object:
+    time.sleep(0.3)     # as loading the tools does, while the caller reads its state
+    loaded.append("tools")
+    return partial(_answer, loaded=tuple(loaded))
+
+
+def _answer(item: int, loaded: tuple) -> tuple[int, tuple, int]:
+    if item < 0:
+        raise ValueError(f"bad item {item}")
+    if item == 99:
+        os._exit(3)     # dies without a word
+    return item * item, loaded, os.getpid()
+
+
+def test_a_helper_readies_itself_in_its_own_process_and_answers_in_order():
+    loaded: list = []
+    started = time.monotonic()
+    helper = Helper(partial(_prepare_slowly, loaded))
+    try:
+        assert time.monotonic() - started < 0.3     # the caller went on meanwhile
+        answers = helper.map([3, 1, 2])
+        assert [square for square, _, _ in answers] == [9, 1, 4]
+        # what it loaded is in its memory, not the caller's
+        assert {(what, pid) for _, what, pid in answers} == {(("tools",), answers[0][2])}
+        assert answers[0][2] != os.getpid() and loaded == []
+        assert [square for square, _, _ in helper.map([5])] == [25]   # and again
+    finally:
+        helper.close()
+
+
+def test_a_helpers_failure_is_raised_and_a_helper_that_dies_is_one_message():
+    helper = Helper(partial(_prepare_slowly, []))
+    with pytest.raises(ValueError, match="bad item -1"):
+        helper.map([1, -1])
+    helper = Helper(partial(_prepare_slowly, []))
+    with pytest.raises(BuildError) as caught:
+        helper.map([99])
+    assert caught.value.problems[0].message == ("a build worker exited with code 3; "
+                                                "the published site is unchanged")
+
+
+def test_a_helper_that_cannot_ready_itself_raises_why_when_asked():
+    helper = Helper(partial(_answer, -5, ()))    # preparing raises
+    with pytest.raises(ValueError, match="bad item -5"):
+        helper.map([1])
