@@ -18,14 +18,17 @@ def record(cls: C) -> C:
     """`@dataclass(frozen=True, slots=True)`, with a pickled state of its values in order."""
     made = dataclass(frozen=True, slots=True)(cls)
     names = tuple(f.name for f in fields(made))
-    setter = object.__setattr__
+    # each slot's own setter, past the frozen class's __setattr__
+    setters = tuple(made.__dict__[name].__set__ for name in names)
 
     def __getstate__(self) -> tuple:
         return tuple(getattr(self, name) for name in names)
 
     def __setstate__(self, state: tuple) -> None:
-        for name, value in zip(names, state, strict=True):
-            setter(self, name, value)
+        # not zip(strict=True), a tenth of reading the state: what is read back was
+        # pickled by this same code (the state and the caches are keyed by its digest)
+        for set_value, value in zip(setters, state):
+            set_value(self, value)
 
     made.__getstate__ = __getstate__    # type: ignore[attr-defined]
     made.__setstate__ = __setstate__    # type: ignore[attr-defined]
