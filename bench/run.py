@@ -67,7 +67,10 @@ class Samples:
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one command, from its own rusage."""
+    """Wall seconds and peak RSS (MB) of one command, from its own rusage. The disk is
+    synced first: the last build's files still being written back would land on this
+    one's clock (a one-article edit right after a 10,000-article cold build: 4.0 s)."""
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)

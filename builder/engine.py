@@ -604,7 +604,8 @@ class Engine:
         preview, whose tools stay loaded between saves, nor for a cluster's build."""
         if self.in_place or not self.executor.shares_disk:
             return None
-        return Helper(partial(_ready_deriver, LoadedTools(config.derive_settings), cache))
+        return Helper(partial(_ready_deriver, LoadedTools(config.derive_settings), cache),
+                      now=self.executor.workers > 1)
 
     def _recorded(self, settings: Settings, clean: bool
                   ) -> tuple[dict[str, Known], dict[str, bytes]]:

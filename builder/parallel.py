@@ -285,17 +285,18 @@ class Helper:
     loads its tools and returns the function it will run) as this process goes on; later
     it runs that function on the items it is given. What it loads stays in its memory,
     not this process's: an edit's few articles are derived there while this process
-    reads the state, and the segmenter is never loaded here. Where fork is not available,
-    `prepare` runs here, on first use."""
+    reads the state, and the segmenter is never loaded here. `now`: ready itself at once
+    (on one core, readying itself in vain would take the caller's time: it waits to be
+    asked). Where fork is not available, `prepare` runs here, on first use."""
 
-    def __init__(self, prepare: Callable[[], Callable[[T], R]]):
+    def __init__(self, prepare: Callable[[], Callable[[T], R]], now: bool = True):
         self._prepare: Callable[[], Callable[[T], R]] | None = prepare
         self._process = None
         if not _can_fork():
             return
         context = multiprocessing.get_context("fork")
         self._conn, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(prepare, theirs, os.getpid()),
+        self._process = context.Process(target=_serve, args=(prepare, theirs, os.getpid(), now),
                                         daemon=True)
         try:
             with signals_held():
@@ -337,23 +338,34 @@ class Helper:
             self._process = None
 
 
-def _serve(prepare, conn, parent) -> None:
-    """The helper's side: ready itself, then answer each list of items with the results,
-    or with the error (a failure to ready itself is the answer to every request)."""
+def _serve(prepare, conn, parent, now: bool) -> None:
+    """The helper's side: ready itself (at once, or when first asked), then answer each
+    list of items with the results, or with the error (a failure to ready itself is the
+    answer to every request)."""
     _die_with_parent(parent)
-    try:
-        func, failure = prepare(), None
-    except BaseException as error:
-        func, failure = None, error
+    func: Callable | None = None
+    failure: BaseException | None = None
+
+    def ready() -> None:
+        nonlocal func, failure
+        if func is None and failure is None:
+            try:
+                func = prepare()
+            except BaseException as error:
+                failure = error
+
+    if now:
+        ready()
     while True:
         try:
             items = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             break
+        ready()
         try:
             if failure is not None:
                 raise failure
-            data = pickle.dumps(("ok", [func(item) for item in items]),
+            data = pickle.dumps(("ok", [func(item) for item in items]),  # type: ignore[misc]
                                 protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as error:
             try:

@@ -27,7 +27,7 @@ def record(cls: C) -> C:
     def __setstate__(self, state: tuple) -> None:
         # not zip(strict=True), a tenth of reading the state: what is read back was
         # pickled by this same code (the state and the caches are keyed by its digest)
-        for set_value, value in zip(setters, state):
+        for set_value, value in zip(setters, state, strict=False):
             set_value(self, value)
 
     made.__getstate__ = __getstate__    # type: ignore[attr-defined]

@@ -276,3 +276,21 @@ def test_a_helper_that_cannot_ready_itself_raises_why_when_asked():
     helper = Helper(partial(_answer, -5, ()))    # preparing raises
     with pytest.raises(ValueError, match="bad item -5"):
         helper.map([1])
+
+
+def _prepare_marking(marker: Path) -> object:
+    marker.write_text("ready")
+    return partial(_answer, loaded=())
+
+
+def test_a_helper_told_to_wait_readies_itself_only_when_asked(tmp_path):
+    """On one core, readying itself ahead would take the caller's time, perhaps in vain."""
+    marker = tmp_path / "ready"
+    helper = Helper(partial(_prepare_marking, marker), now=False)
+    try:
+        time.sleep(0.5)     # an eager helper has written it within milliseconds
+        assert not marker.exists()
+        assert [square for square, _, _ in helper.map([2])] == [4]
+        assert marker.exists()
+    finally:
+        helper.close()
