@@ -278,6 +278,8 @@ class Engine:
 
         # The search index, when an article changed, is made beside the plan and the pages.
         tools = self._tools(settings.config)
+        if self.in_place:   # the preview: its next save is derived here, without the wait
+            tools.ready()
         whole = _Bodies(cache, self.root, tools, settings.config)
         search = search_key(settings.salt, published)
         spool: Path | None = None

@@ -291,6 +291,7 @@ class Helper:
 
     def __init__(self, prepare: Callable[[], Callable[[T], R]], now: bool = True):
         self._prepare: Callable[[], Callable[[T], R]] | None = prepare
+        self._func: Callable[[T], R] | None = None     # where it runs here
         self._process = None
         if not _can_fork():
             return
@@ -311,13 +312,13 @@ class Helper:
         if self._process is None:
             if self._prepare is None:
                 raise RuntimeError("the helper is closed")
-            func = self._prepare()
-            return [func(item) for item in items]
+            self._func = self._func or self._prepare()
+            return [self._func(item) for item in items]
         try:
-            self._conn.send_bytes(pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL))
             try:
+                self._conn.send_bytes(pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL))
                 status, payload = pickle.loads(self._conn.recv_bytes())
-            except (EOFError, OSError):
+            except (EOFError, OSError):     # it died: before or after it was asked
                 self._process.join()
                 status, payload = "crash", _crashed(self._process.exitcode)
         except BaseException:   # Ctrl-C or SIGTERM while waiting
@@ -330,7 +331,7 @@ class Helper:
 
     def close(self) -> None:
         """End the worker (it may still be readying itself: nothing is lost)."""
-        self._prepare = None
+        self._prepare = self._func = None
         if self._process is not None:
             self._process.kill()
             self._process.join()

@@ -294,3 +294,16 @@ def test_a_helper_told_to_wait_readies_itself_only_when_asked(tmp_path):
         assert marker.exists()
     finally:
         helper.close()
+
+
+def _die_preparing() -> object:
+    os._exit(4)
+
+
+def test_a_helper_that_died_before_it_was_asked_is_one_message():
+    helper = Helper(_die_preparing)
+    time.sleep(0.3)     # dead by now: asking it writes to a closed pipe, or reads nothing
+    with pytest.raises(BuildError) as caught:
+        helper.map([1])
+    assert caught.value.problems[0].message == ("a build worker exited with code 4; "
+                                                "the published site is unchanged")
