@@ -312,7 +312,10 @@ class Engine:
                               timings=clock.laps)
             due = None if self.future else schedule.next_due
             look, last_look = digest(settings.look, plan.frame), self._saved(LOOK, settings, bytes)
-            moved = (sum(1 for p, k in loaded.items() if known.get(p) is not k)
+            # a file touched, not changed (a fresh checkout, a file just written) keeps
+            # its entry: it moves no page
+            moved = (sum(1 for p, k in loaded.items()
+                         if (was := known.get(p)) is None or was.entry is not k.entry)
                      + sum(1 for p in known if p not in loaded))
             # Walking is cheap beside rendering, but forking a large process and sending
             # every digest back is not: the pages are walked on every core only when many

@@ -588,3 +588,28 @@ def test_an_edit_is_derived_by_a_helper_not_by_the_process_that_plans(make_site)
     written, *loaded = done.stdout.split()
     assert int(written) > 0 and loaded == []
     assert "20:00" in (root / "_site/zh-hant/articles/a/index.html").read_text(encoding="utf-8")
+
+
+def test_a_fresh_checkout_walks_only_what_its_edit_moves(tmp_path, monkeypatch):
+    """CI checks every file out anew: each has a new stamp and the same text, keeps its
+    recorded entry and moves no page. With one edit among them, a build walks what the
+    edit alone walks, recalling the other shards, not every shard on every core."""
+    import builder.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "PARALLEL_ARTICLES", 1)  # every core, when many move
+    monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 4)
+    articles = {f"a{i:02}.md": article(f"新闻{i}", PARAGRAPHS[i % 5],
+                                       date=f"2024-{1 + i // 28:02}-{1 + i % 28:02}")
+                for i in range(52)}     # more than 50 touched: "many" moved, as it was counted
+    walked = []
+    for name in ("edit", "checkout"):
+        root = create_site(tmp_path / name, articles, MINIMAL_CONFIG)
+        out = tmp_path / f"{name}-out"
+        pages = Engine(root, out).run().pages
+        if name == "checkout":
+            for path in (root / "content").glob("*.md"):
+                touch(path, path.read_text(encoding="utf-8"))
+        edited = root / "content/a07.md"
+        touch(edited, edited.read_text(encoding="utf-8") + "\n新的一句。\n")
+        walked.append(Engine(root, out).run().walked)
+    assert walked[1] == walked[0] < pages / 2
