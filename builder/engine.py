@@ -342,7 +342,8 @@ class Engine:
                 if look != last_look:
                     blobs[LOOK] = (settings.derive_salt, look)
                 self._record(settings, loaded, known, targets.digests, outputs,
-                             targets.generation, outcome.full, blobs, planned.shards)
+                             targets.generation, outcome.full, blobs, planned.shards,
+                             set(plan.identities))
                 self._memo = plan.taxonomy.memo
                 clock.lap("record")
         finally:
@@ -450,7 +451,13 @@ class Engine:
 
             def recall(key: bytes) -> list[Walked] | None:
                 """A shard's rows as recorded, if the output holds every page as then."""
-                rows = self.state.shard(key)
+                return held(self.state.shard(key))
+
+            def recall_part(identity: bytes, key: bytes) -> list[Walked] | None:
+                """An article's rows as recorded under `key`, if the output holds them."""
+                return held(self.state.part(identity, key))
+
+            def held(rows: list[Walked] | None) -> list[Walked] | None:
                 if rows is None or any(current.get(r.path) != r.digest for r in rows):
                     return None
                 return rows
@@ -460,7 +467,7 @@ class Engine:
                 planned = walk(plan, settings.config, settings.salt, settings.templates,
                                mapper, emit, settings.look,
                                # the store is not shared with forked workers
-                               recall if jobs == 1 else lambda key: None)
+                               *((recall, recall_part) if jobs == 1 else ()))
             progress.finish()
             if jobs == 1:   # a preview's save that comes in now need not wait for the rest
                 checkpoint()
@@ -712,7 +719,8 @@ class Engine:
 
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
                 digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
-                full: bool, blobs: dict[str, object], shards: Sequence[WalkedShard]) -> None:
+                full: bool, blobs: dict[str, object], shards: Sequence[WalkedShard],
+                identities: set[bytes]) -> None:
         """Remember what the output now holds: in memory, and in the state for the next
         build. A state that cannot be written only costs the next build its head start."""
         self._known, self._outputs, self._generation = loaded, digests, generation
@@ -722,9 +730,10 @@ class Engine:
                    if replace_all or known.get(p) is not k)
         changed = ((p, d) for p, d in digests.items() if replace_all or outputs.get(p) != d)
         walked = ((s.key, seal(s.rows)) for s in shards if s.fresh and s.key is not None)
+        parts = ((p.identity, p.key, seal(p.rows)) for s in shards for p in s.parts if p.fresh)
         self.state.save(generation, settings.derive_salt, sources, set(known) - set(loaded),
                         changed, set(outputs) - set(digests), replace_all, blobs,
-                        walked, {s.key for s in shards if s.key is not None})
+                        walked, {s.key for s in shards if s.key is not None}, parts, identities)
 
 
 def article_stamp(path: str) -> Stamp | None:

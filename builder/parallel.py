@@ -239,7 +239,11 @@ class Background:
             return
         context = multiprocessing.get_context("fork")
         self._reader, writer = context.Pipe(duplex=False)
-        self._process = context.Process(target=_work, args=(_call, [task], context.Value("q", 0),
+        # Held here: a started process lets go of its arguments, and a shared value let go
+        # of is handed out again to the next one made (a walk's, which its workers count
+        # up while this task has yet to take its item: it then found none to take).
+        self._taken = context.Value("q", 0)
+        self._process = context.Process(target=_work, args=(_call, [task], self._taken,
                                                             writer, None, os.getpid()),
                                         daemon=True)
         try:

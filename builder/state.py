@@ -6,7 +6,9 @@ needs), so an unchanged file is neither read nor derived again. `outputs`: for
 every published file, a digest of everything it was made from, so an unchanged
 page is neither rendered nor written again. `shards`: each shard of pages the
 last build walked, by a digest of its inputs, with what the walk found, so an
-unchanged shard is not walked again. `blobs`: values the engine keeps whole.
+unchanged shard is not walked again; `parts`: the same for each article's own
+pages, by the article, so that in a shard walked again only the articles whose
+inputs changed are. `blobs`: values the engine keeps whole.
 
 The store is a cache: whatever is wrong with it (a damaged or foreign file, a
 schema from another version, a disk that cannot be written) means a full
@@ -100,6 +102,8 @@ class State:
                            "digest BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS shards (key BLOB PRIMARY KEY, rows BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS parts (identity BLOB PRIMARY KEY, "
+                           "key BLOB, rows BLOB)")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
                 db.execute("PRAGMA quick_check").fetchall()
                 return db
@@ -154,6 +158,13 @@ class State:
         value = unseal(row[0]) if row else None
         return value if isinstance(value, list) else None
 
+    def part(self, identity: bytes, key: bytes) -> list | None:
+        """An article's rows saved with `save(parts=…)` under `key`, if they are intact."""
+        row = self._safe(lambda db: db.execute("SELECT key, rows FROM parts WHERE identity = ?",
+                                               (identity,)).fetchone())
+        value = unseal(row[1]) if row and row[0] == key else None
+        return value if isinstance(value, list) else None
+
     def outputs(self) -> dict[str, bytes]:
         return self._safe(lambda db: dict(db.execute("SELECT path, digest FROM outputs"))) or {}
 
@@ -163,10 +174,13 @@ class State:
              outputs: Iterable[tuple[str, bytes]], removed_outputs: Iterable[str],
              replace_all: bool, blobs: dict[str, object] | None = None,
              shards: Iterable[tuple[bytes, bytes]] = (),
-             kept_shards: set[bytes] | None = None) -> None:
+             kept_shards: set[bytes] | None = None,
+             parts: Iterable[tuple[bytes, bytes, bytes]] = (),
+             kept_parts: set[bytes] | None = None) -> None:
         """Record a build, all or nothing. `replace_all`: the tables are rewritten whole.
         `shards`: the shards walked, by key, with their sealed rows; `kept_shards`: every
-        shard of the build (the others are dropped; None keeps them)."""
+        shard of the build (the others are dropped; None keeps them). `parts` and
+        `kept_parts`: the same for articles' own pages, by identity, with their keys."""
         def write(db: sqlite3.Connection) -> bool:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -174,6 +188,7 @@ class State:
                     db.execute("DELETE FROM sources")
                     db.execute("DELETE FROM outputs")
                     db.execute("DELETE FROM shards")
+                    db.execute("DELETE FROM parts")
                 db.executemany("DELETE FROM sources WHERE path = ?", ((p,) for p in removed_sources))
                 db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
                                ((p, s.mtime_ns, s.size, s.inode, e) for p, s, e in sources or ()))
@@ -184,6 +199,11 @@ class State:
                             if k not in kept_shards]
                     db.executemany("DELETE FROM shards WHERE key = ?", gone)
                 db.executemany("INSERT OR REPLACE INTO shards VALUES (?, ?)", shards)
+                if kept_parts is not None:
+                    gone = [(k,) for (k,) in db.execute("SELECT identity FROM parts")
+                            if k not in kept_parts]
+                    db.executemany("DELETE FROM parts WHERE identity = ?", gone)
+                db.executemany("INSERT OR REPLACE INTO parts VALUES (?, ?, ?)", parts)
                 db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
                                ((k, seal(v)) for k, v in (blobs or {}).items()))
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))

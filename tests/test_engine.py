@@ -441,8 +441,10 @@ def _walked_shards(monkeypatch) -> list:
 
     def walk_shard(plan, shard, **kwargs):
         done = real(plan, shard, **kwargs)
+        fresh = [part for part in done.parts if part.fresh] if done.parts else [done]
         if done.fresh:
-            walked.append((shard.part, {r.path for r in done.rows}))
+            walked.append((shard.part, {r.path for part in fresh if part.fresh
+                                        for r in part.rows}))
         return done
 
     monkeypatch.setattr(plan_module, "walk_shard", walk_shard)
@@ -613,3 +615,27 @@ def test_a_fresh_checkout_walks_only_what_its_edit_moves(tmp_path, monkeypatch):
         touch(edited, edited.read_text(encoding="utf-8") + "\n新的一句。\n")
         walked.append(Engine(root, out).run().walked)
     assert walked[1] == walked[0] < pages / 2
+
+
+def test_a_shard_walked_again_walks_only_the_articles_whose_inputs_changed(
+        make_site, tmp_path, monkeypatch):
+    """Sixteen articles in shards of eight, every fifth on the same subject: an edit to
+    one walks its pages and those of the articles that list it as related, and recalls
+    their shard-mates' pages article by article (an added article changes the related
+    articles of others all over the archive)."""
+    monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 8)
+    texts = {f"a{i:02}.md": article(f"新闻{i}", PARAGRAPHS[i % 5], date=f"2024-07-{10 + i}")
+             for i in range(16)}
+    root = make_site(texts)
+    out = tmp_path / "out"
+    Engine(root, out).run()
+    walked = _walked_shards(monkeypatch)
+    touch(root / "content/a00.md", texts["a00.md"] + "\n补充一句。\n")
+    edit = Engine(root, out).run()     # a new process: the articles' rows from the state
+    articles = {p.split("/")[2] for part, paths in walked if part == "articles" for p in paths}
+    assert articles == {"a00", "a05", "a10", "a15"}
+    assert edit.walked == sum(len(paths) for _, paths in walked)
+    build(root, out=tmp_path / "clean", clean=True)
+    made, clean = snapshot(out), snapshot(tmp_path / "clean")
+    del made[MARKER], clean[MARKER]
+    assert made == clean
