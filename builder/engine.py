@@ -815,7 +815,7 @@ def _derive(article, tools: LoadedTools) -> Derived:
 def _derive_light(article, tools: LoadedTools, cache: DerivedCache) -> Derived:
     """The per-article stage: the whole result stored in the cache by the worker that
     made it, the light one sent back."""
-    derived = derive(article, tools())
+    derived = _derive(article, tools)
     cache.put(article, derived)
     return derived.light()
 

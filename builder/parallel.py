@@ -99,21 +99,13 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int | None = None
     try:
         for share in range(jobs):
             reader, writer = context.Pipe(duplex=False)
-            process = context.Process(target=_work, args=(func, items, taken, writer, ticks,
-                                                          os.getpid()), daemon=True)
-            with signals_held():
-                process.start()
-                processes.append(process)
+            processes.append(_forked(_work, (func, items, taken, writer, ticks, os.getpid())))
             writer.close()
             readers[reader] = share
         while readers:
             for reader in wait(list(readers), timeout=0.2):
                 share = readers.pop(reader)
-                try:
-                    status, payload = pickle.loads(reader.recv_bytes())
-                except EOFError:
-                    processes[share].join()
-                    status, payload = "crash", _crashed(processes[share].exitcode)
+                status, payload = _answer(reader, processes[share])
                 if status == "ok":
                     shares[share] = payload
                 elif failure is None:
@@ -209,13 +201,43 @@ def _work(func, items, taken, writer, counter, parent) -> None:
                 counter.tick()
         data = pickle.dumps(("ok", done), protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException as error:  # sent back and raised in the parent
-        try:
-            data = pickle.dumps(("error", error))
-        except Exception:
-            data = pickle.dumps(("error", RuntimeError(traceback.format_exc())))
+        data = _failure(error)
     writer.send_bytes(data)
     writer.close()
     os._exit(0)  # skip the inherited atexit handlers and buffers of the parent
+
+
+def _forked(target: Callable[..., None], args: tuple) -> multiprocessing.process.BaseProcess:
+    """A worker forked now, with Ctrl-C and SIGTERM held across the fork (see
+    `signals_held`); one delivered as it is done ends the worker before it is raised."""
+    process = multiprocessing.get_context("fork").Process(target=target, args=args, daemon=True)
+    try:
+        with signals_held():
+            process.start()
+    except BaseException:
+        if process.pid is not None:
+            process.kill()
+            process.join()
+        raise
+    return process
+
+
+def _answer(reader, process) -> tuple[str, object]:
+    """What a worker sent back: ("ok", results), ("error", its exception), or, if it died
+    without a word, ("crash", why)."""
+    try:
+        return pickle.loads(reader.recv_bytes())
+    except (EOFError, OSError):
+        process.join()
+        return "crash", _crashed(process.exitcode)
+
+
+def _failure(error: BaseException) -> bytes:
+    """An exception to send back, as itself if it pickles, else as its traceback."""
+    try:
+        return pickle.dumps(("error", error))
+    except Exception:
+        return pickle.dumps(("error", RuntimeError(traceback.format_exc())))
 
 
 def _crashed(code: int | None) -> BuildError:
@@ -243,15 +265,7 @@ class Background:
         # of is handed out again to the next one made (a walk's, which its workers count
         # up while this task has yet to take its item: it then found none to take).
         self._taken = context.Value("q", 0)
-        self._process = context.Process(target=_work, args=(_call, [task], self._taken,
-                                                            writer, None, os.getpid()),
-                                        daemon=True)
-        try:
-            with signals_held():
-                self._process.start()
-        except BaseException:   # Ctrl-C or SIGTERM, delivered as the fork is done
-            self.cancel()
-            raise
+        self._process = _forked(_work, (_call, [task], self._taken, writer, None, os.getpid()))
         writer.close()
 
     def ready(self, timeout: float) -> bool:
@@ -262,11 +276,7 @@ class Background:
         if self._process is None:
             return self._value  # type: ignore[return-value]
         try:
-            try:
-                status, payload = pickle.loads(self._reader.recv_bytes())
-            except EOFError:
-                self._process.join()
-                status, payload = "crash", _crashed(self._process.exitcode)
+            status, payload = _answer(self._reader, self._process)
         except BaseException:   # Ctrl-C or SIGTERM while waiting
             self.cancel()
             raise
@@ -299,16 +309,8 @@ class Helper:
         self._process = None
         if not _can_fork():
             return
-        context = multiprocessing.get_context("fork")
-        self._conn, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(prepare, theirs, os.getpid(), now),
-                                        daemon=True)
-        try:
-            with signals_held():
-                self._process.start()
-        except BaseException:   # Ctrl-C or SIGTERM, delivered as the fork is done
-            self.close()
-            raise
+        self._conn, theirs = multiprocessing.get_context("fork").Pipe()
+        self._process = _forked(_serve, (prepare, theirs, os.getpid(), now))
         theirs.close()
 
     def map(self, items: Sequence[T]) -> list[R]:
@@ -319,12 +321,9 @@ class Helper:
             self._func = self._func or self._prepare()
             return [self._func(item) for item in items]
         try:
-            try:
+            with contextlib.suppress(OSError):  # dead before it was asked: read its end
                 self._conn.send_bytes(pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL))
-                status, payload = pickle.loads(self._conn.recv_bytes())
-            except (EOFError, OSError):     # it died: before or after it was asked
-                self._process.join()
-                status, payload = "crash", _crashed(self._process.exitcode)
+            status, payload = _answer(self._conn, self._process)
         except BaseException:   # Ctrl-C or SIGTERM while waiting
             self.close()
             raise
@@ -373,10 +372,7 @@ def _serve(prepare, conn, parent, now: bool) -> None:
             data = pickle.dumps(("ok", [func(item) for item in items]),  # type: ignore[misc]
                                 protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as error:
-            try:
-                data = pickle.dumps(("error", error))
-            except Exception:
-                data = pickle.dumps(("error", RuntimeError(traceback.format_exc())))
+            data = _failure(error)
         conn.send_bytes(data)
     os._exit(0)
 

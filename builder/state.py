@@ -155,15 +155,13 @@ class State:
         """A shard's rows saved with `save(shards=…)`, if they are intact."""
         row = self._safe(lambda db: db.execute("SELECT rows FROM shards WHERE key = ?",
                                                (key,)).fetchone())
-        value = unseal(row[0]) if row else None
-        return value if isinstance(value, list) else None
+        return _rows(row[0]) if row else None
 
     def part(self, identity: bytes, key: bytes) -> list | None:
         """An article's rows saved with `save(parts=…)` under `key`, if they are intact."""
         row = self._safe(lambda db: db.execute("SELECT key, rows FROM parts WHERE identity = ?",
                                                (identity,)).fetchone())
-        value = unseal(row[1]) if row and row[0] == key else None
-        return value if isinstance(value, list) else None
+        return _rows(row[1]) if row and row[0] == key else None
 
     def outputs(self) -> dict[str, bytes]:
         return self._safe(lambda db: dict(db.execute("SELECT path, digest FROM outputs"))) or {}
@@ -195,14 +193,10 @@ class State:
                 db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed_outputs))
                 db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", outputs)
                 if kept_shards is not None:
-                    gone = [(k,) for (k,) in db.execute("SELECT key FROM shards")
-                            if k not in kept_shards]
-                    db.executemany("DELETE FROM shards WHERE key = ?", gone)
+                    _keep_only(db, "shards", "key", kept_shards)
                 db.executemany("INSERT OR REPLACE INTO shards VALUES (?, ?)", shards)
                 if kept_parts is not None:
-                    gone = [(k,) for (k,) in db.execute("SELECT identity FROM parts")
-                            if k not in kept_parts]
-                    db.executemany("DELETE FROM parts WHERE identity = ?", gone)
+                    _keep_only(db, "parts", "identity", kept_parts)
                 db.executemany("INSERT OR REPLACE INTO parts VALUES (?, ?, ?)", parts)
                 db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
                                ((k, seal(v)) for k, v in (blobs or {}).items()))
@@ -245,6 +239,18 @@ class State:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
         self._db = None
+
+
+def _rows(data: bytes) -> list | None:
+    """Rows sealed by `save`, if they are intact."""
+    value = unseal(data)
+    return value if isinstance(value, list) else None
+
+
+def _keep_only(db: sqlite3.Connection, table: str, column: str, kept: set) -> None:
+    """Drop the rows of `table` whose `column` is not in `kept` (names of this module's)."""
+    gone = [(k,) for (k,) in db.execute(f"SELECT {column} FROM {table}") if k not in kept]
+    db.executemany(f"DELETE FROM {table} WHERE {column} = ?", gone)
 
 
 def entries(rows: Iterable[tuple[str, Stamp, bytes]]) -> Iterator[tuple[str, Stamp, object]]:
