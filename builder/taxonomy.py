@@ -30,7 +30,7 @@ from .config import OTHER_TOPIC, SiteConfig, TagConfig, Topic
 from .editions import Script, script_of
 from .records import record
 from .segment import Segmenter
-from .slugs import Spelling, slugify
+from .slugs import Spelling
 
 # Nouns, names, places, organisations, other proper nouns, verbal nouns.
 TAG_POS = frozenset({"n", "nr", "nrfg", "nrt", "ns", "nt", "nz", "vn", "nw"})
@@ -336,7 +336,7 @@ def _topics_of(item: TaxonomyInput, topics: Sequence[Topic]) -> tuple[str, ...]:
 class _Slugger:
     """pypinyin slugs, unique per kind; collisions get -2, -3 in the order of the sorted keys."""
 
-    def __init__(self, fixed: Mapping[str, str], spell: Callable[[str], str] = slugify):
+    def __init__(self, fixed: Mapping[str, str], spell: Callable[[str], str]):
         self.fixed, self.spell = fixed, spell
 
     def assign(self, keys: Iterable[str]) -> dict[str, str]:
