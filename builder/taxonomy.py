@@ -290,7 +290,9 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
     source_terms = _terms("sources", {s for item in inputs for s in item.sources}, _Slugger({}, spell),
                           names)
 
-    related, kept = _related_all(inputs, tag_lists, topic_lists, too_common, related or {})
+    weighed = [_weighed(item.analysis, tags, config.tags.aliases)
+               for item, tags in zip(inputs, tag_lists, strict=True)]
+    related, kept = _related_all(inputs, weighed, topic_lists, too_common, related or {})
     per_article = []
     for i, item in enumerate(inputs):
         per_article.append(ArticleTerms(
@@ -372,15 +374,31 @@ def _topic_names(topic: Topic, names: Callable[[str, Script], tuple[tuple[str, s
                  for lang, name in simplified)
 
 
-def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str, ...]],
+def _weighed(analysis: Analysis, tags: Sequence[str], aliases: Mapping[str, str]
+             ) -> tuple[tuple[str, float], ...]:
+    """Each tag with how strongly the article is about it: its word's score, or the
+    article's strongest score for a tag only its front matter names."""
+    terms = analysis.terms
+    scores: dict[str, float] = {}
+    for word, score in terms:
+        scores.setdefault(aliases.get(word, word), score)
+    top = terms[0][1] if terms else 0.0
+    return tuple((tag, scores.get(tag, top)) for tag in tags)
+
+
+def _related_all(inputs: Sequence[TaxonomyInput],
+                 tag_lists: Sequence[tuple[tuple[str, float], ...]],
                  topic_lists: Sequence[tuple[str, ...]], too_common: frozenset[str],
                  memo: RelatedMemo, most: int = 5, least: int = 3, posting_cap: int = 32
                  ) -> tuple[list[tuple[int, ...]], dict[bytes, tuple[str, ...]]]:
     """For each article, the articles that share its tags and words, then its topic; and
     the memo for the next build.
 
-    Scored through an inverted index whose lists keep only each word's strongest
-    articles, so the cost grows with the number of articles, not its square. An
+    Scored through an inverted index whose lists keep only each word's and each tag's
+    strongest articles, so the cost grows with the number of articles, not its square,
+    and a new article joins only the lists it is among the strongest on: not every list
+    of every article that shares a tag with it (the newest of a tag's articles were its
+    list once, and each addition changed the related articles of hundreds). An
     article's answer is a function of its own query, the lists it reads and its
     neighbours in time, all named by identity; a digest of those finds the answer in
     `memo`, so a build that changed a few articles searches again only for those whose
@@ -390,23 +408,18 @@ def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str,
     # candidates, were half a gigabyte at 100,000 articles).
     queries: list[tuple[tuple[str, float], ...]] = []
     postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    tag_postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for j, item in enumerate(inputs):
         terms = item.analysis.terms
         queries.append(terms[:QUERY_TERMS])
         for word, score in terms:
             if word not in too_common:
-                entries = postings[word]
-                entries.append((score, j))
-                if len(entries) >= 2 * posting_cap:
-                    entries.sort(key=_strongest)
-                    del entries[posting_cap:]
-    for entries in postings.values():
+                _post(postings[word], score, j, posting_cap)
+        for tag, strength in tag_lists[j]:
+            _post(tag_postings[tag], strength, j, posting_cap)
+    for entries in (*postings.values(), *tag_postings.values()):
         entries.sort(key=_strongest)
         del entries[posting_cap:]
-    tag_postings: dict[str, list[int]] = defaultdict(list)
-    for j, tags in enumerate(tag_lists):
-        for tag in tags:
-            tag_postings[tag].append(j)
     by_topic: dict[str, list[int]] = defaultdict(list)
     for j, topics in enumerate(topic_lists):
         for topic in topics:
@@ -423,7 +436,7 @@ def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str,
             if kind == "words":
                 value: object = tuple((score, ids[j]) for score, j in postings.get(word, ()))
             elif kind == "tags":
-                value = tuple(ids[j] for j in tag_postings[word][:posting_cap])
+                value = tuple((score, ids[j]) for score, j in tag_postings[word])
             else:   # the topic fill reads at most this far
                 value = tuple(ids[j] for j in by_topic[word][:least + most + 1])
             found = named[(kind, word)] = _digest(value)
@@ -436,14 +449,15 @@ def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str,
         key = _digest((
             ids[i], query, tag_lists[i], topic_lists[i],
             tuple(name("words", word) for word, _ in query),
-            tuple(name("tags", tag) for tag in tag_lists[i]),
+            tuple(name("tags", tag) for tag, _ in tag_lists[i]),
             tuple(name("topics", topic) for topic in topic_lists[i]),
             tuple(ids[i + d] if 0 <= i + d < len(ids) else None for d in span)))
         answer = memo.get(key)
         if answer is None:
             answer = tuple(ids[j] for j in _related_one(
-                i, query, tag_lists[i], topic_lists[i], postings, tag_postings, by_topic,
-                len(inputs), most, least, posting_cap))
+                i, query, [tag for tag, _ in tag_lists[i]], topic_lists[i], postings,
+                tag_postings, by_topic,
+                len(inputs), most, least))
         kept[key] = answer
         related.append(tuple(place[identity] for identity in answer))
     return related, kept
@@ -451,15 +465,16 @@ def _related_all(inputs: Sequence[TaxonomyInput], tag_lists: Sequence[tuple[str,
 
 def _related_one(i: int, query: Sequence[tuple[str, float]], tags: Sequence[str],
                  topics: Sequence[str], postings: Mapping[str, list[tuple[float, int]]],
-                 tag_postings: Mapping[str, list[int]], by_topic: Mapping[str, list[int]],
-                 count: int, most: int, least: int, posting_cap: int) -> list[int]:
+                 tag_postings: Mapping[str, list[tuple[float, int]]],
+                 by_topic: Mapping[str, list[int]], count: int, most: int, least: int
+                 ) -> list[int]:
     shared: dict[int, float] = defaultdict(float)
     for word, score in query:
         for other_score, j in postings.get(word, ()):
             shared[j] += score * other_score
     scores = {j: math.sqrt(v) for j, v in shared.items()}
     for tag in tags:
-        for j in tag_postings[tag][:posting_cap]:
+        for _, j in tag_postings[tag]:
             scores[j] = scores.get(j, 0.0) + 1.0
     scores.pop(i, None)
     # the best `most`, ties to the earlier article: compared as tuples, in C
@@ -474,6 +489,14 @@ def _related_one(i: int, query: Sequence[tuple[str, float]], tags: Sequence[str]
         if j != i and j not in ranked:
             ranked.append(j)
     return ranked
+
+
+def _post(entries: list[tuple[float, int]], score: float, j: int, cap: int) -> None:
+    """Add to a posting list, cut to its strongest `cap` whenever it reaches twice that."""
+    entries.append((score, j))
+    if len(entries) >= 2 * cap:
+        entries.sort(key=_strongest)
+        del entries[cap:]
 
 
 def _strongest(entry: tuple[float, int]) -> tuple[float, int]:

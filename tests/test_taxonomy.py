@@ -16,7 +16,7 @@ from builder.config import TagConfig, parse_config
 from builder.script import ScriptChars
 from builder.site import build
 from builder.slugs import slugify
-from builder.taxonomy import Analysis, TaxonomyInput, _related_all, choose_tags
+from builder.taxonomy import Analysis, TaxonomyInput, _related_all, _weighed, choose_tags
 
 from .conftest import article, soup
 
@@ -249,7 +249,8 @@ def _archive_and_change(draw):
 
 
 def _search(archive, too_common, cap, memo):
-    return _related_all([a for a, _, _ in archive], [t for _, t, _ in archive],
+    return _related_all([a for a, _, _ in archive],
+                        [_weighed(a.analysis, t, {}) for a, t, _ in archive],
                         [t for _, _, t in archive], too_common, memo, posting_cap=cap)
 
 
@@ -274,3 +275,22 @@ def test_every_page_has_a_description(seed_site: Path):
     for path in pages:
         meta = soup(path).find("meta", attrs={"name": "description"})
         assert meta is not None and meta["content"].strip(), path
+
+
+def test_a_new_article_joins_only_the_tag_lists_it_is_among_the_strongest_on():
+    """Forty articles share a tag their front matter gives them and no words; today's
+    article has the tag too, weaker. Each tag's list keeps its strongest articles, not
+    its newest: the addition leaves every other article's related articles as they were
+    (with the newest in the lists, it was among the related articles of all forty)."""
+    def item(identity: str, word: str, score: float) -> tuple[TaxonomyInput, tuple[str, ...],
+                                                               tuple[str, ...]]:
+        return (TaxonomyInput(identity, Analysis.of(((word, score),), (word,)),
+                              ("港口",), (), (), (), 2024, 7), ("港口",), ())
+
+    archive = [item(f"a{n:02}", f"词{n:02}", 1.0) for n in range(40)]
+    today = [item("new", "科技", 0.5), *archive]
+    before, _ = _search(archive, frozenset(), 32, {})
+    after, _ = _search(today, frozenset(), 32, {})
+    named = [[archive[j][0].identity for j in found] for found in before]
+    assert [[today[j][0].identity for j in found] for found in after[1:]] == named
+    assert all(len(found) == 5 for found in named)
