@@ -199,9 +199,25 @@ class ArticleTerms:
         return tuple(t.shown for t in (*self.tags, *self.topics, *self.authors, *self.sources))
 
 
-# Related articles found before, by a digest of everything the search read (see
-# `_related_all`): an unchanged article among unchanged neighbours is not searched again.
-RelatedMemo = Mapping[bytes, tuple[str, ...]]
+@record
+class Found:
+    """An article's related articles as a build found them, with what the next build
+    checks to keep them without searching again (see `_related_all`)."""
+
+    own: bytes                  # a digest of its query and its tags with their strengths
+    fill: bytes | None          # of the topic lists and neighbours it was filled from, if it was
+    answer: tuple[str, ...]     # by identity
+    scores: tuple[float, ...]   # of those found by score, in order
+
+
+@dataclass(frozen=True)
+class RelatedMemo:
+    """The related articles found by the last build, by the article's identity, and a
+    digest of every posting list they read."""
+
+    found: Mapping[str, Found] = field(default_factory=dict)
+    words: Mapping[str, bytes] = field(default_factory=dict)
+    tags: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -210,7 +226,7 @@ class Memo:
     the pinyin slug of every tag, author and source name (pypinyin takes 0.17 s and
     55 MB to load, for a process that otherwise never needs it)."""
 
-    related: RelatedMemo = field(default_factory=dict)
+    related: RelatedMemo = field(default_factory=RelatedMemo)
     slugs: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -292,7 +308,8 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
 
     weighed = [_weighed(item.analysis, tags, config.tags.aliases)
                for item, tags in zip(inputs, tag_lists, strict=True)]
-    related, kept = _related_all(inputs, weighed, topic_lists, too_common, related or {})
+    related, kept = _related_all(inputs, weighed, topic_lists, too_common,
+                                 related or RelatedMemo())
     per_article = []
     for i, item in enumerate(inputs):
         per_article.append(ArticleTerms(
@@ -390,7 +407,7 @@ def _related_all(inputs: Sequence[TaxonomyInput],
                  tag_lists: Sequence[tuple[tuple[str, float], ...]],
                  topic_lists: Sequence[tuple[str, ...]], too_common: frozenset[str],
                  memo: RelatedMemo, most: int = 5, least: int = 3, posting_cap: int = 32
-                 ) -> tuple[list[tuple[int, ...]], dict[bytes, tuple[str, ...]]]:
+                 ) -> tuple[list[tuple[int, ...]], RelatedMemo]:
     """For each article, the articles that share its tags and words, then its topic; and
     the memo for the next build.
 
@@ -398,27 +415,29 @@ def _related_all(inputs: Sequence[TaxonomyInput],
     strongest articles, so the cost grows with the number of articles, not its square,
     and a new article joins only the lists it is among the strongest on: not every list
     of every article that shares a tag with it (the newest of a tag's articles were its
-    list once, and each addition changed the related articles of hundreds). An
-    article's answer is a function of its own query, the lists it reads and its
-    neighbours in time, all named by identity; a digest of those finds the answer in
-    `memo`, so a build that changed a few articles searches again only for those whose
-    lists they are on."""
-    # Each article's candidates decoded once, and only its query kept; each word's list
-    # cut to its strongest as it grows (all of them at once, with every article's
-    # candidates, were half a gigabyte at 100,000 articles).
+    list once, and each addition changed the related articles of hundreds).
+
+    An article whose query and tags are as before keeps its answer without a search when
+    the lists it reads are as before, or when the ones that changed leave its answer's
+    scores as they were and put no article past the last of them: an addition changes
+    the lists of its words, which thousands of articles read, and makes few of them a
+    new answer. An answer filled from the topic and the neighbours in time also needs
+    those as before."""
+    # Each article's candidates decoded once, and only its query kept; each list cut to
+    # its strongest as it grows (all of them at once, with every article's candidates,
+    # were half a gigabyte at 100,000 articles).
+    # Postings are (-score, article): sorted as tuples, strongest first and ties to the
+    # earlier article, in C (a key function was half the time of an unchanged search).
     queries: list[tuple[tuple[str, float], ...]] = []
     postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
     tag_postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for j, item in enumerate(inputs):
         terms = item.analysis.terms
         queries.append(terms[:QUERY_TERMS])
-        for word, score in terms:
-            if word not in too_common:
-                _post(postings[word], score, j, posting_cap)
-        for tag, strength in tag_lists[j]:
-            _post(tag_postings[tag], strength, j, posting_cap)
+        _post(postings, [(w, s) for w, s in terms if w not in too_common], j, posting_cap)
+        _post(tag_postings, tag_lists[j], j, posting_cap)
     for entries in (*postings.values(), *tag_postings.values()):
-        entries.sort(key=_strongest)
+        entries.sort()
         del entries[posting_cap:]
     by_topic: dict[str, list[int]] = defaultdict(list)
     for j, topics in enumerate(topic_lists):
@@ -427,58 +446,102 @@ def _related_all(inputs: Sequence[TaxonomyInput],
 
     ids = [item.identity for item in inputs]
     place = {identity: j for j, identity in enumerate(ids)}
-    named: dict[tuple[str, str], bytes] = {}
+    words: dict[str, bytes] = {}
+    tags_read: dict[str, bytes] = {}
 
-    def name(kind: str, word: str) -> bytes:
-        """A digest of the list `word` reads in `kind`, its articles by identity."""
-        found = named.get((kind, word))
+    def listed(lists: Mapping[str, list[tuple[float, int]]], digests: dict[str, bytes],
+               word: str) -> bytes:
+        """A digest of the list `word` reads, its articles by identity."""
+        found = digests.get(word)
         if found is None:
-            if kind == "words":
-                value: object = tuple((score, ids[j]) for score, j in postings.get(word, ()))
-            elif kind == "tags":
-                value = tuple((score, ids[j]) for score, j in tag_postings[word])
-            else:   # the topic fill reads at most this far
-                value = tuple(ids[j] for j in by_topic[word][:least + most + 1])
-            found = named[(kind, word)] = _digest(value)
+            found = digests[word] = _digest(tuple((score, ids[j])
+                                                  for score, j in lists.get(word, ())))
         return found
 
+    def fill_of(i: int) -> bytes:
+        """A digest of what an answer is filled from: its topics' first articles (the
+        fill reads at most this far) and its neighbours in time."""
+        return _digest((tuple(tuple(ids[j] for j in by_topic[t][:least + most + 1])
+                              for t in topic_lists[i]),
+                        tuple(ids[j] for j in range(max(0, i - least - 1),
+                                                    min(len(ids), i + least + 2)))))
+
     related: list[tuple[int, ...]] = []
-    kept: dict[bytes, tuple[str, ...]] = {}
-    span = range(-least - 1, least + 2)
+    kept: dict[str, Found] = {}
     for i, query in enumerate(queries):
-        key = _digest((
-            ids[i], query, tag_lists[i], topic_lists[i],
-            tuple(name("words", word) for word, _ in query),
-            tuple(name("tags", tag) for tag, _ in tag_lists[i]),
-            tuple(name("topics", topic) for topic in topic_lists[i]),
-            tuple(ids[i + d] if 0 <= i + d < len(ids) else None for d in span)))
-        answer = memo.get(key)
-        if answer is None:
-            answer = tuple(ids[j] for j in _related_one(
-                i, query, [tag for tag, _ in tag_lists[i]], topic_lists[i], postings,
-                tag_postings, by_topic,
-                len(inputs), most, least))
-        kept[key] = answer
-        related.append(tuple(place[identity] for identity in answer))
-    return related, kept
+        tags = tuple(tag for tag, _ in tag_lists[i])
+        own = _digest((query, tag_lists[i]))
+        changed = [postings.get(word, []) for word, _ in query
+                   if listed(postings, words, word) != memo.words.get(word)]
+        changed += [tag_postings[tag] for tag in tags
+                    if listed(tag_postings, tags_read, tag) != memo.tags.get(tag)]
+        before = memo.found.get(ids[i])
+        if before is None or before.own != own or not _stands(
+                i, before, changed, query, tags, postings, tag_postings, place, most) or (
+                before.fill is not None and before.fill != fill_of(i)):
+            ranked, scores = _related_one(i, query, tags, topic_lists[i], postings,
+                                          tag_postings, by_topic, len(inputs), most, least)
+            before = Found(own, fill_of(i) if len(scores) < least else None,
+                           tuple(ids[j] for j in ranked), tuple(scores))
+        kept[ids[i]] = before
+        related.append(tuple(place[identity] for identity in before.answer))
+    return related, RelatedMemo(kept, words, tags_read)
+
+
+def _stands(i: int, before: Found, changed: Sequence[list[tuple[float, int]]],
+            query: Sequence[tuple[str, float]], tags: Sequence[str],
+            postings: Mapping[str, list[tuple[float, int]]],
+            tag_postings: Mapping[str, list[tuple[float, int]]], place: Mapping[str, int],
+            most: int) -> bool:
+    """Whether an answer found before is still the answer, when of the lists it reads
+    only `changed` differ: its articles score as before, and no article now on those
+    lists ranks before the last of them. An answer with fewer than `most` found by score
+    stands only if no list changed (one that lost its articles took candidates away)."""
+    if not changed:
+        return True
+    if len(before.scores) < most or any(identity not in place for identity in before.answer):
+        return False
+    answer = [place[identity] for identity in before.answer]
+    wanted = ({j for entries in changed for _, j in entries} | set(answer)) - {i}
+    scores = _scores(query, tags, postings, tag_postings, wanted)
+    if any(scores.get(j) != score for j, score in zip(answer, before.scores, strict=True)):
+        return False
+    last = (-before.scores[-1], answer[-1])
+    return all((-scores.get(j, 0.0), j) > last for j in wanted.difference(answer))
+
+
+def _scores(query: Sequence[tuple[str, float]], tags: Sequence[str],
+            postings: Mapping[str, list[tuple[float, int]]],
+            tag_postings: Mapping[str, list[tuple[float, int]]], only: set[int] | None = None
+            ) -> dict[int, float]:
+    """How strongly each article on the lists an article reads relates to it (`only`:
+    just these): its words' scores multiplied with the article's, summed in the query's
+    order (so the same sum, bit for bit, however many are asked for), and one for each
+    tag they share."""
+    shared: dict[int, float] = defaultdict(float)
+    for word, score in query:
+        entries = postings.get(word, ())
+        for minus, j in (entries if only is None else [e for e in entries if e[1] in only]):
+            shared[j] -= score * minus
+    scores = {j: math.sqrt(v) for j, v in shared.items()}
+    for tag in tags:
+        for _, j in tag_postings[tag]:
+            if only is None or j in only:
+                scores[j] = scores.get(j, 0.0) + 1.0
+    return scores
 
 
 def _related_one(i: int, query: Sequence[tuple[str, float]], tags: Sequence[str],
                  topics: Sequence[str], postings: Mapping[str, list[tuple[float, int]]],
                  tag_postings: Mapping[str, list[tuple[float, int]]],
                  by_topic: Mapping[str, list[int]], count: int, most: int, least: int
-                 ) -> list[int]:
-    shared: dict[int, float] = defaultdict(float)
-    for word, score in query:
-        for other_score, j in postings.get(word, ()):
-            shared[j] += score * other_score
-    scores = {j: math.sqrt(v) for j, v in shared.items()}
-    for tag in tags:
-        for _, j in tag_postings[tag]:
-            scores[j] = scores.get(j, 0.0) + 1.0
+                 ) -> tuple[list[int], list[float]]:
+    """The related articles, and the scores of those found by score."""
+    scores = _scores(query, tags, postings, tag_postings)
     scores.pop(i, None)
     # the best `most`, ties to the earlier article: compared as tuples, in C
-    ranked = [j for _, j in heapq.nsmallest(most, [(-v, j) for j, v in scores.items()])]
+    best = heapq.nsmallest(most, [(-v, j) for j, v in scores.items()])
+    ranked = [j for _, j in best]
     # Too few by content: the same topic, then simply the nearest in time.
     nearest = sorted(range(max(0, i - least - 1), min(count, i + least + 2)),
                      key=lambda j: (abs(j - i), j))
@@ -488,20 +551,19 @@ def _related_one(i: int, query: Sequence[tuple[str, float]], tags: Sequence[str]
             break
         if j != i and j not in ranked:
             ranked.append(j)
-    return ranked
+    return ranked, [-v for v, _ in best]
 
 
-def _post(entries: list[tuple[float, int]], score: float, j: int, cap: int) -> None:
-    """Add to a posting list, cut to its strongest `cap` whenever it reaches twice that."""
-    entries.append((score, j))
-    if len(entries) >= 2 * cap:
-        entries.sort(key=_strongest)
-        del entries[cap:]
-
-
-def _strongest(entry: tuple[float, int]) -> tuple[float, int]:
-    """A posting's place in its word's list: highest score first, then the earlier article."""
-    return (-entry[0], entry[1])
+def _post(postings: dict[str, list[tuple[float, int]]], scored: Sequence[tuple[str, float]],
+          j: int, cap: int) -> None:
+    """Add an article to the lists of its words, each cut to its strongest `cap` whenever
+    it reaches twice that."""
+    for word, score in scored:
+        entries = postings[word]
+        entries.append((-score, j))
+        if len(entries) >= 2 * cap:
+            entries.sort()
+            del entries[cap:]
 
 
 def _digest(value: object) -> bytes:

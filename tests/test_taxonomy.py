@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from builder import taxonomy
 from builder.config import TagConfig, parse_config
 from builder.script import ScriptChars
 from builder.site import build
 from builder.slugs import slugify
-from builder.taxonomy import Analysis, TaxonomyInput, _related_all, _weighed, choose_tags
+from builder.taxonomy import Analysis, RelatedMemo, TaxonomyInput, _related_all, _weighed, choose_tags
 
 from .conftest import article, soup
 
@@ -263,9 +264,9 @@ def test_related_articles_remembered_from_the_last_build_equal_a_search_afresh(
     """The memo's key must name everything an article's search reads: posting lists cut
     short (small caps), ties, the topic fill and the neighbours in time included."""
     before, after = change
-    _, memo = _search(before, common_before, cap, {})
+    _, memo = _search(before, common_before, cap, RelatedMemo())
     remembered = _search(after, common_after, cap, memo)
-    assert remembered == _search(after, common_after, cap, {})
+    assert remembered == _search(after, common_after, cap, RelatedMemo())
 
 
 def test_every_page_has_a_description(seed_site: Path):
@@ -289,8 +290,30 @@ def test_a_new_article_joins_only_the_tag_lists_it_is_among_the_strongest_on():
 
     archive = [item(f"a{n:02}", f"词{n:02}", 1.0) for n in range(40)]
     today = [item("new", "科技", 0.5), *archive]
-    before, _ = _search(archive, frozenset(), 32, {})
-    after, _ = _search(today, frozenset(), 32, {})
+    before, _ = _search(archive, frozenset(), 32, RelatedMemo())
+    after, _ = _search(today, frozenset(), 32, RelatedMemo())
     named = [[archive[j][0].identity for j in found] for found in before]
     assert [[today[j][0].identity for j in found] for found in after[1:]] == named
     assert all(len(found) == 5 for found in named)
+
+
+def test_an_addition_that_changes_no_answer_searches_only_for_itself(monkeypatch):
+    """Twenty articles share a word, each more strongly than today's article, which joins
+    the word's list that all twenty read: their answers are checked against it, not
+    searched again, and still equal a search afresh."""
+    def item(identity: str, score: float) -> tuple[TaxonomyInput, tuple[str, ...],
+                                                   tuple[str, ...]]:
+        return (TaxonomyInput(identity, Analysis.of((("港口", score),), ("港口",)),
+                              (), (), (), (), 2024, 7), (), ())
+
+    archive = [item(f"a{n:02}", 2.0 + n / 10) for n in range(20)]
+    today = [item("new", 1.0), *archive]
+    _, memo = _search(archive, frozenset(), 32, RelatedMemo())
+    searched = []
+    search = taxonomy._related_one
+    monkeypatch.setattr(taxonomy, "_related_one", lambda i, *rest: searched.append(i) or
+                        search(i, *rest))
+    remembered = _search(today, frozenset(), 32, memo)
+    assert searched == [0]
+    monkeypatch.undo()
+    assert remembered == _search(today, frozenset(), 32, RelatedMemo())
