@@ -338,9 +338,10 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
 
     taxonomy = build_taxonomy(
         [TaxonomyInput(f"{d.article.path.as_posix()}\n{d.article.date.isoformat()}\n"
-                       f"{d.article.slug}", d.analysis, d.tags, d.article.topics, d.authors,
-                       d.sources, d.article.date.year, d.article.date.month) for d in derived],
-        config, names, memo.related, spell)
+                       f"{d.article.slug}", d.article.digest, d.analysis, d.tags,
+                       d.article.topics, d.authors, d.sources, d.article.date.year,
+                       d.article.date.month) for d in derived],
+        config, names, memo, spell)
     identities = card_identities(derived, shown_from)
     titles: dict[Edition, str] = {}
     descriptions: dict[Edition, str] = {}

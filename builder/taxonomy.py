@@ -220,14 +220,28 @@ class RelatedMemo:
     tags: Mapping[str, bytes] = field(default_factory=dict)
 
 
+@record
+class Chosen:
+    """An article's tags, with how strongly it is about each, and its topics."""
+
+    digest: str     # of the article's file (`TaxonomyInput.digest`) they were chosen for
+    tags: tuple[tuple[str, float], ...]
+    topics: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Memo:
-    """What a taxonomy found that the next build's can reuse: the related articles, and
-    the pinyin slug of every tag, author and source name (pypinyin takes 0.17 s and
-    55 MB to load, for a process that otherwise never needs it)."""
+    """What a taxonomy found that the next build's can reuse: each article's tags and
+    topics, its related articles, and the pinyin slug of every tag, author and source
+    name (pypinyin takes 0.17 s and 55 MB to load, for a process that otherwise never
+    needs it)."""
 
     related: RelatedMemo = field(default_factory=RelatedMemo)
     slugs: Mapping[str, str] = field(default_factory=dict)
+    # by identity, valid while the words too common to tag and the tag and topic
+    # settings are as `chosen_from` digests them
+    chosen: Mapping[str, Chosen] = field(default_factory=dict)
+    chosen_from: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -245,6 +259,7 @@ class TaxonomyInput:
     # The article's file and its place in the order of articles (date, slug): related
     # articles are remembered by it.
     identity: str
+    digest: str     # of the article's file: the same digest, the same analysis and front matter
     analysis: Analysis
     tags: tuple[str, ...]       # front matter, Simplified; "-x" removes x
     topics: tuple[str, ...]     # front matter topic slugs
@@ -278,11 +293,12 @@ def choose_tags(analysis: Analysis, overrides: Sequence[str], config: TagConfig,
 
 def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
                    names: Callable[[str, Script], tuple[tuple[str, str], ...]],
-                   related: RelatedMemo | None = None, spell: Spelling | None = None
+                   memo: Memo | None = None, spell: Spelling | None = None
                    ) -> Taxonomy:
     """`inputs` in the article order (newest first); `names`: text in a script → its
-    name in every edition (`Term.names`); `related` and `spell`: from the last build's
-    `Taxonomy.memo`."""
+    name in every edition (`Term.names`); `memo`: the last build's `Taxonomy.memo`, and
+    `spell` made from its slugs."""
+    memo = memo or Memo()
     spell = spell or Spelling({})
     count = len(inputs)
     df: Counter[str] = Counter()
@@ -292,8 +308,22 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
     too_common = frozenset(w for w, n in df.items() if n > limit) if count >= config.tags.min_corpus \
         else frozenset()
 
-    tag_lists = [choose_tags(item.analysis, item.tags, config.tags, too_common) for item in inputs]
-    topic_lists = [_topics_of(item, config.topics) for item in inputs]
+    # An article's tags and topics depend on it and on these alone: chosen again only
+    # for the articles that changed, unless these did.
+    chosen_from = _digest(repr((sorted(too_common), config.tags, config.topics)))
+    before = memo.chosen if memo.chosen_from == chosen_from else {}
+    chosen: dict[str, Chosen] = {}
+    weighed, tag_lists, topic_lists = [], [], []
+    for item in inputs:
+        found = before.get(item.identity)
+        if found is None or found.digest != item.digest:
+            tags = choose_tags(item.analysis, item.tags, config.tags, too_common)
+            found = Chosen(item.digest, _weighed(item.analysis, tags, config.tags.aliases),
+                           _topics_of(item, config.topics))
+        chosen[item.identity] = found
+        weighed.append(found.tags)
+        tag_lists.append(tuple(tag for tag, _ in found.tags))
+        topic_lists.append(found.topics)
 
     slugger = _Slugger(config.tags.slugs, spell)
     tag_terms = _terms("tags", {t for tags in tag_lists for t in tags}, slugger, names)
@@ -306,10 +336,7 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
     source_terms = _terms("sources", {s for item in inputs for s in item.sources}, _Slugger({}, spell),
                           names)
 
-    weighed = [_weighed(item.analysis, tags, config.tags.aliases)
-               for item, tags in zip(inputs, tag_lists, strict=True)]
-    related, kept = _related_all(inputs, weighed, topic_lists, too_common,
-                                 related or RelatedMemo())
+    related, kept = _related_all(inputs, weighed, topic_lists, too_common, memo.related)
     per_article = []
     for i, item in enumerate(inputs):
         per_article.append(ArticleTerms(
@@ -334,7 +361,8 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
     for i, item in enumerate(inputs):
         months[(item.year, item.month)].append(i)
     archive = tuple((y, m, tuple(months[(y, m)])) for y, m in sorted(months, reverse=True))
-    return Taxonomy(tuple(per_article), groups, archive, Memo(kept, spell.used))
+    return Taxonomy(tuple(per_article), groups, archive,
+                    Memo(kept, spell.used, chosen, chosen_from))
 
 
 def _topics_of(item: TaxonomyInput, topics: Sequence[Topic]) -> tuple[str, ...]:

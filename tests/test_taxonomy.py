@@ -13,11 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder import taxonomy
-from builder.config import TagConfig, parse_config
+from builder.config import SiteConfig, TagConfig, parse_config
+from builder.editions import Script
 from builder.script import ScriptChars
 from builder.site import build
 from builder.slugs import slugify
-from builder.taxonomy import Analysis, RelatedMemo, TaxonomyInput, _related_all, _weighed, choose_tags
+from builder.taxonomy import (
+    Analysis,
+    RelatedMemo,
+    TaxonomyInput,
+    _related_all,
+    _weighed,
+    build_taxonomy,
+    choose_tags,
+)
 
 from .conftest import article, soup
 
@@ -212,8 +221,10 @@ def _article(draw, identity: str) -> tuple[TaxonomyInput, tuple[str, ...], tuple
     tags = tuple(draw(st.lists(st.sampled_from(_WORDS), max_size=3, unique=True)))
     topics = tuple(draw(st.lists(st.sampled_from(("finance", "tech", "other")), max_size=2,
                                  unique=True)))
-    item = TaxonomyInput(identity, Analysis.of(terms, sorted(words)),
-                         (), (), (), (), 2024, 7)
+    # the file's digest: drawn afresh with the article, so an edit changes it
+    digest = f"{identity}:{draw(st.integers(0, 2 ** 32))}"
+    item = TaxonomyInput(identity, digest, Analysis.of(terms, sorted(words)),
+                         tags, (), (), (), 2024, 7)
     return item, tags, topics
 
 
@@ -241,7 +252,8 @@ def _archive_and_change(draw):
                           for word, _ in item.analysis.terms)
             analysis = Analysis.of(terms, item.analysis.vocabulary.split(),
                                    item.analysis.topic_scores)
-            after[place] = (replace(item, analysis=analysis), tags, topics)
+            after[place] = (replace(item, analysis=analysis, digest=item.digest + "'"), tags,
+                            topics)
         else:
             item, tags, topics = after.pop(draw(st.integers(0, len(after) - 1)))
             after.insert(draw(st.integers(0, len(after))),
@@ -269,6 +281,33 @@ def test_related_articles_remembered_from_the_last_build_equal_a_search_afresh(
     assert remembered == _search(after, common_after, cap, RelatedMemo())
 
 
+@settings(max_examples=300, deadline=None)
+@given(_archive_and_change(), st.sampled_from((0.3, 0.5, 1.0)), st.sampled_from((0.3, 0.5, 1.0)),
+       st.sampled_from(((), ("港口",))), st.sampled_from(((), ("港口",))))
+def test_tags_and_topics_remembered_from_the_last_build_equal_a_taxonomy_afresh(
+        change, share_before, share_after, ban_before, ban_after):
+    """Chosen again for the edited and added articles only, and for all of them when the
+    words too common to tag or the tag settings changed."""
+    before, after = change
+    site = parse_config('[[topics]]\nslug = "finance"\nname = "金融"\nkeywords = ["贷款"]\n',
+                        Path("site.toml"))
+
+    def configured(share: float, ban: tuple[str, ...]) -> SiteConfig:
+        return replace(site, tags=replace(site.tags, max_share=share, min_corpus=1, ban=ban))
+
+    def names(text: str, script: Script) -> tuple[tuple[str, str], ...]:
+        return (("zh-Hans", text),)
+
+    memo = build_taxonomy([a for a, _, _ in before], configured(share_before, ban_before),
+                          names).memo
+    config = configured(share_after, ban_after)
+    remembered = build_taxonomy([a for a, _, _ in after], config, names, memo)
+    afresh = build_taxonomy([a for a, _, _ in after], config, names)
+    assert remembered.per_article == afresh.per_article
+    assert remembered.groups == afresh.groups
+    assert remembered.memo == afresh.memo
+
+
 def test_every_page_has_a_description(seed_site: Path):
     """Listings, indexes, search, archive, parallel pages, the root and 404 included."""
     pages = list(seed_site.rglob("*.html"))
@@ -285,7 +324,7 @@ def test_a_new_article_joins_only_the_tag_lists_it_is_among_the_strongest_on():
     (with the newest in the lists, it was among the related articles of all forty)."""
     def item(identity: str, word: str, score: float) -> tuple[TaxonomyInput, tuple[str, ...],
                                                                tuple[str, ...]]:
-        return (TaxonomyInput(identity, Analysis.of(((word, score),), (word,)),
+        return (TaxonomyInput(identity, identity, Analysis.of(((word, score),), (word,)),
                               ("港口",), (), (), (), 2024, 7), ("港口",), ())
 
     archive = [item(f"a{n:02}", f"词{n:02}", 1.0) for n in range(40)]
@@ -303,7 +342,7 @@ def test_an_addition_that_changes_no_answer_searches_only_for_itself(monkeypatch
     searched again, and still equal a search afresh."""
     def item(identity: str, score: float) -> tuple[TaxonomyInput, tuple[str, ...],
                                                    tuple[str, ...]]:
-        return (TaxonomyInput(identity, Analysis.of((("港口", score),), ("港口",)),
+        return (TaxonomyInput(identity, identity, Analysis.of((("港口", score),), ("港口",)),
                               (), (), (), (), 2024, 7), (), ())
 
     archive = [item(f"a{n:02}", 2.0 + n / 10) for n in range(20)]
