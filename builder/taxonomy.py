@@ -18,6 +18,7 @@ import itertools
 import marshal
 import math
 import re
+import sys
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -428,7 +429,8 @@ def _weighed(analysis: Analysis, tags: Sequence[str], aliases: Mapping[str, str]
     for word, score in terms:
         scores.setdefault(aliases.get(word, word), score)
     top = terms[0][1] if terms else 0.0
-    return tuple((tag, scores.get(tag, top)) for tag in tags)
+    # interned: the memo pickles a tag that thousands of articles share once
+    return tuple((sys.intern(tag), scores.get(tag, top)) for tag in tags)
 
 
 def _related_all(inputs: Sequence[TaxonomyInput],
