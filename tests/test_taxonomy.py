@@ -221,9 +221,8 @@ def _article(draw, identity: str) -> tuple[TaxonomyInput, tuple[str, ...], tuple
     tags = tuple(draw(st.lists(st.sampled_from(_WORDS), max_size=3, unique=True)))
     topics = tuple(draw(st.lists(st.sampled_from(("finance", "tech", "other")), max_size=2,
                                  unique=True)))
-    # the file's digest: drawn afresh with the article, so an edit changes it
-    digest = f"{identity}:{draw(st.integers(0, 2 ** 32))}"
-    item = TaxonomyInput(identity, digest, Analysis.of(terms, sorted(words)),
+    # the file's digest: what the article is made from, as in the engine
+    item = TaxonomyInput(identity, repr((terms, tags)), Analysis.of(terms, sorted(words)),
                          tags, (), (), (), 2024, 7)
     return item, tags, topics
 
@@ -252,7 +251,7 @@ def _archive_and_change(draw):
                           for word, _ in item.analysis.terms)
             analysis = Analysis.of(terms, item.analysis.vocabulary.split(),
                                    item.analysis.topic_scores)
-            after[place] = (replace(item, analysis=analysis, digest=item.digest + "'"), tags,
+            after[place] = (replace(item, analysis=analysis, digest=repr((terms, tags))), tags,
                             topics)
         else:
             item, tags, topics = after.pop(draw(st.integers(0, len(after) - 1)))
