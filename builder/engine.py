@@ -294,8 +294,8 @@ class Engine:
                     self._index_state(settings, outputs),
                     lambda key: cache.search_terms(*key), partial(self._published_text, outputs)),
                     spool))
-            memo = self._taxonomy_memo(settings, outputs)
-            with _collector_off():  # the plan lives on until the run ends
+            with _collector_off():  # the memo and the plan live on until the run ends
+                memo = self._taxonomy_memo(settings, outputs)
                 plan = plan_site(published, settings.config, tools.converter,
                                  now if self.future else None, whole, memo)
             gc.freeze()

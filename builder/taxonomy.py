@@ -208,7 +208,15 @@ class Found:
     own: bytes                  # a digest of its query and its tags with their strengths
     fill: bytes | None          # of the topic lists and neighbours it was filled from, if it was
     answer: tuple[str, ...]     # by identity
-    scores: tuple[float, ...]   # of those found by score, in order
+    # of those found by score, in order: packed doubles (`array("d")`), as the memo holds
+    # one for every article
+    packed_scores: bytes
+
+    @property
+    def scores(self) -> array:
+        scores = array("d")
+        scores.frombytes(self.packed_scores)
+        return scores
 
 
 @dataclass(frozen=True)
@@ -226,8 +234,21 @@ class Chosen:
     """An article's tags, with how strongly it is about each, and its topics."""
 
     digest: str     # of the article's file (`TaxonomyInput.digest`) they were chosen for
-    tags: tuple[tuple[str, float], ...]
+    tags: tuple[str, ...]
+    strengths: bytes    # packed doubles (`array("d")`): a tuple of pairs was 0.5 KB more
     topics: tuple[str, ...]
+
+    @classmethod
+    def of(cls, digest: str, weighed: Sequence[tuple[str, float]], topics: tuple[str, ...]
+           ) -> Chosen:
+        return cls(digest, tuple(tag for tag, _ in weighed),
+                   array("d", (strength for _, strength in weighed)).tobytes(), topics)
+
+    @property
+    def weighed(self) -> tuple[tuple[str, float], ...]:
+        strengths = array("d")
+        strengths.frombytes(self.strengths)
+        return tuple(zip(self.tags, strengths, strict=True))
 
 
 @dataclass(frozen=True)
@@ -319,11 +340,11 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
         found = before.get(item.identity)
         if found is None or found.digest != item.digest:
             tags = choose_tags(item.analysis, item.tags, config.tags, too_common)
-            found = Chosen(item.digest, _weighed(item.analysis, tags, config.tags.aliases),
-                           _topics_of(item, config.topics))
+            found = Chosen.of(item.digest, _weighed(item.analysis, tags, config.tags.aliases),
+                              _topics_of(item, config.topics))
         chosen[item.identity] = found
-        weighed.append(found.tags)
-        tag_lists.append(tuple(tag for tag, _ in found.tags))
+        weighed.append(found.weighed)
+        tag_lists.append(found.tags)
         topic_lists.append(found.topics)
 
     slugger = _Slugger(config.tags.slugs, spell)
@@ -512,7 +533,7 @@ def _related_all(inputs: Sequence[TaxonomyInput],
             ranked, scores = _related_one(i, query, tags, topic_lists[i], postings,
                                           tag_postings, by_topic, len(inputs), most, least)
             before = Found(own, fill_of(i) if len(scores) < least else None,
-                           tuple(ids[j] for j in ranked), tuple(scores))
+                           tuple(ids[j] for j in ranked), array("d", scores).tobytes())
         kept[ids[i]] = before
         related.append(tuple(place[identity] for identity in before.answer))
     return related, RelatedMemo(kept, words, tags_read)
@@ -529,14 +550,15 @@ def _stands(i: int, before: Found, changed: Sequence[list[tuple[float, int]]],
     stands only if no list changed (one that lost its articles took candidates away)."""
     if not changed:
         return True
-    if len(before.scores) < most or any(identity not in place for identity in before.answer):
+    found = before.scores
+    if len(found) < most or any(identity not in place for identity in before.answer):
         return False
     answer = [place[identity] for identity in before.answer]
     wanted = ({j for entries in changed for _, j in entries} | set(answer)) - {i}
     scores = _scores(query, tags, postings, tag_postings, wanted)
-    if any(scores.get(j) != score for j, score in zip(answer, before.scores, strict=True)):
+    if any(scores.get(j) != score for j, score in zip(answer, found, strict=True)):
         return False
-    last = (-before.scores[-1], answer[-1])
+    last = (-found[-1], answer[-1])
     return all((-scores.get(j, 0.0), j) > last for j in wanted.difference(answer))
 
 
