@@ -104,6 +104,7 @@ PHOTO_CACHE = Path(".cache") / "photos"   # encoded versions, by photo and setti
 MEMO = "taxonomy"       # what the last plan's taxonomy found (taxonomy.Memo)
 LOOK = "look"           # what every page of the last build was made from (Settings.look)
 RACY_NS = 2_000_000_000  # stamps this recent are not trusted (coarse file system clocks)
+CLOCK = Path(".cache") / "clock"    # touched by each build: the file system's own time
 T = TypeVar("T")
 
 
@@ -651,7 +652,7 @@ class Engine:
         zone = settings.config.zone
         # A file changed within the file system's clock tick of this build could change
         # again in the same tick, size and all: its stamp is not trusted next time.
-        racy_from = time.time_ns() - RACY_NS
+        racy_from = racy_since(self.root)
         for relative in article_paths(self.root / "content"):
             # the stamp before reading: an edit while reading is read next time
             stamp = article_stamp(os.path.join(self.root, relative))
@@ -734,6 +735,25 @@ class Engine:
         self.state.save(generation, settings.derive_salt, sources, set(known) - set(loaded),
                         changed, set(outputs) - set(digests), replace_all, blobs,
                         walked, {s.key for s in shards if s.key is not None}, parts, identities)
+
+
+def racy_since(root: Path) -> int:
+    """The time from which an article file's stamp is not trusted: the file system's
+    own "now", the time it gives a file the build touches before stamping any (as git
+    compares with its index file's time). A file whose time is not before it may have
+    changed in the same clock tick as the build read it. Where that file cannot be
+    touched, or is on another file system than the articles (another clock tick), the
+    last two seconds, which also read again every file written just before a build."""
+    clock = root / CLOCK
+    try:
+        clock.parent.mkdir(parents=True, exist_ok=True)
+        clock.touch()
+        touched = clock.stat()
+        if touched.st_dev == (root / "content").stat().st_dev:
+            return touched.st_mtime_ns
+    except OSError:
+        pass
+    return time.time_ns() - RACY_NS
 
 
 def article_stamp(path: str) -> Stamp | None:

@@ -639,3 +639,24 @@ def test_a_shard_walked_again_walks_only_the_articles_whose_inputs_changed(
     made, clean = snapshot(out), snapshot(tmp_path / "clean")
     del made[MARKER], clean[MARKER]
     assert made == clean
+
+
+def test_a_stamp_is_trusted_from_the_file_systems_own_clock(make_site, monkeypatch):
+    """Files written a second before a build (an import, a checkout) are not read again by
+    the next one: only a file whose time is not before the build's own touch of the
+    cache is, as it may change again unseen within the same clock tick."""
+    from builder import engine as engine_module
+
+    root = make_site({f"a{n}.md": article(f"标题{n}", f"正文{n}。") for n in range(6)})
+    now = os.stat(root / "content" / "a0.md").st_mtime_ns
+    for n in range(6):     # a second ago: inside the two seconds once not trusted
+        os.utime(root / "content" / f"a{n}.md", ns=(now - 10**9, now - 10**9))
+    future = now + 3600 * 10**9    # a clock ahead of the build's: never trusted
+    os.utime(root / "content" / "a5.md", ns=(future, future))
+    build(root)
+    read = []
+    real = engine_module.read_source
+    monkeypatch.setattr(engine_module, "read_source",
+                        lambda path, site: read.append(path.name) or real(path, site))
+    build(root, skip_if_up_to_date=False)
+    assert read == ["a5.md"]
