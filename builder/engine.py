@@ -240,7 +240,7 @@ class Engine:
         cache = DerivedCache(self.root, code_salt(config.derive_settings.fingerprint()))
         helper = self._helper(config, cache)
         try:
-            settings = self._load_settings(config)
+            settings = self._load_settings(config, cache.salt)
             now = now or dt.datetime.now(config.zone)
             self._frozen = _release_frozen(self._frozen)
             with _collector_off():
@@ -597,8 +597,8 @@ class Engine:
         config = load_config(self.root)
         return config.with_base_url(self.base_url) if self.base_url else config
 
-    def _load_settings(self, config: SiteConfig) -> Settings:
-        derive_salt = code_salt(config.derive_settings.fingerprint())
+    def _load_settings(self, config: SiteConfig, derive_salt: str) -> Settings:
+        """`derive_salt`: the derive cache's, which the state's validity shares."""
         salt = hashlib.blake2b(repr((config, self.future, self.in_place)).encode()
                                + package_digest().encode(), digest_size=32).digest()
         templates, every_template = template_digests(self.root / "templates", self.root)

@@ -518,9 +518,9 @@ def walk_shard(plan: SitePlan, shard: Shard, salt: bytes, templates: Callable[[s
     if key is not None and (recalled := recall(key)) is not None:
         return WalkedShard(key, recalled, False)
     if shard.part == "articles":
-        # Article by article: an added article changes the related articles of hundreds
-        # of others, spread over every shard (10,000 articles: 1,668 of their pages
-        # changed, 40,000 walked when whole shards were).
+        # Article by article: a change moves the related articles of the few that name
+        # it, spread over every shard (when an addition moved hundreds, at 10,000
+        # articles: 1,668 of their pages changed, 40,000 walked when whole shards were).
         parts = []
         for index in range(shard.start, shard.stop):
             identity, part_key = plan.identities[index], plan.article_key(index, look)
