@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder import search as search_module
 from builder.search import (
@@ -71,6 +73,55 @@ def test_a_patched_index_equals_one_made_whole():
         changed = {f.path: f.text for f in patched.files}
         assert changed | {p: files[p] for p in patched.paths if p not in changed} == expected
         assert len(changed) < len(expected) / 2 or len(expected) < 8
+
+
+WORDS = ["贷款", "余额", "港口", "防汛", "新闻", "科技", "生态", "城", "abc", "2024"]
+bodies_of = st.lists(st.lists(st.sampled_from([*WORDS, " "]), max_size=8).map("".join),
+                     min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(bodies_of, st.data())
+def test_a_patched_index_equals_one_made_whole_for_any_change(bodies, data):
+    """Any few documents edited, added at the end or removed anywhere (those after it
+    renumbered): the patched files, over the files left as they were, are the files of
+    an index made whole; or the patch declines and the index is made whole."""
+    def doc(name: str, body: str) -> SearchDoc:
+        return SearchDoc(f"articles/{name}/", "2024-07-22", (name, name), ("", ""), "", body)
+
+    names = [f"a{i}" for i in range(len(bodies))]
+    texts = dict(zip(names, bodies, strict=True))
+    small = data.draw(st.sampled_from([64, 512, 48 * 1024]))   # many shards, or one
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_module, "TARGET_SHARD_BYTES", small)
+        made = make_index([doc(n, texts[n]) for n in names], names, MAPPING)
+        files = {f.path: f.text for f in made.files}
+        after, edited = list(names), dict(texts)
+        for step in data.draw(st.lists(st.sampled_from(["edit", "add", "delete"]), max_size=4)):
+            if step == "add":
+                after.append(f"n{len(after)}")
+                edited[after[-1]] = data.draw(bodies_of)[0]
+            elif after:
+                n = data.draw(st.integers(0, len(after) - 1))
+                if step == "delete":
+                    del after[n]
+                else:
+                    after[n] += "*"
+                    edited[after[n]] = data.draw(bodies_of)[0]
+        docs = [doc(n, edited[n]) for n in after]
+        whole = make_index(docs, after, MAPPING)
+        patched = patch_index(docs, after, MAPPING, lambda i: doc_terms(docs[i], MAPPING),
+                              made.state, lambda name: doc_terms(doc(name, texts[name]), MAPPING),
+                              files.get)
+        expected = {f.path: f.text for f in whole.files}
+    if patched is not None:
+        assert patched.state == whole.state and patched.paths == whole.paths
+        changed = {f.path: f.text for f in patched.files}
+        assert changed | {p: files[p] for p in patched.paths if p not in changed} == expected
+    for path, text in expected.items():     # every shard is JSON, one term to a line
+        if path.startswith("search/t/"):
+            shard = json.loads(text)
+            assert text.count("\n") == max(len(shard) - 1, 0)
 
 
 def test_index_size_per_article(seed_site: Path):
