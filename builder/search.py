@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 INDEX_DIR = "search"
 DOCS_PER_SHARD = 200
+RECENT_DOCS = 256
 TARGET_SHARD_BYTES = 48 * 1024
 TITLE_WEIGHT = 5
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -112,13 +113,24 @@ Terms = tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
-class IndexState:
-    """What patching the index next time needs: each document's identity by number, and
-    the postings' size, which decides the number of shards."""
+class Segment:
+    """The postings of the documents numbered `start` to `end` (not included), in
+    `shards` files of `search/<folder>/`; `size` is their weight, which decides `shards`."""
 
-    ids: tuple[object, ...]
+    folder: str
+    start: int
+    end: int
     size: int
     shards: int
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """What patching the index next time needs: each document's identity by number, and
+    its segments: the archive's, then the recent documents'."""
+
+    ids: tuple[object, ...]
+    segments: tuple[Segment, ...]
 
 
 @dataclass(frozen=True)
@@ -143,19 +155,44 @@ def _weight(term: str, numbers: int) -> int:
     return len(term) * 3 + 8 * numbers
 
 
+def recent_from(docs: int) -> int:
+    """The first of the recent documents: the last `RECENT_DOCS` or fewer. A new article
+    is a new last number, so publishing one rewrites the small shards of the recent
+    segment (some 60 files at 10,000 articles), not a shard of the archive for each of
+    its terms (some 600 files, 26 MB); the archive's shards take in the recent documents
+    each time `RECENT_DOCS` more have been published. Where the line falls depends on
+    the number of documents alone: an index patched equals one made whole."""
+    return docs - docs % RECENT_DOCS
+
+
 def make_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[str, str],
                terms_of: Callable[[int], Terms] | None = None) -> Index:
     """The whole index. Documents are numbered in the order given (the engine gives the
     oldest first, so a new article is a new last number and the rest keep theirs)."""
+    translate = table(mapping)
+    counted = terms_of or (lambda number: doc_terms(docs[number], translate))
+    split = recent_from(len(docs))
+    archive, archive_files = _make_segment("t", 0, split, counted)
+    recent, recent_files = _make_segment("r", split, len(docs), counted)
+
+    def files() -> Iterator[IndexFile]:
+        yield from archive_files
+        yield from recent_files
+        yield from _doc_pages(docs, range(0, len(docs), DOCS_PER_SHARD))
+        yield _meta(len(docs), (archive, recent), mapping)
+
+    return Index(files(), _paths(len(docs), (archive, recent)),
+                 IndexState(tuple(ids), (archive, recent)))
+
+
+def _make_segment(folder: str, start: int, end: int, terms_of: Callable[[int], Terms]
+                  ) -> tuple[Segment, Iterator[IndexFile]]:
     # Postings as arrays of machine integers, not lists of Python ints: a tenth of the
     # memory for the millions of (document, count) pairs of a large archive.
     postings: dict[str, array[int]] = defaultdict(lambda: array("I"))
-    translate = table(mapping)
-    for number, doc in enumerate(docs):
-        counted = terms_of(number) if terms_of else doc_terms(doc, translate)
-        for term, count in counted:
+    for number in range(start, end):
+        for term, count in terms_of(number):
             postings[term].extend((number, count))
-
     size = sum(_weight(t, len(p)) for t, p in postings.items())
     shards = shard_count(size)
     sharded: list[list[str]] = [[] for _ in range(shards)]
@@ -164,12 +201,10 @@ def make_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[s
 
     def files() -> Iterator[IndexFile]:
         for number, words in enumerate(sharded):   # each shard's postings go once it is made
-            yield IndexFile(_shard_path(number), _shard_text(
+            yield IndexFile(_shard_path(folder, number), _shard_text(
                 (term, _listed(postings.pop(term))) for term in sorted(words)))
-        yield from _doc_pages(docs, range(0, len(docs), DOCS_PER_SHARD))
-        yield _meta(len(docs), shards, mapping)
 
-    return Index(files(), _paths(len(docs), shards), IndexState(tuple(ids), size, shards))
+    return Segment(folder, start, end, size, shards), files()
 
 
 def patch_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[str, str],
@@ -178,50 +213,78 @@ def patch_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[
                 read_shard: Callable[[str], str | None]) -> Index | None:
     """The index `make_index` would make, changing only the files that hold a changed
     document: its shards and its page of documents. None when that does not pay (many
-    documents renumbered), the number of shards changes, or the old terms or files are
-    not at hand: then the index is made whole."""
+    documents renumbered), the number of the archive's shards changes, or the old terms
+    or files are not at hand: then the index is made whole."""
     before, now = previous.ids, tuple(ids)
     changed = [n for n in range(max(len(before), len(now)))
                if n >= len(before) or n >= len(now) or before[n] != now[n]]
-    if len(changed) > max(64, len(now) // 10):
+    if len(changed) > max(64, len(now) // 10) or len(previous.segments) != 2:
         return None
+    split = recent_from(len(now))
+    old_archive, old_recent = previous.segments
+    archive = _patch_segment(old_archive, 0, split, before, now, terms_of, old_terms,
+                             read_shard)
+    if archive is None:
+        return None
+    if old_recent.start == split:
+        recent = _patch_segment(old_recent, split, len(now), before, now, terms_of, old_terms,
+                                read_shard)
+    else:
+        recent = None
+    if recent is None:      # a few hundred documents at most: made whole
+        recent = _make_segment("r", split, len(now), terms_of)
+    segments = (archive[0], recent[0])
+    files = [*archive[1], *recent[1]]
+    files += _doc_pages(docs, sorted({start for n in changed
+                                      if (start := n - n % DOCS_PER_SHARD) < len(now)}))
+    files.append(_meta(len(now), segments, mapping))
+    return Index(iter(files), _paths(len(now), segments), IndexState(now, segments))
+
+
+def _patch_segment(old: Segment, start: int, end: int, before: tuple[object, ...],
+                   now: tuple[object, ...], terms_of: Callable[[int], Terms],
+                   old_terms: Callable[[object], Terms | None],
+                   read_shard: Callable[[str], str | None]
+                   ) -> tuple[Segment, list[IndexFile]] | None:
+    """The segment for documents `start` to `end`, patched from `old`, with the files
+    it changed; None if its number of shards would change or what it needs is missing."""
     gone: dict[str, set[int]] = defaultdict(set)     # term → numbers whose postings go
     added: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for n in changed:
-        old: dict[str, int] = {}
-        if n < len(before):
-            counted = old_terms(before[n])
+    for n in range(min(start, old.start), max(end, old.end)):
+        was = before[n] if old.start <= n < old.end else None
+        is_ = now[n] if start <= n < end else None
+        if was == is_:
+            continue
+        old_counts: dict[str, int] = {}
+        if was is not None:
+            counted = old_terms(was)
             if counted is None:
                 return None
-            old = dict(counted)
-        new = dict(terms_of(n)) if n < len(now) else {}
+            old_counts = dict(counted)
+        new_counts = dict(terms_of(n)) if is_ is not None else {}
         # only the terms whose count changed: an edit keeps most of an article's terms,
         # and each of them would cost its shard read and written again (a sentence
         # added at 100,000 articles: 25 s for all of them)
-        for term, count in old.items():
-            if new.get(term) != count:
+        for term, count in old_counts.items():
+            if new_counts.get(term) != count:
                 gone[term].add(n)
-        for term, count in new.items():
-            if old.get(term) != count:
+        for term, count in new_counts.items():
+            if old_counts.get(term) != count:
                 added[term].append((n, count))
     by_shard: dict[int, set[str]] = defaultdict(set)
     for term in (*gone, *added):
-        by_shard[shard_of(term, previous.shards)].add(term)
-    size, files = previous.size, []
+        by_shard[shard_of(term, old.shards)].add(term)
+    size, files = old.size, []
     for shard, words in sorted(by_shard.items()):
-        text = read_shard(_shard_path(shard))
+        text = read_shard(_shard_path(old.folder, shard))
         patched = _patch_shard(text, words, gone, added) if text is not None else None
         if patched is None:
             return None
-        files.append(IndexFile(_shard_path(shard), patched[0]))
+        files.append(IndexFile(_shard_path(old.folder, shard), patched[0]))
         size += patched[1]
-    if shard_count(size) != previous.shards:
+    if shard_count(size) != old.shards:
         return None
-    files += _doc_pages(docs, sorted({start for n in changed
-                                      if (start := n - n % DOCS_PER_SHARD) < len(now)}))
-    files.append(_meta(len(now), previous.shards, mapping))
-    return Index(iter(files), _paths(len(now), previous.shards),
-                 IndexState(now, size, previous.shards))
+    return Segment(old.folder, start, end, size, old.shards), files
 
 
 def _patch_shard(text: str, words: Iterable[str], gone: dict[str, set[int]],
@@ -261,8 +324,8 @@ def _patch_shard(text: str, words: Iterable[str], gone: dict[str, set[int]],
     return _shard_text(sorted(lines.items())), change
 
 
-def _shard_path(shard: int) -> str:
-    return f"{INDEX_DIR}/t/{shard}.json"
+def _shard_path(folder: str, shard: int) -> str:
+    return f"{INDEX_DIR}/{folder}/{shard}.json"
 
 
 # A shard is JSON with one term to a line, in term order: a patch splits it into lines,
@@ -306,16 +369,18 @@ def _doc_pages(docs: Sequence[SearchDoc], starts: Iterable[int]) -> list[IndexFi
             for start in starts]
 
 
-def _meta(docs: int, shards: int, mapping: dict[str, str]) -> IndexFile:
-    meta = {"docs": docs, "docsPerShard": DOCS_PER_SHARD, "shards": shards,
+def _meta(docs: int, segments: Sequence[Segment], mapping: dict[str, str]) -> IndexFile:
+    archive, recent = segments
+    meta = {"docs": docs, "docsPerShard": DOCS_PER_SHARD, "shards": archive.shards,
+            "recentFrom": recent.start, "recentShards": recent.shards,
             "titleWeight": TITLE_WEIGHT,
             "fold": "".join(k + v for k, v in sorted(mapping.items()))}
     return IndexFile(f"{INDEX_DIR}/meta.json", _dump(meta))
 
 
-def _paths(docs: int, shards: int) -> tuple[str, ...]:
+def _paths(docs: int, segments: Sequence[Segment]) -> tuple[str, ...]:
     pages = range((docs + DOCS_PER_SHARD - 1) // DOCS_PER_SHARD)
-    return (*(_shard_path(n) for n in range(shards)),
+    return (*(_shard_path(s.folder, n) for s in segments for n in range(s.shards)),
             *(f"{INDEX_DIR}/d/{n}.json" for n in pages), f"{INDEX_DIR}/meta.json")
 
 

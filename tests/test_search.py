@@ -40,7 +40,7 @@ def test_index_is_deterministic_and_holds_every_term():
     assert first == list(make_index(docs, (), MAPPING).files)
     files = {f.path: json.loads(f.text) for f in first}
     meta = files["search/meta.json"]
-    shard = files[f"search/t/{shard_of('余额', meta['shards'])}.json"]
+    shard = files[f"search/r/{shard_of('余额', meta['recentShards'])}.json"]  # all recent
     assert shard["余额"] == [0, 1, 1, 2, 2, 3]
     assert files["search/d/0.json"][2][:4] == ["articles/a2/", "2024-07-22", "贷款", "貸款"]
 
@@ -94,6 +94,8 @@ def test_a_patched_index_equals_one_made_whole_for_any_change(bodies, data):
     small = data.draw(st.sampled_from([64, 512, 48 * 1024]))   # many shards, or one
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search_module, "TARGET_SHARD_BYTES", small)
+        # the line between the archive and the recent documents crossed, or not
+        patch.setattr(search_module, "RECENT_DOCS", data.draw(st.sampled_from([1, 3, 8, 256])))
         made = make_index([doc(n, texts[n]) for n in names], names, MAPPING)
         files = {f.path: f.text for f in made.files}
         after, edited = list(names), dict(texts)
@@ -119,7 +121,7 @@ def test_a_patched_index_equals_one_made_whole_for_any_change(bodies, data):
         changed = {f.path: f.text for f in patched.files}
         assert changed | {p: files[p] for p in patched.paths if p not in changed} == expected
     for path, text in expected.items():     # every shard is JSON, one term to a line
-        if path.startswith("search/t/"):
+        if path.startswith(("search/t/", "search/r/")):
             shard = json.loads(text)
             assert text.count("\n") == max(len(shard) - 1, 0)
 
@@ -176,6 +178,7 @@ def test_an_edit_rewrites_only_the_shards_of_the_terms_whose_counts_changed(monk
     shards are neither read nor written again (at 100,000 articles, each of the
     article's terms cost its shard of some 180 KB, 25 s an edit)."""
     monkeypatch.setattr(search_module, "TARGET_SHARD_BYTES", 64)     # many small shards
+    monkeypatch.setattr(search_module, "RECENT_DOCS", 16)    # a7 is in the archive
     texts = ["青岛市金融机构贷款余额增长", "防汛抢险人员在岗", "雁山科技生态城项目", "港口集装箱吞吐量"]
     names = [f"a{i}" for i in range(40)]
     bodies = {n: texts[i % 4] + texts[(i + 1) % 4] for i, n in enumerate(names)}
@@ -185,7 +188,8 @@ def test_an_edit_rewrites_only_the_shards_of_the_terms_whose_counts_changed(monk
 
     made = make_index([doc(n, bodies[n]) for n in names], names, MAPPING)
     files = {f.path: f.text for f in made.files}
-    assert made.state.shards >= 64
+    archive = made.state.segments[0]
+    assert (archive.start, archive.end) == (0, 32) and archive.shards >= 64
     after = [*names[:7], "a7 again", *names[8:]]
     docs = [doc(n, bodies[n]) for n in names]
     docs[7] = doc("a7", bodies["a7"] + "地铁")    # 地, 铁, 地铁 and the pair across the join
@@ -197,5 +201,30 @@ def test_an_edit_rewrites_only_the_shards_of_the_terms_whose_counts_changed(monk
     changed = {f.path: f.text for f in patched.files}
     assert changed | {p: files[p] for p in patched.paths if p not in changed} == whole
     new_terms = {"地", "铁", "地铁", bodies["a7"][-1] + "地"}
-    shards = {f"search/t/{shard_of(t, made.state.shards)}.json" for t in new_terms}
+    shards = {f"search/t/{shard_of(t, archive.shards)}.json" for t in new_terms}
     assert {p for p in changed if p.startswith("search/t/")} <= shards
+    assert not [p for p in changed if p.startswith("search/r/")]
+
+
+def test_an_addition_rewrites_the_recent_shards_not_the_archives(monkeypatch):
+    """Today's article is a new last number: it joins the recent documents' shards and
+    leaves every shard of the archive as it was, until `RECENT_DOCS` more have come."""
+    monkeypatch.setattr(search_module, "TARGET_SHARD_BYTES", 64)
+    monkeypatch.setattr(search_module, "RECENT_DOCS", 8)
+    texts = ["青岛市金融机构贷款余额增长", "防汛抢险人员在岗", "雁山科技生态城项目", "港口集装箱吞吐量"]
+
+    def doc(number: int) -> SearchDoc:
+        return SearchDoc(f"articles/a{number}/", "2024-07-22", ("", ""), ("", ""), "",
+                         texts[number % 4] + texts[number * 3 % 4] + str(number))
+
+    made = make_index([doc(n) for n in range(42)], range(42), MAPPING)
+    files = {f.path: f.text for f in made.files}
+    for count, archive_rewritten in ((43, False), (48, True)):  # 48: eight more came
+        docs = [doc(n) for n in range(count)]
+        patched = patch_index(docs, range(count), MAPPING, lambda i, docs=docs: doc_terms(
+            docs[i], MAPPING), made.state, lambda n: doc_terms(doc(n), MAPPING), files.get)
+        assert patched is not None
+        changed = {f.path for f in patched.files}
+        assert any(p.startswith("search/r/") for p in changed)
+        assert any(p.startswith("search/t/") for p in changed) == archive_rewritten
+        assert patched.state.segments[0].end == (48 if archive_rewritten else 40)

@@ -55,9 +55,10 @@
     }
     return h % count;
   }
-  function shard(n) {
-    if (!shards[n]) shards[n] = getJSON("t/" + n + ".json");
-    return shards[n];
+  function shard(folder, n) {   // t/: the archive's postings; r/: the recent documents'
+    var key = folder + "/" + n + ".json";
+    if (!shards[key]) shards[key] = getJSON(key);
+    return shards[key];
   }
   function docShard(n) {
     if (!docShards[n]) docShards[n] = getJSON("d/" + n + ".json");
@@ -68,11 +69,13 @@
     return loadMeta().then(function (m) {
       var wanted = terms(foldText(query)).filter(function (t, i, all) { return all.indexOf(t) === i; });
       if (!wanted.length) return [];
-      return Promise.all(wanted.map(function (t) { return shard(shardOf(t, m.shards)); }))
+      return Promise.all(wanted.map(function (t) {
+        return Promise.all([shard("t", shardOf(t, m.shards)), shard("r", shardOf(t, m.recentShards))]);
+      }))
         .then(function (loaded) {
           var scores = null;
           wanted.forEach(function (t, k) {
-            var postings = loaded[k][t] || [], next = {};
+            var postings = (loaded[k][0][t] || []).concat(loaded[k][1][t] || []), next = {};
             for (var i = 0; i + 1 < postings.length; i += 2) {
               var doc = postings[i];
               if (scores === null || doc in scores) next[doc] = (scores ? scores[doc] : 0) + postings[i + 1];
