@@ -96,6 +96,8 @@ def test_a_patched_index_equals_one_made_whole_for_any_change(bodies, data):
         patch.setattr(search_module, "TARGET_SHARD_BYTES", small)
         # the line between the archive and the recent documents crossed, or not
         patch.setattr(search_module, "RECENT_DOCS", data.draw(st.sampled_from([1, 3, 8, 256])))
+        # the patched shards held, or made again as they are written
+        patch.setattr(search_module, "HELD_SHARDS", data.draw(st.sampled_from([0, 256])))
         made = make_index([doc(n, texts[n]) for n in names], names, MAPPING)
         files = {f.path: f.text for f in made.files}
         after, edited = list(names), dict(texts)
