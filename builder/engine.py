@@ -790,6 +790,17 @@ def template_digests(folder: Path, root: Path) -> tuple[TemplateDigests, bytes]:
             sources[path.relative_to(folder).as_posix()] = path.read_bytes()
     everything = hashlib.blake2b(pickle.dumps(sorted(sources.items())), digest_size=16).digest()
     env = jinja2.Environment()
+    parsed: dict[str, list[str | None] | None] = {}     # each template parsed once, not
+                                                        # once for every page that uses it
+
+    def children(name: str) -> list[str | None] | None:
+        if name not in parsed:
+            try:
+                parsed[name] = list(jinja2.meta.find_referenced_templates(
+                    env.parse(sources[name].decode())))
+            except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
+                parsed[name] = None
+        return parsed[name]
 
     def uses(name: str, seen: set[str]) -> bool:
         """Adds `name` and what it uses to `seen`; False when that cannot be told."""
@@ -798,11 +809,9 @@ def template_digests(folder: Path, root: Path) -> tuple[TemplateDigests, bytes]:
         seen.add(name)
         if name not in sources:
             return True     # missing: the render says so
-        try:
-            children = jinja2.meta.find_referenced_templates(env.parse(sources[name].decode()))
-            return all(child is not None and uses(child, seen) for child in children)
-        except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
-            return False
+        found = children(name)
+        return found is not None and all(child is not None and uses(child, seen)
+                                         for child in found)
 
     def digest_of(template: str) -> bytes:
         seen: set[str] = set()
