@@ -85,6 +85,9 @@ class Analyzer:
         self.segmenter, self.config = segmenter, config
         self._table: tuple[dict[str, str], float] | None = None
         self.stopwords = _load_stopwords() | frozenset(config.stopwords)
+        # word → `_eligible(word)`: the words of a newsroom's articles repeat, and each
+        # check is four regular expressions (a tenth of deriving an article)
+        self._eligible_words: dict[str, bool] = {}
 
     def __reduce__(self):
         return (Analyzer, (self.segmenter, self.config))   # the IDF table is read where needed
@@ -92,15 +95,20 @@ class Analyzer:
     def analyse(self, title: str, text: str, topics: Sequence[Topic]) -> Analysis:
         """`title` and `text` are Simplified."""
         counts: Counter[str] = Counter()
+        eligible = self._eligible_words
         for weight, part in ((TITLE_WEIGHT, title), (1, text)):
             for word, pos in self.segmenter.tagged(part):
-                if pos in TAG_POS and self._eligible(word):
-                    counts[word] += weight
+                if pos in TAG_POS:
+                    found = eligible.get(word)
+                    if found is None:
+                        found = eligible[word] = self._eligible(word)
+                    if found:
+                        counts[word] += weight
         total = sum(counts.values()) or 1
-        scored = sorted(((w, c / total * self._idf(w)) for w, c in counts.items()),
-                        key=lambda item: (-item[1], item[0]))
+        # highest first, then by word: as tuples, sorted without a key function
+        scored = sorted((-(c / total * self._idf(w)), w) for w, c in counts.items())
         return Analysis.of(
-            terms=[(w, round(s, 6)) for w, s in scored[:CANDIDATES_KEPT]],
+            terms=[(w, round(-s, 6)) for s, w in scored[:CANDIDATES_KEPT]],
             vocabulary=sorted(counts),
             topic_scores=tuple(
                 (topic.slug, score) for topic in topics
