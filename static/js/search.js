@@ -70,7 +70,9 @@
       var wanted = terms(foldText(query)).filter(function (t, i, all) { return all.indexOf(t) === i; });
       if (!wanted.length) return [];
       return Promise.all(wanted.map(function (t) {
-        return Promise.all([shard("t", shardOf(t, m.shards)), shard("r", shardOf(t, m.recentShards))]);
+        // an index made before the recent shards has none: a page cached from then still works
+        var recent = m.recentShards ? shard("r", shardOf(t, m.recentShards)) : Promise.resolve({});
+        return Promise.all([shard("t", shardOf(t, m.shards)), recent]);
       }))
         .then(function (loaded) {
           var scores = null;
