@@ -33,6 +33,7 @@ INDEX_DIR = "search"
 DOCS_PER_SHARD = 200
 RECENT_DOCS = 256
 HELD_SHARDS = 256    # a patch of more shards is written as it is made, not held
+PASS_DOCS = 32_000   # documents whose postings a whole index gathers in one pass
 TARGET_SHARD_BYTES = 48 * 1024
 TITLE_WEIGHT = 5
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -191,24 +192,60 @@ def make_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[s
 
 def _make_segment(folder: str, start: int, end: int, terms_of: Callable[[int], Terms]
                   ) -> tuple[Segment, Iterator[IndexFile]]:
+    # Past `PASS_DOCS` documents, the postings are gathered in several passes over the
+    # documents' terms, each keeping the terms of one group of shards: the postings of
+    # 100,000 articles are some 700 MB, on top of all the process that makes the index
+    # was forked with, and that process was a cold build's largest.
+    groups = 1
+    while (end - start) / groups > PASS_DOCS:
+        groups *= 2
+    postings, size = _postings(start, end, terms_of, groups, 0)
+    shards = shard_count(size)
+    if shards < groups:     # a shard holds the terms of several groups: all at once
+        groups = 1
+        postings, size = _postings(start, end, terms_of, 1, 0)
+
+    def files() -> Iterator[IndexFile]:
+        # Shard n holds the terms of group n % groups: both are the term's hash modulo
+        # a power of two, and `groups` divides `shards`.
+        gathered = postings
+        for group in range(groups):
+            if group:
+                gathered = _postings(start, end, terms_of, groups, group)[0]
+            sharded: dict[int, list[str]] = defaultdict(list)
+            for term in gathered:
+                sharded[shard_of(term, shards)].append(term)
+            for number in range(group, shards, groups):  # each shard's postings go once made
+                yield IndexFile(_shard_path(folder, number), _shard_text(
+                    (term, _listed(gathered.pop(term))) for term in sorted(sharded[number])))
+
+    return Segment(folder, start, end, size, shards), files()
+
+
+def _postings(start: int, end: int, terms_of: Callable[[int], Terms], groups: int, group: int
+              ) -> tuple[dict[str, array[int]], int]:
+    """The postings of the terms of `group` (of `groups`, by the term's hash), and the
+    weight of every term's."""
     # Postings as arrays of machine integers, not lists of Python ints: a tenth of the
     # memory for the millions of (document, count) pairs of a large archive.
     postings: dict[str, array[int]] = defaultdict(lambda: array("I"))
+    if groups == 1:
+        for number in range(start, end):
+            for term, count in terms_of(number):
+                postings[term].extend((number, count))
+        return postings, sum(_weight(t, len(p)) for t, p in postings.items())
+    group_of: dict[str, int] = {}   # each term's group, hashed once
+    size = 0
     for number in range(start, end):
         for term, count in terms_of(number):
-            postings[term].extend((number, count))
-    size = sum(_weight(t, len(p)) for t, p in postings.items())
-    shards = shard_count(size)
-    sharded: list[list[str]] = [[] for _ in range(shards)]
-    for term in postings:
-        sharded[shard_of(term, shards)].append(term)
-
-    def files() -> Iterator[IndexFile]:
-        for number, words in enumerate(sharded):   # each shard's postings go once it is made
-            yield IndexFile(_shard_path(folder, number), _shard_text(
-                (term, _listed(postings.pop(term))) for term in sorted(words)))
-
-    return Segment(folder, start, end, size, shards), files()
+            found = group_of.get(term)
+            if found is None:
+                found = group_of[term] = shard_of(term, groups)
+                size += _weight(term, 0)
+            size += _weight("", 2)
+            if found == group:
+                postings[term].extend((number, count))
+    return postings, size
 
 
 def patch_index(docs: Sequence[SearchDoc], ids: Sequence[object], mapping: dict[str, str],

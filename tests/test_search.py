@@ -128,6 +128,27 @@ def test_a_patched_index_equals_one_made_whole_for_any_change(bodies, data):
             assert text.count("\n") == max(len(shard) - 1, 0)
 
 
+@settings(max_examples=100, deadline=None)
+@given(bodies_of, st.sampled_from([64, 512, 48 * 1024]), st.sampled_from([1, 2, 3, 7]))
+def test_an_index_gathered_in_several_passes_equals_one_gathered_in_one(bodies, small, docs):
+    """A large archive's postings are gathered a group of shards at a time, to hold a
+    part of them at once; the files and the state are the same."""
+    def doc(number: int) -> SearchDoc:
+        return SearchDoc(f"articles/a{number}/", "2024-07-22", ("", ""), ("", ""), "",
+                         bodies[number])
+
+    def made(pass_docs: int):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search_module, "TARGET_SHARD_BYTES", small)
+            patch.setattr(search_module, "RECENT_DOCS", 4)
+            patch.setattr(search_module, "PASS_DOCS", pass_docs)
+            index = make_index([doc(n) for n in range(len(bodies))], range(len(bodies)),
+                               MAPPING)
+            return {f.path: f.text for f in index.files}, index.state
+
+    assert made(docs) == made(10_000)
+
+
 def test_index_size_per_article(seed_site: Path):
     index = seed_site / "search"
     total = sum(p.stat().st_size for p in index.rglob("*.json"))
