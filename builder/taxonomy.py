@@ -86,7 +86,7 @@ class Analyzer:
         self._table: tuple[dict[str, str], float] | None = None
         self.stopwords = _load_stopwords() | frozenset(config.stopwords)
         # word → `_eligible(word)`: the words of a newsroom's articles repeat, and each
-        # check is four regular expressions (a tenth of deriving an article)
+        # check is up to four regular expressions
         self._eligible_words: dict[str, bool] = {}
 
     def __reduce__(self):
