@@ -61,7 +61,7 @@ class Analysis:
     def of(cls, terms: Sequence[tuple[str, float]], vocabulary: Iterable[str],
            topic_scores: tuple[tuple[str, int], ...] = ()) -> Analysis:
         """Words must not hold spaces: only Han words are candidates (`_eligible`)."""
-        return cls(" ".join(w for w, _ in terms), array("d", (s for _, s in terms)).tobytes(),
+        return cls(" ".join(w for w, _ in terms), _packed(s for _, s in terms),
                    " ".join(vocabulary), "\n".join(f"{slug}\t{score}" for slug, score in topic_scores))
 
     @property
@@ -73,9 +73,7 @@ class Analysis:
     @property
     def terms(self) -> tuple[tuple[str, float], ...]:
         """The candidates with their scores, highest first."""
-        scores = array("d")
-        scores.frombytes(self.scores)
-        return tuple(zip(self.words.split(), scores, strict=True))
+        return tuple(zip(self.words.split(), _unpacked(self.scores), strict=True))
 
 
 class Analyzer:
@@ -222,9 +220,7 @@ class Found:
 
     @property
     def scores(self) -> array:
-        scores = array("d")
-        scores.frombytes(self.packed_scores)
-        return scores
+        return _unpacked(self.packed_scores)
 
 
 @dataclass(frozen=True)
@@ -250,13 +246,11 @@ class Chosen:
     def of(cls, digest: str, weighed: Sequence[tuple[str, float]], topics: tuple[str, ...]
            ) -> Chosen:
         return cls(digest, tuple(tag for tag, _ in weighed),
-                   array("d", (strength for _, strength in weighed)).tobytes(), topics)
+                   _packed(strength for _, strength in weighed), topics)
 
     @property
     def weighed(self) -> tuple[tuple[str, float], ...]:
-        strengths = array("d")
-        strengths.frombytes(self.strengths)
-        return tuple(zip(self.tags, strengths, strict=True))
+        return tuple(zip(self.tags, _unpacked(self.strengths), strict=True))
 
 
 @dataclass(frozen=True)
@@ -541,7 +535,7 @@ def _related_all(inputs: Sequence[TaxonomyInput],
             ranked, scores = _related_one(i, query, tags, topic_lists[i], postings,
                                           tag_postings, by_topic, len(inputs), most, least)
             before = Found(own, fill_of(i) if len(scores) < least else None,
-                           tuple(ids[j] for j in ranked), array("d", scores).tobytes())
+                           tuple(ids[j] for j in ranked), _packed(scores))
         kept[ids[i]] = before
         related.append(tuple(place[identity] for identity in before.answer))
     return related, RelatedMemo(kept, words, tags_read)
@@ -624,6 +618,17 @@ def _post(postings: dict[str, list[tuple[float, int]]], scored: Sequence[tuple[s
         if len(entries) >= 2 * cap:
             entries.sort()
             del entries[cap:]
+
+
+def _packed(values: Iterable[float]) -> bytes:
+    """Floats as packed doubles: what the memo and the state keep of every article's scores."""
+    return array("d", values).tobytes()
+
+
+def _unpacked(packed: bytes) -> array:
+    values = array("d")
+    values.frombytes(packed)
+    return values
 
 
 def _digest(value: object) -> bytes:
