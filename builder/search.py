@@ -320,29 +320,29 @@ def _patch_segment(old: Segment, start: int, end: int, before: tuple[object, ...
     # of many shards (the recent documents taken into the archive: all 4,096 of them at
     # 10,000 articles, 400 MB of text at 100,000) is not held: each shard is patched
     # again as it is written.
+    def patched() -> Iterator[tuple[str, tuple[dict[str, str], int] | None]]:
+        for shard, words in sorted(by_shard.items()):
+            path = _shard_path(old.folder, shard)
+            text = read_shard(path)
+            yield path, _patch_shard(text, words, gone, added) if text is not None else None
+
     held = len(by_shard) <= HELD_SHARDS
     size, files = old.size, []
-    for shard, words in sorted(by_shard.items()):
-        text = read_shard(_shard_path(old.folder, shard))
-        patched = _patch_shard(text, words, gone, added) if text is not None else None
-        if patched is None:
+    for path, lines in patched():
+        if lines is None:
             return None
         if held:
-            files.append(IndexFile(_shard_path(old.folder, shard),
-                                   _shard_text(sorted(patched[0].items()))))
-        size += patched[1]
+            files.append(IndexFile(path, _shard_text(sorted(lines[0].items()))))
+        size += lines[1]
     if shard_count(size) != old.shards:
         return None
 
     def again() -> Iterator[IndexFile]:
-        for shard, words in sorted(by_shard.items()):
-            path = _shard_path(old.folder, shard)
-            text = read_shard(path)
-            patched = _patch_shard(text, words, gone, added) if text is not None else None
-            if patched is None:
+        for path, lines in patched():
+            if lines is None:
                 raise BuildError.single(f"{path} changed while the build read it",
                                         hint="build again")
-            yield IndexFile(path, _shard_text(sorted(patched[0].items())))
+            yield IndexFile(path, _shard_text(sorted(lines[0].items())))
 
     return Segment(old.folder, start, end, size, old.shards), iter(files) if held else again()
 
