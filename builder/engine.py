@@ -298,7 +298,8 @@ class Engine:
             with _collector_off():  # the memo and the plan live on until the run ends
                 memo = self._taxonomy_memo(settings, outputs)
                 plan = plan_site(published, settings.config, tools.converter,
-                                 now if self.future else None, whole, memo)
+                                 now if self.future else None, whole, memo,
+                                 lambda path: k.entry if (k := known.get(path)) else None)
             gc.freeze()
             if self.in_place:   # the preview's next save starts from this plan
                 self._last = (plan, settings.renderer)

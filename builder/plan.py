@@ -319,14 +319,25 @@ def _term_fields(term: Term) -> tuple[object, ...]:
     return tuple(getattr(term, f.name) for f in fields(term))
 
 
+def taxonomy_input(d: Derived) -> TaxonomyInput:
+    """What the taxonomy reads of an article. Its identity is the file, then the article's
+    place in the order of articles (date, slug)."""
+    return TaxonomyInput(f"{d.article.path.as_posix()}\n{d.article.date.isoformat()}\n"
+                         f"{d.article.slug}", d.article.digest, d.analysis, d.tags,
+                         d.article.topics, d.authors, d.sources, d.article.date.year,
+                         d.article.date.month)
+
+
 def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
               shown_from: dt.datetime | None = None,
               whole: Callable[[Derived], Derived] | None = None,
-              memo: Memo | None = None) -> SitePlan:
+              memo: Memo | None = None,
+              previous: Callable[[str], Derived | None] = lambda path: None) -> SitePlan:
     """`derived`: newest first, with or without their bodies (`whole` gives them back).
     `shown_from`: articles dated after it are scheduled ones shown ahead of time, marked
     as such (`build --future`, the preview). `memo`: the last plan's
-    `taxonomy.memo`."""
+    `taxonomy.memo`; `previous`: by its file's path, an article as the plan that made
+    the memo had it, if known (`build_taxonomy`)."""
     urls = Urls(config.base_url, config.base_path)
     memo = memo or Memo()
     spell = Spelling(memo.slugs)
@@ -336,12 +347,12 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
     def names(text: str, script: Script) -> tuple[tuple[str, str], ...]:
         return tuple((e.lang, converter.convert(text, script, e).text) for e in config.editions)
 
-    taxonomy = build_taxonomy(
-        [TaxonomyInput(f"{d.article.path.as_posix()}\n{d.article.date.isoformat()}\n"
-                       f"{d.article.slug}", d.article.digest, d.analysis, d.tags,
-                       d.article.topics, d.authors, d.sources, d.article.date.year,
-                       d.article.date.month) for d in derived],
-        config, names, memo, spell)
+    def before(identity: str) -> TaxonomyInput | None:
+        found = previous(identity.split("\n", 1)[0])
+        return taxonomy_input(found) if found is not None else None
+
+    taxonomy = build_taxonomy([taxonomy_input(d) for d in derived], config, names, memo, spell,
+                              before)
     identities = card_identities(derived, shown_from)
     titles: dict[Edition, str] = {}
     descriptions: dict[Edition, str] = {}

@@ -226,7 +226,7 @@ class Found:
 @dataclass(frozen=True)
 class RelatedMemo:
     """The related articles found by the last build, by the article's identity, and a
-    digest of every posting list they read."""
+    digest of every posting list (word or tag) that holds an article."""
 
     found: Mapping[str, Found] = field(default_factory=dict)
     words: Mapping[str, bytes] = field(default_factory=dict)
@@ -266,6 +266,8 @@ class Memo:
     # settings are as `chosen_from` digests them
     chosen: Mapping[str, Chosen] = field(default_factory=dict)
     chosen_from: bytes = b""
+    # every candidate word, by the number of the articles of `chosen` that have it
+    df: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -315,19 +317,67 @@ def choose_tags(analysis: Analysis, overrides: Sequence[str], config: TagConfig,
     return tuple(chosen)
 
 
+@dataclass(frozen=True)
+class Change:
+    """How the articles differ from those a memo was made from."""
+
+    fresh: tuple[TaxonomyInput, ...]    # added, or edited since
+    gone: tuple[TaxonomyInput, ...]     # removed, or edited since: as they were
+
+    @classmethod
+    def between(cls, inputs: Sequence[TaxonomyInput], memo: Memo,
+                previous: Callable[[str], TaxonomyInput | None]) -> Change | None:
+        """None when the articles the memo was made from cannot all be had as they were
+        (`previous`: by identity, the article as the memo's build read it, if known), or
+        when so many changed that starting afresh costs less."""
+        if not memo.chosen:
+            return None
+        digests = {item.identity: item.digest for item in inputs}
+        fresh = tuple(item for item in inputs if (chosen := memo.chosen.get(item.identity))
+                      is None or chosen.digest != item.digest)
+        gone = []
+        for identity, chosen in memo.chosen.items():
+            if digests.get(identity) != chosen.digest:
+                old = previous(identity)
+                if old is None or old.identity != identity or old.digest != chosen.digest:
+                    return None
+                gone.append(old)
+        if len(fresh) + len(gone) > max(16, len(inputs) // 8):
+            return None
+        return cls(fresh, tuple(gone))
+
+
+def _frequencies(inputs: Sequence[TaxonomyInput], memo: Memo, change: Change | None
+                 ) -> Counter[str]:
+    """In how many articles each candidate word is: the memo's count, patched by a change."""
+    if change is None:
+        df: Counter[str] = Counter()
+        for item in inputs:
+            df.update(item.analysis.vocabulary.split())
+        return df
+    df = Counter(memo.df)
+    for item in change.gone:
+        df.subtract(item.analysis.vocabulary.split())
+    for item in change.fresh:
+        df.update(item.analysis.vocabulary.split())
+    return +df      # without the words no article has any longer
+
+
 def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
                    names: Callable[[str, Script], tuple[tuple[str, str], ...]],
-                   memo: Memo | None = None, spell: Spelling | None = None
+                   memo: Memo | None = None, spell: Spelling | None = None,
+                   previous: Callable[[str], TaxonomyInput | None] = lambda identity: None
                    ) -> Taxonomy:
     """`inputs` in the article order (newest first); `names`: text in a script → its
     name in every edition (`Term.names`); `memo`: the last build's `Taxonomy.memo`, and
-    `spell` made from its slugs."""
+    `spell` made from its slugs; `previous`: an article by identity as that build read
+    it, if known (what lets this one patch the memo's counts and lists rather than
+    count and list every article again)."""
     memo = memo or Memo()
     spell = spell or Spelling({})
     count = len(inputs)
-    df: Counter[str] = Counter()
-    for item in inputs:
-        df.update(item.analysis.vocabulary.split())
+    change = Change.between(inputs, memo, previous)
+    df = _frequencies(inputs, memo, change)
     limit = config.tags.max_share * count
     too_common = frozenset(w for w, n in df.items() if n > limit) if count >= config.tags.min_corpus \
         else frozenset()
@@ -360,33 +410,40 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
     source_terms = _terms("sources", {s for item in inputs for s in item.sources}, _Slugger({}, spell),
                           names)
 
-    related, kept = _related_all(inputs, weighed, topic_lists, too_common, memo.related)
-    per_article = []
-    for i, item in enumerate(inputs):
-        per_article.append(ArticleTerms(
-            tags=tuple(tag_terms[t] for t in tag_lists[i]),
-            topics=tuple(topic_terms[t] for t in topic_lists[i]),
-            authors=tuple(author_terms[a] for a in dict.fromkeys(item.authors)),
-            sources=tuple(source_terms[s] for s in dict.fromkeys(item.sources)),
-            related=related[i],
-        ))
+    # the lists of words and tags patched, when only the articles that changed were chosen
+    # again (the others' tags are as the memo's lists hold them)
+    touched = (Touched.of(change, [t for item in change.fresh for t in chosen[item.identity].tags]
+                          + [t for item in change.gone for t in before[item.identity].tags])
+               if change is not None and before else None)
+    related, kept = _related_all(inputs, weighed, topic_lists, too_common, memo.related, touched)
+    author_lists = [tuple(dict.fromkeys(item.authors)) for item in inputs]
+    source_lists = [tuple(dict.fromkeys(item.sources)) for item in inputs]
+    per_article = [ArticleTerms(tags=tuple(tag_terms[t] for t in tag_lists[i]),
+                                topics=tuple(topic_terms[t] for t in topic_lists[i]),
+                                authors=tuple(author_terms[a] for a in author_lists[i]),
+                                sources=tuple(source_terms[s] for s in source_lists[i]),
+                                related=related[i])
+                   for i in range(count)]
 
     groups: dict[str, tuple[tuple[Term, tuple[int, ...]], ...]] = {}
-    for kind in ("tags", "topics", "authors", "sources"):
-        members: dict[Term, list[int]] = defaultdict(list)
-        for i, terms in enumerate(per_article):
-            for term in getattr(terms, kind):
-                members[term].append(i)
-        order = (list(topic_terms.values()) if kind == "topics"
-                 else sorted(members, key=lambda t: (-len(members[t]), t.slug)))
-        groups[kind] = tuple((t, tuple(members[t])) for t in order if members.get(t))
+    for kind, lists, terms in (("tags", tag_lists, tag_terms), ("topics", topic_lists, topic_terms),
+                               ("authors", author_lists, author_terms),
+                               ("sources", source_lists, source_terms)):
+        # by key, not by Term: a dataclass's hash is Python, called for every article
+        members: dict[str, list[int]] = defaultdict(list)
+        for i, keys in enumerate(lists):
+            for key in keys:
+                members[key].append(i)
+        order = (list(topic_terms) if kind == "topics"
+                 else sorted(members, key=lambda k, terms=terms: (-len(members[k]), terms[k].slug)))
+        groups[kind] = tuple((terms[k], tuple(members[k])) for k in order if members.get(k))
 
     months: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, item in enumerate(inputs):
         months[(item.year, item.month)].append(i)
     archive = tuple((y, m, tuple(months[(y, m)])) for y, m in sorted(months, reverse=True))
     return Taxonomy(tuple(per_article), groups, archive,
-                    Memo(kept, spell.used, chosen, chosen_from))
+                    Memo(kept, spell.used, chosen, chosen_from, df))
 
 
 def _topics_of(item: TaxonomyInput, topics: Sequence[Topic]) -> tuple[str, ...]:
@@ -456,10 +513,103 @@ def _weighed(analysis: Analysis, tags: Sequence[str], aliases: Mapping[str, str]
     return tuple((sys.intern(tag), scores.get(tag, top)) for tag in tags)
 
 
+@dataclass(frozen=True)
+class Touched:
+    """What a change may have changed of the related-articles search: the lists of these
+    words and tags, and these articles' queries and tags. Every other list holds the same
+    articles with the same scores, in the same order, as the memo's build found them."""
+
+    words: frozenset[str]
+    tags: frozenset[str]
+    articles: frozenset[str]    # by identity
+
+    @classmethod
+    def of(cls, change: Change, tags: Iterable[str]) -> Touched:
+        """`tags`: those of the articles added or edited, and those the removed or edited
+        ones had."""
+        words = {w for item in (*change.fresh, *change.gone) for w in item.analysis.words.split()}
+        return cls(frozenset(words), frozenset(tags),
+                   frozenset(item.identity for item in change.fresh))
+
+
+class _Lists:
+    """The posting lists of words and tags, each made whole when first asked for, by one
+    pass over every article (`make`)."""
+
+    def __init__(self, inputs: Sequence[TaxonomyInput],
+                 tag_lists: Sequence[tuple[tuple[str, float], ...]], too_common: frozenset[str],
+                 cap: int):
+        self.inputs, self.tag_lists, self.too_common, self.cap = inputs, tag_lists, too_common, cap
+        # Postings are (-score, article): sorted as tuples, strongest first and ties to the
+        # earlier article, in C (a key function was half the time of an unchanged search).
+        self.words: dict[str, list[tuple[float, int]]] = {}
+        self.tags: dict[str, list[tuple[float, int]]] = {}
+        self._asked: tuple[set[str], set[str]] | None = (set(), set())    # None: all
+
+    @cached_property
+    def candidates(self) -> list[list[str]]:
+        """Each article's candidate words, strongest first."""
+        return [item.analysis.words.split() for item in self.inputs]
+
+    @cached_property
+    def tag_names(self) -> list[tuple[str, ...]]:
+        return [tuple(tag for tag, _ in weighed) for weighed in self.tag_lists]
+
+    def make(self, words: Iterable[str] | None = None, tags: Iterable[str] | None = None
+             ) -> None:
+        """The lists of these words and tags, if not made yet; of all of them if neither
+        is given."""
+        if self._asked is None:
+            return
+        everything = words is None and tags is None
+        words = set(words or ()) - self._asked[0]
+        tags = set(tags or ()) - self._asked[1]
+        if not everything and not words and not tags:
+            return
+        postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        tag_postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        too_common, cap = self.too_common, self.cap
+        candidates = None if everything else self.candidates
+        tag_names = None if everything else self.tag_names
+        for j, item in enumerate(self.inputs):
+            # each list cut to its strongest as it grows (all of them at once, with every
+            # article's candidates, were half a gigabyte at 100,000 articles)
+            weighed = self.tag_lists[j]
+            if candidates is None or tag_names is None:
+                _post(postings, [(w, s) for w, s in item.analysis.terms if w not in too_common],
+                      j, cap)
+                _post(tag_postings, weighed, j, cap)
+                continue
+            if words and not words.isdisjoint(candidates[j]):
+                _post(postings, [(w, s) for w, s in item.analysis.terms
+                                 if w in words and w not in too_common], j, cap)
+            if tags and not tags.isdisjoint(tag_names[j]):
+                _post(tag_postings, [(t, s) for t, s in weighed if t in tags], j, cap)
+        for made, found in ((self.words, postings), (self.tags, tag_postings)):
+            for entries in found.values():
+                entries.sort()
+                del entries[cap:]
+            made.update(found)
+        if everything:
+            self._asked = None
+        else:
+            self._asked[0].update(words)
+            self._asked[1].update(tags)
+
+
+def _list_digests(ids: Sequence[str], lists: Mapping[str, list[tuple[float, int]]],
+                  only: Iterable[str] | None = None) -> dict[str, bytes]:
+    """A digest of each list that holds an article (of `only` those), its articles by
+    identity."""
+    return {word: _digest(tuple((score, ids[j]) for score, j in lists[word]))
+            for word in (lists if only is None else only) if word in lists}
+
+
 def _related_all(inputs: Sequence[TaxonomyInput],
                  tag_lists: Sequence[tuple[tuple[str, float], ...]],
                  topic_lists: Sequence[tuple[str, ...]], too_common: frozenset[str],
-                 memo: RelatedMemo, most: int = 5, least: int = 3, posting_cap: int = 32
+                 memo: RelatedMemo, touched: Touched | None = None, most: int = 5,
+                 least: int = 3, posting_cap: int = 32
                  ) -> tuple[list[tuple[int, ...]], RelatedMemo]:
     """For each article, the articles that share its tags and words, then its topic; and
     the memo for the next build.
@@ -475,41 +625,34 @@ def _related_all(inputs: Sequence[TaxonomyInput],
     scores as they were and put no article past the last of them: an addition changes
     the lists of its words, which thousands of articles read, and makes few of them a
     new answer. An answer filled from the topic and the neighbours in time also needs
-    those as before."""
-    # Each article's candidates decoded once, and only its query kept; each list cut to
-    # its strongest as it grows (all of them at once, with every article's candidates,
-    # were half a gigabyte at 100,000 articles).
-    # Postings are (-score, article): sorted as tuples, strongest first and ties to the
-    # earlier article, in C (a key function was half the time of an unchanged search).
-    queries: list[tuple[tuple[str, float], ...]] = []
-    postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    tag_postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    for j, item in enumerate(inputs):
-        terms = item.analysis.terms
-        queries.append(terms[:QUERY_TERMS])
-        _post(postings, [(w, s) for w, s in terms if w not in too_common], j, posting_cap)
-        _post(tag_postings, tag_lists[j], j, posting_cap)
-    for entries in (*postings.values(), *tag_postings.values()):
-        entries.sort()
-        del entries[posting_cap:]
+    those as before.
+
+    `touched`, when the memo's build differs from this one by a few articles: the lists
+    it names are made again, the others' digests kept from the memo, and only the
+    articles that read a list that changed are looked at (otherwise every list is made
+    and every article looked at)."""
+    ids = [item.identity for item in inputs]
+    place = {identity: j for j, identity in enumerate(ids)}
+    lists = _Lists(inputs, tag_lists, too_common, posting_cap)
+    if touched is None:
+        lists.make()
+        words, tags_read = _list_digests(ids, lists.words), _list_digests(ids, lists.tags)
+    else:
+        lists.make(touched.words, touched.tags)
+        words, tags_read = dict(memo.words), dict(memo.tags)
+        for digests, asked, made in ((words, touched.words, lists.words),
+                                     (tags_read, touched.tags, lists.tags)):
+            for word in asked:
+                digests.pop(word, None)
+            digests.update(_list_digests(ids, made, asked))
+    stale_words = {w for w in (words.keys() | memo.words.keys() if touched is None else touched.words)
+                   if words.get(w) != memo.words.get(w)}
+    stale_tags = {t for t in (tags_read.keys() | memo.tags.keys() if touched is None else touched.tags)
+                  if tags_read.get(t) != memo.tags.get(t)}
     by_topic: dict[str, list[int]] = defaultdict(list)
     for j, topics in enumerate(topic_lists):
         for topic in topics:
             by_topic[topic].append(j)
-
-    ids = [item.identity for item in inputs]
-    place = {identity: j for j, identity in enumerate(ids)}
-    words: dict[str, bytes] = {}
-    tags_read: dict[str, bytes] = {}
-
-    def listed(lists: Mapping[str, list[tuple[float, int]]], digests: dict[str, bytes],
-               word: str) -> bytes:
-        """A digest of the list `word` reads, its articles by identity."""
-        found = digests.get(word)
-        if found is None:
-            found = digests[word] = _digest(tuple((score, ids[j])
-                                                  for score, j in lists.get(word, ())))
-        return found
 
     def fill_of(i: int) -> bytes:
         """A digest of what an answer is filled from: its topics' first articles (the
@@ -519,15 +662,30 @@ def _related_all(inputs: Sequence[TaxonomyInput],
                         tuple(ids[j] for j in range(max(0, i - least - 1),
                                                     min(len(ids), i + least + 2)))))
 
-    related: list[tuple[int, ...]] = []
     kept: dict[str, Found] = {}
-    for i, query in enumerate(queries):
+    looked_at = []     # articles whose answer may have changed
+    for i, identity in enumerate(ids):
+        before = memo.found.get(identity)
+        # Its query and tags as before (touched names every article whose are not), and
+        # no list it reads changed: the answer stands, unless its fill moved.
+        if (touched is not None and before is not None and identity not in touched.articles
+                and stale_words.isdisjoint(lists.candidates[i][:QUERY_TERMS])
+                and stale_tags.isdisjoint(lists.tag_names[i])
+                and (before.fill is None or before.fill == fill_of(i))):
+            kept[identity] = before
+        else:
+            looked_at.append(i)
+    queries = {i: inputs[i].analysis.terms[:QUERY_TERMS] for i in looked_at}
+    if touched is not None:
+        lists.make({w for query in queries.values() for w, _ in query},
+                   {t for i in looked_at for t, _ in tag_lists[i]})
+    postings, tag_postings = lists.words, lists.tags
+    for i in looked_at:
+        query = queries[i]
         tags = tuple(tag for tag, _ in tag_lists[i])
         own = _digest((query, tag_lists[i]))
-        changed = [postings.get(word, []) for word, _ in query
-                   if listed(postings, words, word) != memo.words.get(word)]
-        changed += [tag_postings[tag] for tag in tags
-                    if listed(tag_postings, tags_read, tag) != memo.tags.get(tag)]
+        changed = [postings.get(word, []) for word, _ in query if word in stale_words]
+        changed += [tag_postings.get(tag, []) for tag in tags if tag in stale_tags]
         before = memo.found.get(ids[i])
         if before is None or before.own != own or not _stands(
                 i, before, changed, query, tags, postings, tag_postings, place, most) or (
@@ -537,8 +695,8 @@ def _related_all(inputs: Sequence[TaxonomyInput],
             before = Found(own, fill_of(i) if len(scores) < least else None,
                            tuple(ids[j] for j in ranked), _packed(scores))
         kept[ids[i]] = before
-        related.append(tuple(place[identity] for identity in before.answer))
-    return related, RelatedMemo(kept, words, tags_read)
+    related = [tuple(place[identity] for identity in kept[identity].answer) for identity in ids]
+    return related, RelatedMemo({identity: kept[identity] for identity in ids}, words, tags_read)
 
 
 def _stands(i: int, before: Found, changed: Sequence[list[tuple[float, int]]],
@@ -579,7 +737,7 @@ def _scores(query: Sequence[tuple[str, float]], tags: Sequence[str],
             shared[j] -= score * minus
     scores = {j: math.sqrt(v) for j, v in shared.items()}
     for tag in tags:
-        for _, j in tag_postings[tag]:
+        for _, j in tag_postings.get(tag, ()):
             if only is None or j in only:
                 scores[j] = scores.get(j, 0.0) + 1.0
     return scores
