@@ -231,6 +231,10 @@ class RelatedMemo:
     found: Mapping[str, Found] = field(default_factory=dict)
     words: Mapping[str, bytes] = field(default_factory=dict)
     tags: Mapping[str, bytes] = field(default_factory=dict)
+    # The weakest score on each full list: an article that scores below it on the word
+    # (or tag) is on that list neither before nor after it is added, edited or removed.
+    floors: Mapping[str, float] = field(default_factory=dict)
+    tag_floors: Mapping[str, float] = field(default_factory=dict)
 
 
 @record
@@ -412,8 +416,10 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
 
     # the lists of words and tags patched, when only the articles that changed were chosen
     # again (the others' tags are as the memo's lists hold them)
-    touched = (Touched.of(change, [t for item in change.fresh for t in chosen[item.identity].tags]
-                          + [t for item in change.gone for t in before[item.identity].tags])
+    touched = (Touched.of(change, [pair for item in change.fresh
+                                   for pair in chosen[item.identity].weighed]
+                          + [pair for item in change.gone for pair in before[item.identity].weighed],
+                          memo.related)
                if change is not None and before else None)
     related, kept = _related_all(inputs, weighed, topic_lists, too_common, memo.related, touched)
     author_lists = [tuple(dict.fromkeys(item.authors)) for item in inputs]
@@ -524,10 +530,16 @@ class Touched:
     articles: frozenset[str]    # by identity
 
     @classmethod
-    def of(cls, change: Change, tags: Iterable[str]) -> Touched:
-        """`tags`: those of the articles added or edited, and those the removed or edited
-        ones had."""
-        words = {w for item in (*change.fresh, *change.gone) for w in item.analysis.words.split()}
+    def of(cls, change: Change, weighed: Iterable[tuple[str, float]], memo: RelatedMemo
+           ) -> Touched:
+        """`weighed`: the tags with their strengths of the articles added or edited, and
+        those the removed or edited ones had. A word is left out when every version that
+        came or went scores below the weakest on its full list (most of an article's words
+        are common ones, whose lists it is not strong enough for)."""
+        low = -math.inf
+        words = {w for item in (*change.fresh, *change.gone) for w, score in item.analysis.terms
+                 if not score < memo.floors.get(w, low)}
+        tags = {t for t, score in weighed if not score < memo.tag_floors.get(t, low)}
         return cls(frozenset(words), frozenset(tags),
                    frozenset(item.identity for item in change.fresh))
 
@@ -562,7 +574,7 @@ class _Lists:
         if self._asked is None:
             return
         everything = words is None and tags is None
-        words = set(words or ()) - self._asked[0]
+        words = set(words or ()) - self._asked[0] - self.too_common    # listed by no article
         tags = set(tags or ()) - self._asked[1]
         if not everything and not words and not tags:
             return
@@ -605,6 +617,13 @@ def _list_digests(ids: Sequence[str], lists: Mapping[str, list[tuple[float, int]
             for word in (lists if only is None else only) if word in lists}
 
 
+def _floors(lists: Mapping[str, list[tuple[float, int]]], cap: int,
+            only: Iterable[str] | None = None) -> dict[str, float]:
+    """The weakest score on each list that is full (of `only` those)."""
+    return {word: -lists[word][-1][0] for word in (lists if only is None else only)
+            if len(lists.get(word, ())) >= cap}
+
+
 def _related_all(inputs: Sequence[TaxonomyInput],
                  tag_lists: Sequence[tuple[tuple[str, float], ...]],
                  topic_lists: Sequence[tuple[str, ...]], too_common: frozenset[str],
@@ -637,14 +656,18 @@ def _related_all(inputs: Sequence[TaxonomyInput],
     if touched is None:
         lists.make()
         words, tags_read = _list_digests(ids, lists.words), _list_digests(ids, lists.tags)
+        floors, tag_floors = _floors(lists.words, posting_cap), _floors(lists.tags, posting_cap)
     else:
         lists.make(touched.words, touched.tags)
         words, tags_read = dict(memo.words), dict(memo.tags)
-        for digests, asked, made in ((words, touched.words, lists.words),
-                                     (tags_read, touched.tags, lists.tags)):
+        floors, tag_floors = dict(memo.floors), dict(memo.tag_floors)
+        for digests, lowest, asked, made in ((words, floors, touched.words, lists.words),
+                                             (tags_read, tag_floors, touched.tags, lists.tags)):
             for word in asked:
                 digests.pop(word, None)
+                lowest.pop(word, None)
             digests.update(_list_digests(ids, made, asked))
+            lowest.update(_floors(made, posting_cap, asked))
     stale_words = {w for w in (words.keys() | memo.words.keys() if touched is None else touched.words)
                    if words.get(w) != memo.words.get(w)}
     stale_tags = {t for t in (tags_read.keys() | memo.tags.keys() if touched is None else touched.tags)
@@ -696,7 +719,8 @@ def _related_all(inputs: Sequence[TaxonomyInput],
                            tuple(ids[j] for j in ranked), _packed(scores))
         kept[ids[i]] = before
     related = [tuple(place[identity] for identity in kept[identity].answer) for identity in ids]
-    return related, RelatedMemo({identity: kept[identity] for identity in ids}, words, tags_read)
+    return related, RelatedMemo({identity: kept[identity] for identity in ids}, words, tags_read,
+                                floors, tag_floors)
 
 
 def _stands(i: int, before: Found, changed: Sequence[list[tuple[float, int]]],

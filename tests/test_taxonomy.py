@@ -268,14 +268,15 @@ def _search(archive, too_common, cap, memo, touched=None):
                         [t for _, _, t in archive], too_common, memo, touched, posting_cap=cap)
 
 
-def _touched(before, after) -> Touched:
+def _touched(before, after, memo) -> Touched:
     """What the engine tells the search of a change from one archive to the other."""
     was = {(a.identity, a.digest) for a, _, _ in before}
     now = {(a.identity, a.digest) for a, _, _ in after}
     fresh = [(a, tags) for a, tags, _ in after if (a.identity, a.digest) not in was]
     gone = [(a, tags) for a, tags, _ in before if (a.identity, a.digest) not in now]
     return Touched.of(Change(tuple(a for a, _ in fresh), tuple(a for a, _ in gone)),
-                      [t for _, tags in (*fresh, *gone) for t in tags])
+                      [pair for a, tags in (*fresh, *gone) for pair in _weighed(a.analysis, tags, {})],
+                      memo)
 
 
 @settings(max_examples=600, deadline=None)
@@ -293,7 +294,7 @@ def test_related_articles_remembered_from_the_last_build_equal_a_search_afresh(
     afresh = _search(after, common_after, cap, RelatedMemo())
     assert _search(after, common_after, cap, memo) == afresh
     if common_before == common_after:
-        assert _search(after, common_after, cap, memo, _touched(before, after)) == afresh
+        assert _search(after, common_after, cap, memo, _touched(before, after, memo)) == afresh
 
 
 @settings(max_examples=300, deadline=None)
