@@ -299,7 +299,8 @@ class Engine:
                 memo = self._taxonomy_memo(settings, outputs)
                 plan = plan_site(published, settings.config, tools.converter,
                                  now if self.future else None, whole, memo,
-                                 lambda path: k.entry if (k := known.get(path)) else None)
+                                 lambda path: k.entry if (k := known.get(path)) is not None
+                                 else None)
             gc.freeze()
             if self.in_place:   # the preview's next save starts from this plan
                 self._last = (plan, settings.renderer)
