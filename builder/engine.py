@@ -444,13 +444,32 @@ class Engine:
                             partial(_walk_elsewhere, func, current, renderer),
                             ((s, plan.shard_bodies(s)) for s in shards), 1, counter,
                             progress.update, each=partial(_write_rendered, writer, writes))
-                done = []
-                for shard in shards:
+                # The pages that list articles first, then the articles' own pages: a
+                # save's own pages are already served (`first`), its listings next.
+                done: list[WalkedShard | None] = [None] * len(shards)
+                for place in sorted(range(len(shards)), key=lambda i: shards[i].part == "articles"):
                     checkpoint()
-                    done.append(func(shard))
+                    done[place] = func(shards[place])
                     counter.tick()
                     progress.update(counter.value)
-                return done
+                    place_index()
+                return done  # type: ignore[return-value]
+
+            placed: set[str] | None = None  # the search index's files moved in already
+
+            def place_index() -> None:
+                """In place (the preview), the search index is served as soon as it is
+                made, not after every page is walked."""
+                nonlocal placed
+                if (not self.in_place or full or index is None or placed is not None
+                        or not index.ready(0)):
+                    return
+                placed = set()
+                for file in index.result().files:
+                    if current.get(file.path) != file.digest:
+                        writer.move(file.spooled, file.path)
+                        written.append(file.path)
+                        placed.add(file.path)
 
             def recall(key: bytes) -> list[Walked] | None:
                 """A shard's rows as recorded, if the output holds every page as then."""
@@ -505,7 +524,7 @@ class Engine:
                     writer.copy(self.out / path, path)
                     written.append(path)
             for file in spooled:
-                if current.get(file.path) != targets.digests[file.path]:
+                if current.get(file.path) != targets.digests[file.path] and file.path not in (placed or ()):
                     writer.move(file.spooled, file.path)
                     written.append(file.path)
             for path, text in targets.extra.items():

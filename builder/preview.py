@@ -9,13 +9,14 @@ reports a change, so an idle preview does nothing.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import CONFIG_FILE
-from .content import ARTICLE_SUFFIX, content_files
+from .content import ARTICLE_SUFFIX, relative_files
 from .engine import Engine, Outcome
 from .errors import BuildError
 from .state import Stamp
@@ -34,8 +35,8 @@ class Sources:
         stamps = [(CONFIG_FILE, Stamp.of(root / CONFIG_FILE))]
         for folder in WATCHED:
             if (root / folder).is_dir():
-                stamps += [(path.relative_to(root).as_posix(), Stamp.of(path))
-                           for path in content_files(root / folder)]
+                stamps += [(relative, Stamp.of(os.path.join(root, relative)))
+                           for relative in relative_files(root / folder)]
         return cls(tuple(stamps))
 
 

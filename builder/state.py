@@ -42,9 +42,9 @@ class Stamp:
     inode: int
 
     @classmethod
-    def of(cls, path: Path) -> Stamp | None:
+    def of(cls, path: str | os.PathLike[str]) -> Stamp | None:
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
             return None
         return cls(stat.st_mtime_ns, stat.st_size, stat.st_ino)

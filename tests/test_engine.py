@@ -408,16 +408,49 @@ def test_a_preview_run_given_up_while_it_writes_leaves_no_stale_page(make_site, 
     engine = Engine(root, out, in_place=True)
     engine.run()
     touch(root / "content/a.md", A.replace("防汛抢险人员在岗", "防汛队伍连夜值守"))
+    page = out / "zh-hans/articles/a/index.html"
     asked = []
-    with pytest.raises(Cancelled):     # after the state, the articles, the plan, the photos
-        engine.run(cancelled=lambda: asked.append(1) or len(asked) >= 8)   # and 3 shards
-    assert "连夜值守" in (out / "zh-hans/articles/a/index.html").read_text(encoding="utf-8")
+
+    def written() -> bool:      # given up at the first step after its page is written
+        asked.append(1)
+        return "连夜值守" in page.read_text(encoding="utf-8")
+
+    with pytest.raises(Cancelled):
+        engine.run(cancelled=written)
+    assert len(asked) > 5       # the state, the articles, the plan, the photos, shards
     touch(root / "content/a.md", A)     # the first text again
     engine.run()
     build(root, out=tmp_path / "clean", clean=True)
     made, clean = snapshot(out), snapshot(tmp_path / "clean")
     del made[MARKER], clean[MARKER]     # they name the fingerprint a build takes
     assert made == clean
+
+
+def test_a_preview_writes_what_lists_a_saved_article_before_other_articles_pages(
+        make_site, tmp_path, monkeypatch):
+    """The saved article's own pages come first (`Engine.first`); the run that follows
+    writes the listings and feeds that show it before the pages of the other articles,
+    which name it among their related articles."""
+    from builder import engine as engine_module
+
+    root = make_site({"a.md": A, "b.md": B})
+    engine = Engine(root, tmp_path / "out", in_place=True)
+    engine.run()
+    order: list[str] = []
+    real = engine_module._InPlace.write
+
+    def write(self, relative, text):
+        order.append(relative)
+        real(self, relative, text)
+
+    monkeypatch.setattr(engine_module._InPlace, "write", write)
+    touch(root / "content/a.md", A.replace('title = "防汛"', 'title = "防汛值守"'))
+    engine.run()
+    others = [i for i, path in enumerate(order) if path.startswith("zh-hans/articles/b/")]
+    listings = [i for i, path in enumerate(order) if "/articles/" not in path
+                and path.endswith((".html", ".xml")) and "sitemap" not in path]
+    assert others and {"zh-hans/index.html", "zh-hans/feed.xml"} <= {order[i] for i in listings}
+    assert max(listings) < min(others)
 
 
 def test_the_state_is_kept_when_runs_happen_on_another_thread_as_in_the_preview(
