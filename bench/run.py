@@ -13,8 +13,9 @@ and prints medians, ratios and peak memory (max RSS of the build process):
 - builder one edit / added / deleted: a build after one article changed, was added or
   was deleted, from the state the previous build saved (with the files and bytes of the
   output it wrote);
-- builder edit: `builder serve` running, one article saved, until the new text
-  is served in both editions (p50 of several saves);
+- save → served / listed / in search: `builder serve` running, one article's title
+  saved, until its pages show it in both editions, until its month's page of the
+  archive lists it, and until the search index holds it (p50 of several saves);
 - Pelican and Hugo: a cold build of the same articles.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -144,42 +146,68 @@ def hugo(folder: Path) -> tuple[float, float]:
     return timed([str(BIN / "hugo"), "--quiet", "-d", "public"], folder)
 
 
-def edit_latency(site: Path, saves: int = 7, pause: float = 2.0) -> list[float]:
-    """Seconds from saving one article to its new text being served in both editions."""
+@dataclass
+class Latency:
+    """Seconds from one save in the preview until the new title is served."""
+
+    served: float       # on the article's own pages, in both editions
+    listed: float       # on the month's page of the archive that lists it
+    searchable: float   # in the search index's documents
+
+
+def edit_latency(site: Path, saves: int = 7, pause: float = 2.0) -> list[Latency]:
+    """`builder serve` running; the title of one article from the middle of the archive
+    saved `saves` times, each time timed until its own pages, its month's listing and
+    the search index show the new title."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen([str(BIN / "builder"), "serve", "--port", str(port)], cwd=site,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/news/"
-    article = sorted((site / "content").glob("*.md"))[len(list((site / "content").glob("*.md"))) // 2]
+    articles = sorted((site / "content").glob("*.md"))
+    article = articles[len(articles) // 2]
     slug = article.stem
     original = article.read_text(encoding="utf-8")
+    title = re.findall(r'(?m)^title = "(.*)"$', original)[0]
 
-    def served(url: str, needle: str) -> bool:
+    def get(url: str) -> str:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
-                return needle in response.read().decode("utf-8")
+                return response.read().decode("utf-8")
         except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
+            return ""
+
+    def until(url: str, text: str, saved: float, n: int) -> float:
+        while text not in get(url):
+            if time.perf_counter() - saved > 60:
+                raise SystemExit(f"save {n}: {url} did not show it within 60 s")
+            time.sleep(0.005)
+        return time.perf_counter() - saved
 
     try:
         deadline = time.monotonic() + 600
-        while not served(base + "zh-hans/", "<html") and time.monotonic() < deadline:
+        while "<html" not in get(base + "zh-hans/") and time.monotonic() < deadline:
             time.sleep(0.2)
+        # the pages that list it, as the last build wrote them: the same in the preview
+        listing = next(page.parent.relative_to(site / "_site").as_posix()
+                       for page in sorted((site / "_site/zh-hans/archive").rglob("index.html"))
+                       if f"articles/{slug}/" in page.read_text(encoding="utf-8"))
+        meta = json.loads(get(base + "search/meta.json"))
+        documents = next(url for url in (f"{base}search/d/{i}.json" for i in
+                                         range(-(-meta["docs"] // meta["docsPerShard"])))
+                         if f'"articles/{slug}/"' in get(url))
         latencies = []
         for n in range(saves):
             marker = f"修订{n:03d}号"
-            article.write_text(original.replace("\n\n", f"\n\n{marker}", 1), encoding="utf-8")
+            article.write_text(original.replace(f'title = "{title}"', f'title = "{marker}{title}"', 1),
+                               encoding="utf-8")
             saved = time.perf_counter()
-            for edition, text in (("zh-hans", marker), ("zh-hant", marker.replace("订", "訂")
-                                                          .replace("号", "號"))):
-                url = f"{base}{edition}/articles/{slug}/"
-                while not served(url, text):
-                    if time.perf_counter() - saved > 60:
-                        raise SystemExit(f"edit {n} was not served within 60 s")
-                    time.sleep(0.005)
-            latencies.append(time.perf_counter() - saved)
+            until(f"{base}zh-hans/articles/{slug}/", marker, saved, n)
+            served = until(f"{base}zh-hant/articles/{slug}/",
+                           marker.replace("订", "訂").replace("号", "號"), saved, n)
+            listed = until(f"{base}{listing}/", marker, saved, n)
+            latencies.append(Latency(served, listed, until(documents, marker, saved, n)))
             time.sleep(pause)  # a writer pauses between saves; the full update settles
         return latencies
     finally:
@@ -223,7 +251,7 @@ def main() -> None:
     print("\n" + table(rows))
 
 
-def report(size: int, results: dict[str, Samples], edits: list[float]) -> None:
+def report(size: int, results: dict[str, Samples], edits: list[Latency]) -> None:
     print(f"\n{size} articles")
     for name, samples in results.items():
         if samples.seconds:
@@ -234,16 +262,19 @@ def report(size: int, results: dict[str, Samples], edits: list[float]) -> None:
                      if name in ("one edit", "edit undone", "one added", "one deleted") else "")
             print(f"  {name:18} median {samples.median:7.2f} s  peak RSS {samples.peak:7.0f} MB"
                   f"{share}{wrote}  runs {', '.join(f'{s:.2f}' for s in samples.seconds)}")
-    if edits:
-        print(f"  edit → served      p50 {statistics.median(edits) * 1000:5.0f} ms  "
-              f"({', '.join(f'{e * 1000:.0f}' for e in edits)} ms)")
+    for name, found in (("served", [e.served for e in edits]),
+                        ("listed", [e.listed for e in edits]),
+                        ("in search", [e.searchable for e in edits])):
+        if found:
+            print(f"  save → {name:11} p50 {statistics.median(found) * 1000:5.0f} ms  "
+                  f"({', '.join(f'{e * 1000:.0f}' for e in found)} ms)")
 
 
 def table(rows) -> str:
     lines = ["| articles | builder cold | no-change | one edit | one added | one deleted | "
              "edit ÷ cold | Pelican | Hugo | cold ÷ Pelican | peak RSS (builder) | "
-             "edit → served p50 |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "save → served p50 | → listed p50 | → in search p50 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def seconds(s: Samples) -> str:
         return f"{s.median:.2f} s" if s.seconds else "—"
@@ -253,12 +284,14 @@ def table(rows) -> str:
 
     for size, results, edits in rows:
         cold, pel, hug = results["builder cold"], results["Pelican"], results["Hugo"]
-        edit = f"{statistics.median(edits) * 1000:.0f} ms" if edits else "—"
+        saves = [f"{statistics.median(found) * 1000:.0f} ms" if edits else "—"
+                 for found in ([e.served for e in edits], [e.listed for e in edits],
+                               [e.searchable for e in edits])]
         peak = max(s.peak for s in results.values() if s.seconds and s is not pel and s is not hug)
         cells = [f"{size:,}", seconds(cold), seconds(results["builder no-change"]),
                  seconds(results["one edit"]), seconds(results["one added"]),
                  seconds(results["one deleted"]), ratio(results["one edit"], cold),
-                 seconds(pel), seconds(hug), ratio(cold, pel), f"{peak:.0f} MB", edit]
+                 seconds(pel), seconds(hug), ratio(cold, pel), f"{peak:.0f} MB", *saves]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

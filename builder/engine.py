@@ -317,9 +317,10 @@ class Engine:
             look, last_look = digest(settings.look, plan.frame), self._saved(LOOK, settings, bytes)
             # a file touched, not changed (a fresh checkout, a file just written) keeps
             # its entry: it moves no page
-            moved = (sum(1 for p, k in loaded.items()
-                         if (was := known.get(p)) is None or was.entry is not k.entry)
-                     + sum(1 for p in known if p not in loaded))
+            fresh = [k.entry for p, k in loaded.items()
+                     if (was := known.get(p)) is None or was.entry is not k.entry]
+            moved = len(fresh) + sum(1 for p in known if p not in loaded)
+            changed = {id(entry) for entry in fresh if entry is not None}
             # Walking is cheap beside rendering, but forking a large process and sending
             # every digest back is not: the pages are walked on every core only when many
             # of them will be rendered (measured at 10,000 articles: 1.1 s on two cores
@@ -331,7 +332,8 @@ class Engine:
             targets, made, planned = self._publish(
                 settings, plan, files, static, photos, photo_cache, index, search, outputs,
                 lambda generation: root_files(settings.config, marker_text(
-                    fingerprint, due, generation)), jobs, progress, outcome, checkpoint)
+                    fingerprint, due, generation)), jobs, progress, outcome, checkpoint,
+                [i for i, d in enumerate(plan.derived) if id(d) in changed])
             clock.lap("publish")
             # articles read again (touched, or just written) are recorded even when no
             # output changed, so the next build need not read them once more
@@ -402,8 +404,8 @@ class Engine:
                  static: StaticFiles, photos: dict[str, PhotoFile], photo_cache: PhotoCache,
                  index: Background | None, search: bytes, outputs: dict[str, bytes],
                  root: Callable[[str], dict[str, str]], jobs: int, progress: Progress,
-                 outcome: Outcome, checkpoint: Callable[[], None] = lambda: None
-                 ) -> tuple[_Targets, SpooledIndex | None, Planned]:
+                 outcome: Outcome, checkpoint: Callable[[], None] = lambda: None,
+                 changed: Sequence[int] = ()) -> tuple[_Targets, SpooledIndex | None, Planned]:
         """Walk the plan and write what changed: a first build into a new folder swapped
         in whole, else the changed files renamed into place. Every worker walks its
         shards of the plan and renders the pages whose digests changed as it meets them,
@@ -411,7 +413,9 @@ class Engine:
         `root(generation)`: the root files; `jobs`: the processes that walk. Walked in
         this process, a run may still be given up between shards (`checkpoint`): the
         preview, which writes in place, then forgets what it recorded of the files it
-        wrote. What the output now holds, and the search index if it was made again."""
+        wrote. `changed`: the places of the articles that changed, whose listings are
+        walked first. What the output now holds, and the search index if it was made
+        again."""
         full = outcome.full = not outputs
         if full and self.in_place:
             shutil.rmtree(self.out, ignore_errors=True)     # nothing in it is known
@@ -436,6 +440,8 @@ class Engine:
 
             def mapper(func: Callable[..., WalkedShard], shards: list[Shard]
                        ) -> list[WalkedShard]:
+                if jobs > 1:    # made here once, not in every worker
+                    plan.taxonomy.found.get()
                 if jobs > 1 and self.executor.shares_disk:  # the workers write as they go
                     return self.executor.map(func, shards, 1, counter, progress.update)
                 if jobs > 1:
@@ -444,10 +450,12 @@ class Engine:
                             partial(_walk_elsewhere, func, current, renderer),
                             ((s, plan.shard_bodies(s)) for s in shards), 1, counter,
                             progress.update, each=partial(_write_rendered, writer, writes))
-                # The pages that list articles first, then the articles' own pages: a
-                # save's own pages are already served (`first`), its listings next.
+                # A save's own pages are served already (`first`): the pages that list
+                # it next, then the other listings, then the articles' own pages.
+                listing = plan.listing(changed)
                 done: list[WalkedShard | None] = [None] * len(shards)
-                for place in sorted(range(len(shards)), key=lambda i: shards[i].part == "articles"):
+                for place in sorted(range(len(shards)), key=lambda i: (
+                        shards[i].part == "articles", shards[i] not in listing)):
                     checkpoint()
                     done[place] = func(shards[place])
                     counter.tick()

@@ -14,7 +14,7 @@ import hashlib
 import io
 import pickle
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -179,6 +179,35 @@ class SitePlan:
                        for year, month, _ in self.taxonomy.archive]
             shards.append(Shard("rest", e))
         return [*shards, Shard("site")]
+
+    def listing(self, articles: Collection[int]) -> set[Shard]:
+        """The shards whose pages list any of these articles (by place): the pages their
+        change moves besides their own, which the preview walks first."""
+        if not articles:
+            return set()
+        months = {(d.article.date.year, d.article.date.month)
+                  for d in (self.derived[i] for i in articles)}
+        wanted = set(articles)
+        # from the groups, not `taxonomy.per_article`: that would search for related
+        # articles first, which these pages do not show
+        slugs = {kind: {term.slug for term, members in self.taxonomy.groups[kind]
+                        if not wanted.isdisjoint(members)} for kind in TERM_KINDS}
+
+        def lists(shard: Shard) -> bool:
+            if shard.part in ("front", "rest"):     # the latest, each topic's, the counts
+                return True
+            if shard.part == "pages":
+                return any(start <= i < end for i in articles
+                           for start, end in self._chunks[shard.start - 1:shard.stop - 1])
+            if shard.part == "archive":
+                return (shard.stop, shard.start) in months
+            if shard.part == "terms":
+                groups = self.taxonomy.groups[shard.kind]
+                return any(groups[place][0].slug in slugs[shard.kind]
+                           for place in self._buckets[shard.kind][shard.start])
+            return False
+
+        return {shard for shard in self.shards() if lists(shard)}
 
     @property
     def _page_size(self) -> int:

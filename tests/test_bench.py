@@ -18,8 +18,9 @@ def test_harness_runs_every_tool_on_a_tiny_corpus(tmp_path):
     table = result.stdout.split("| articles |")[1]
     row = next(line for line in table.splitlines() if line.startswith("| 20 |"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert len(cells) == 12 and all(cell != "—" for cell in cells), row
+    assert len(cells) == 14 and all(cell != "—" for cell in cells), row
     assert all(cells[i].endswith(" s") for i in (1, 2, 3, 4, 5, 7, 8))
+    assert all(cells[i].endswith(" ms") for i in (11, 12, 13))
     assert "one added" in result.stdout and "wrote" in result.stdout
     assert (tmp_path / "20/builder/_site/zh-hant/index.html").is_file()
     assert len(list((tmp_path / "20/builder/content").glob("*.md"))) == 20

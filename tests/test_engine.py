@@ -567,6 +567,47 @@ def test_numbered_front_pages_follow_a_new_article_in_shards_of_one(make_site, t
         assert made == fresh
 
 
+def test_the_listings_an_edit_moves_are_those_walked_first(make_site, tmp_path, monkeypatch):
+    """`SitePlan.listing` names the shards of listings to walk before the rest (the
+    preview serves them sooner): every shard of listings an edit walks again must be
+    among them, and the others follow."""
+    monkeypatch.setattr(plan_module, "FRONT_PAGES_PER_SHARD", 1)
+    monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
+    monkeypatch.setattr(plan_module, "TERM_PAGES_PER_SHARD", 1)
+    tags = ('["防汛"]', '["防汛", "贷款"]', '["贷款"]', '["港口"]')
+    texts = {f"a{i}.md": article(f"新闻{i}", PARAGRAPHS[i % 5], date=f"2024-0{6 + i % 2}-{10 + i}",
+                                 tags=tags[i % 4], authors=f'["记者{i % 3}"]') for i in range(8)}
+    root = make_site(texts, MINIMAL_CONFIG + "page_size = 2\n")
+    engine = Engine(root, tmp_path / "out")
+    engine.run()
+    named: list[set] = []
+    real = plan_module.SitePlan.listing
+    monkeypatch.setattr(plan_module.SitePlan, "listing",
+                        lambda plan, articles: named.append(real(plan, articles)) or named[-1])
+    order: list = []
+    walk_shard = plan_module.walk_shard
+
+    def walked(plan, shard, **kwargs):
+        done = walk_shard(plan, shard, **kwargs)
+        order.append((shard, done.fresh))
+        return done
+
+    monkeypatch.setattr(plan_module, "walk_shard", walked)
+    for name, text in texts.items():
+        # a title its words unchanged: the cards move, not the terms (a term an edit
+        # takes away is walked in its turn: the plan knows the articles as they are)
+        touch(root / "content" / name, text.replace('"\ndate', '！"\ndate', 1))
+        named.clear(), order.clear()
+        engine.run()
+        listings = [(shard, fresh) for shard, fresh in order
+                    if shard.part not in ("articles", "site")]
+        first = named[0]
+        assert first and {shard for shard, fresh in listings if fresh} <= first
+        assert len(first) < len(listings)   # not every listing
+        assert [shard in first for shard, _ in listings] == sorted(
+            (shard in first for shard, _ in listings), reverse=True)
+
+
 def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
     root, out, state = _built(make_site, tmp_path)
     with sqlite3.connect(state) as db:

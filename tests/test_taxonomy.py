@@ -327,6 +327,29 @@ def test_tags_and_topics_remembered_from_the_last_build_equal_a_taxonomy_afresh(
         assert remembered.memo == afresh.memo
 
 
+def test_related_articles_are_searched_for_once_when_first_asked_for(monkeypatch):
+    """Listings read a taxonomy's groups and archive, not the related articles: the
+    search waits for the first article page (or the memo), runs once, and a pickled
+    taxonomy (for a worker elsewhere) carries what it found."""
+    import pickle
+
+    searched = []
+    real = taxonomy._related_all
+    monkeypatch.setattr(taxonomy, "_related_all",
+                        lambda *args: searched.append(1) or real(*args))
+    item = TaxonomyInput("a", "1", Analysis.of((("港口", 1.0),), ["港口"]), ("港口",), (), (), (),
+                         2024, 7)
+    made = build_taxonomy([item, replace(item, identity="b")], parse_config("", Path("site.toml")),
+                          lambda text, script: (("zh-Hans", text),))
+    assert made.groups["tags"][0][1] == (0, 1) and made.archive == ((2024, 7, (0, 1)),)
+    assert searched == []
+    copy = pickle.loads(pickle.dumps(made))
+    assert searched == [1]
+    assert made.per_article[0].related == (1,) and copy.per_article == made.per_article
+    assert copy.memo == made.memo and copy == made
+    assert searched == [1]
+
+
 def test_every_page_has_a_description(seed_site: Path):
     """Listings, indexes, search, archive, parallel pages, the root and 404 included."""
     pages = list(seed_site.rglob("*.html"))
