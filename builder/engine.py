@@ -223,13 +223,17 @@ class Engine:
 
     def run(self, now: dt.datetime | None = None, progress: Progress | None = None,
             clean: bool = False, fingerprint: str = "",
-            cancelled: Callable[[], bool] = lambda: False) -> Outcome:
+            cancelled: Callable[[], bool] = lambda: False,
+            scanned: Sequence[tuple[str, Stamp | None]] | None = None) -> Outcome:
         """Bring the output up to date; `clean` ignores what is recorded. On bad input,
         a BuildError, and the output and the state stay as they were. `cancelled` is
         asked between the steps, and between shards of pages when they are walked in this
         process; when it says so, the run raises Cancelled. Given up before it writes, a
         run leaves the output, the state and this engine as they were; the preview's,
-        which writes pages in place as it walks, forgets what it recorded of them."""
+        which writes pages in place as it walks, forgets what it recorded of them.
+        `scanned`: the article files and their stamps, as the caller listed them just
+        before (the preview, which looks at every source file to know whether to run),
+        so they are not listed twice; a file changed since is read again next time."""
         clock, progress = Clock(), progress or Progress()
 
         def checkpoint() -> None:
@@ -249,7 +253,7 @@ class Engine:
             clock.lap("state")
             checkpoint()
             return self._run(settings, known, outputs, now, progress, fingerprint, clock,
-                             checkpoint, cache, helper)
+                             checkpoint, cache, helper, scanned)
         finally:
             if helper is not None:
                 helper.close()
@@ -257,8 +261,9 @@ class Engine:
     def _run(self, settings: Settings, known: dict[str, Known], outputs: dict[str, bytes],
              now: dt.datetime, progress: Progress, fingerprint: str, clock: Clock,
              checkpoint: Callable[[], None], cache: DerivedCache,
-             helper: Helper | None) -> Outcome:
-        loaded = self._load_articles(settings, known, cache, progress, helper)
+             helper: Helper | None, scanned: Sequence[tuple[str, Stamp | None]] | None
+             ) -> Outcome:
+        loaded = self._load_articles(settings, known, cache, progress, helper, scanned)
         if helper is not None:
             helper.close()  # its memory back before the plan
         gc.freeze()     # the articles, as the plan holds them
@@ -678,8 +683,11 @@ class Engine:
         return known, outputs
 
     def _load_articles(self, settings: Settings, known: dict[str, Known], cache: DerivedCache,
-                       progress: Progress, helper: Helper | None) -> dict[str, Known]:
-        """Every article file, read and derived again only when its stamp changed."""
+                       progress: Progress, helper: Helper | None,
+                       scanned: Sequence[tuple[str, Stamp | None]] | None = None
+                       ) -> dict[str, Known]:
+        """Every article file, read and derived again only when its stamp changed;
+        `scanned`: see `run`."""
         loaded: dict[str, Known] = {}
         fresh: list[tuple[Stamp, object]] = []
         problems: list[Problem] = []
@@ -687,9 +695,13 @@ class Engine:
         # A file changed within the file system's clock tick of this build could change
         # again in the same tick, size and all: its stamp is not trusted next time.
         racy_from = racy_since(self.root)
-        for relative in article_paths(self.root / "content"):
-            # the stamp before reading: an edit while reading is read next time
-            stamp = article_stamp(os.path.join(self.root, relative))
+        listed = scanned if scanned is not None else (
+            (relative, None) for relative in article_paths(self.root / "content"))
+        for relative, stamp in listed:
+            # the stamp before reading: an edit while reading is read next time (a bundle's
+            # is of all its files)
+            if stamp is None or os.path.basename(relative) == BUNDLE_INDEX:
+                stamp = article_stamp(os.path.join(self.root, relative))
             if stamp is None:
                 continue            # gone since the listing
             previous = known.get(relative)

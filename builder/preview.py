@@ -94,7 +94,10 @@ class Session:
         # a change since then makes the next `pending` true again
         sources, self._scanned = self._scanned or Sources.of(self.root), None
         try:
-            outcome: Outcome = self.engine.run(dt.datetime.now(dt.UTC), cancelled=cancelled)
+            outcome: Outcome = self.engine.run(
+                dt.datetime.now(dt.UTC), cancelled=cancelled,
+                scanned=[(path, stamp) for path, stamp in sources.stamps
+                         if path.startswith("content/") and path.endswith(ARTICLE_SUFFIX)])
         except BuildError:
             self._attempted = sources
             raise

@@ -83,6 +83,28 @@ def test_session_template_and_static_changes(make_site, tmp_path):
     assert sorted(session.update().written) == [".builder-output", "js/site.js"]
 
 
+def test_a_save_between_the_scan_and_the_update_is_read_by_the_next_update(make_site, tmp_path):
+    """The update reads the article files as `pending` listed them, not again: one saved
+    in between may be built from its new text under its old stamp, but the sources stay
+    pending, and the next update reads it again."""
+    root = make_site({"a.md": A, "b.md": B})
+    session = Session(root, tmp_path / "out")
+    session.update()
+    page = tmp_path / "out/zh-hans/articles/a/index.html"
+    bump(root / "content/b.md", B.replace("银行信贷", "信贷投放"))
+    assert session.pending()    # scanned now
+    bump(root / "content/a.md", A.replace("防汛抢险人员在岗", "防汛队伍连夜值守"))
+    session.update()
+    assert "信贷投放" in (tmp_path / "out/zh-hans/articles/b/index.html").read_text()
+    assert session.pending()
+    session.update()
+    assert "连夜值守" in page.read_text() and not session.pending()
+    bump(root / "content/a.md", A)
+    assert session.pending()
+    session.update()
+    assert "连夜值守" not in page.read_text()
+
+
 def test_the_preview_goes_idle_with_drafts_backups_and_broken_articles(make_site, tmp_path):
     """Nothing to do means nothing done: a draft, an editor's backup file or an article
     that fails is looked at once, then again only when something changes."""
