@@ -242,7 +242,7 @@ class Engine:
 
         config = self._load_config()
         cache = DerivedCache(self.root, code_salt(config.derive_settings.fingerprint()))
-        helper = self._helper(config, cache)
+        helper = self._helper(config, cache, clean)
         try:
             settings = self._load_settings(config, cache.salt)
             now = now or dt.datetime.now(config.zone)
@@ -650,11 +650,14 @@ class Engine:
             self.tools = LoadedTools(config.derive_settings)
         return self.tools
 
-    def _helper(self, config: SiteConfig, cache: DerivedCache) -> Helper | None:
+    def _helper(self, config: SiteConfig, cache: DerivedCache, clean: bool) -> Helper | None:
         """A build's edit is derived by a worker forked before the state is read, which
         loads the tools meanwhile (at 10,000 articles both take 0.6 s). Not for the
-        preview, whose tools stay loaded between saves, nor for a cluster's build."""
-        if self.in_place or not self.executor.shares_disk:
+        preview, whose tools stay loaded between saves, nor for a cluster's build, nor
+        for a build from nothing, whose articles are derived on every core (there, its
+        loading took a core's time from those that derive)."""
+        if (self.in_place or not self.executor.shares_disk or clean
+                or self.state.generation() is None):
             return None
         return Helper(partial(_ready_deriver, LoadedTools(config.derive_settings), cache),
                       now=self.executor.workers > 1)

@@ -666,6 +666,30 @@ def test_an_edit_is_derived_by_a_helper_not_by_the_process_that_plans(make_site)
     assert "20:00" in (root / "_site/zh-hant/articles/a/index.html").read_text(encoding="utf-8")
 
 
+def test_a_helper_is_forked_only_where_an_edit_may_need_it(make_site, tmp_path, monkeypatch):
+    """A build from nothing derives every article on every core: a helper readying its
+    tools beside them would only take their time."""
+    from builder import engine as engine_module
+
+    made = []
+    real = engine_module.Helper
+
+    def helper(*args, **kwargs):
+        made.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine_module, "Helper", helper)
+    root = make_site({"a.md": A, "b.md": B})
+    engine = Engine(root, tmp_path / "out")
+    engine.run()
+    assert made == []
+    touch(root / "content/a.md", A + "\nUpdated at 20:00.\n")
+    engine.run()
+    assert made == [1]
+    engine.run(clean=True)
+    assert made == [1]
+
+
 def test_a_fresh_checkout_walks_only_what_its_edit_moves(tmp_path, monkeypatch):
     """CI checks every file out anew: each has a new stamp and the same text, keeps its
     recorded entry and moves no page. With one edit among them, a build walks what the
