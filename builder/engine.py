@@ -427,6 +427,7 @@ class Engine:
         current = {} if full else outputs
         writer = _writer(self.out, in_place=self.in_place, full=full)
         renderer = settings.renderer
+        placed: set[str] | None = None  # the search index's files moved in already
         try:
             # the files pages use first: the preview serves each page as soon as it is written
             written = []
@@ -467,8 +468,6 @@ class Engine:
                     progress.update(counter.value)
                     place_index()
                 return done  # type: ignore[return-value]
-
-            placed: set[str] | None = None  # the search index's files moved in already
 
             def place_index() -> None:
                 """In place (the preview), the search index is served as soon as it is
@@ -555,6 +554,8 @@ class Engine:
                 if jobs == 1 and self._outputs is not None:    # and known: only those
                     for path in written:
                         self._outputs.pop(path, None)
+                    if placed:  # an index newer than what it is recorded as made from
+                        self._outputs.pop(SEARCH, None)
                     self._generation = None
                 else:
                     self._known = self._outputs = self._generation = None

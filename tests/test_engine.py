@@ -399,10 +399,15 @@ def test_a_render_reads_each_articles_body_once_for_all_its_pages(make_site, tmp
     assert sorted(read) == ["content/a.md"] * 3 + ["content/b.md"] * 3
 
 
-def test_a_preview_run_given_up_while_it_writes_leaves_no_stale_page(make_site, tmp_path):
-    """The preview writes each page as the walk meets it; given up between shards, the
-    pages it wrote are newer than what it recorded. The save after it puts the first
-    text back: every page must follow, as in a clean build."""
+def test_a_preview_run_given_up_while_it_writes_leaves_no_stale_page(make_site, tmp_path,
+                                                                     monkeypatch):
+    """The preview writes each page as the walk meets it, and the search index as soon as
+    it is made; given up between shards, the files it wrote are newer than what it
+    recorded. The save after it puts the first text back: every file must follow, as in
+    a clean build."""
+    from builder import parallel
+
+    monkeypatch.setattr(parallel, "_can_fork", lambda: False)   # the index made at once
     root = make_site({"a.md": A, "b.md": B})
     out = tmp_path / "out"
     engine = Engine(root, out, in_place=True)
