@@ -427,7 +427,7 @@ class Engine:
         current = {} if full else outputs
         writer = _writer(self.out, in_place=self.in_place, full=full)
         renderer = settings.renderer
-        placed: set[str] | None = None  # the search index's files moved in already
+        placed = False  # the search index's files are in the output
         try:
             # the files pages use first: the preview serves each page as soon as it is written
             written = []
@@ -466,22 +466,21 @@ class Engine:
                     done[place] = func(shards[place])
                     counter.tick()
                     progress.update(counter.value)
-                    place_index()
+                    # in place (the preview), the search index is served as soon as it
+                    # is made, not after every page is walked
+                    if (self.in_place and not full and index is not None and not placed
+                            and index.ready(0)):
+                        place_index(index.result())
                 return done  # type: ignore[return-value]
 
-            def place_index() -> None:
-                """In place (the preview), the search index is served as soon as it is
-                made, not after every page is walked."""
+            def place_index(made: SpooledIndex) -> None:
+                """The index files whose text changed, moved into the output."""
                 nonlocal placed
-                if (not self.in_place or full or index is None or placed is not None
-                        or not index.ready(0)):
-                    return
-                placed = set()
-                for file in index.result().files:
+                placed = True
+                for file in made.files:
                     if current.get(file.path) != file.digest:
                         writer.move(file.spooled, file.path)
                         written.append(file.path)
-                        placed.add(file.path)
 
             def recall(key: bytes) -> list[Walked] | None:
                 """A shard's rows as recorded, if the output holds every page as then."""
@@ -535,10 +534,8 @@ class Engine:
                 for path in [p for p in targets.digests if p.startswith(f"{INDEX_DIR}/")]:
                     writer.copy(self.out / path, path)
                     written.append(path)
-            for file in spooled:
-                if current.get(file.path) != targets.digests[file.path] and file.path not in (placed or ()):
-                    writer.move(file.spooled, file.path)
-                    written.append(file.path)
+            if made is not None and not placed:
+                place_index(made)
             for path, text in targets.extra.items():
                 if current.get(path) != targets.digests[path]:
                     writer.write(path, text)
