@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import os
 import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .errors import BuildError, format_problems
@@ -59,7 +62,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         # Checked above (or --force): build() need not check again.
         result = build(args.root, out=args.out, base_url=args.base_url,
                        progress=TerminalProgress(), skip_if_up_to_date=False,
-                       future=args.future, clean=args.clean, inputs=inputs, executor=executor)
+                       future=args.future, clean=args.clean, inputs=inputs, executor=executor,
+                       hold=args.hold)
     finally:
         if executor is not None:
             executor.close()
@@ -282,8 +286,10 @@ def _terminate(signum, frame) -> None:
     raise Terminated
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, hold: list[object] | None = None) -> int:
+    """`hold`: where a command leaves what it loaded, for the caller to drop (`run`)."""
     args = parser().parse_args(argv)
+    args.hold = hold
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.run(args)
@@ -295,3 +301,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:
         print("interrupted; the published site is unchanged", file=sys.stderr)
         return 143 if isinstance(stop, Terminated) else 130
+
+
+def run() -> NoReturn:
+    """The `builder` command. A build leaves what it loaded (every article's entry, every
+    page's digest) to the end of the process, which takes the memory back at once:
+    freed object by object, it was 0.15–0.26 s of an edit at 10,000 articles."""
+    held: list[object] = []
+    code = main(hold=held)
+    if not held:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a reader gone (`| head`): nothing to tell it
+            stream.flush()
+    os._exit(code)

@@ -72,12 +72,14 @@ class Project:
 def build(root: Path, out: Path | None = None, base_url: str | None = None,
           progress: Progress | None = None, skip_if_up_to_date: bool = True, future: bool = False,
           now: dt.datetime | None = None, clean: bool = False,
-          inputs: str | None = None, executor: Executor | None = None) -> BuildResult:
+          inputs: str | None = None, executor: Executor | None = None,
+          hold: list[object] | None = None) -> BuildResult:
     """Bring the site in `out` up to date, doing only what changed since the last build
     (`clean`: everything). Articles dated after `now` are scheduled: left out until a
     build runs after their time, or shown and marked with `future`. `inputs`: the
     sources' fingerprint, when the caller has just taken it. `executor`: where articles are
-    derived and pages rendered (default: this machine's cores)."""
+    derived and pages rendered (default: this machine's cores). `hold`: where to leave
+    what the build loaded, for a caller whose process ends next (see `cli.run`)."""
     started = time.perf_counter()
     project = Project(root.resolve())
     config = load_config(project.root)
@@ -93,6 +95,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
                            seconds=time.perf_counter() - started, warnings=(), notes=(),
                            up_to_date=True)
     engine = Engine(project.root, out, base_url, future=future, executor=executor)
+    if hold is not None:
+        hold.append(engine)
     try:
         outcome = engine.run(now, progress, clean=clean, fingerprint=inputs)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -32,6 +33,23 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
 @pytest.fixture
 def site(make_site) -> Path:
     return make_site({"loans.md": LOANS, "yanshan.md": YANSHAN})
+
+
+def test_the_command_says_what_it_built_though_it_ends_at_once(site: Path):
+    """After a build the command ends its process without freeing what it loaded
+    (`cli.run`): what it printed to a pipe (buffered) gets out first, with its status."""
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+    def command() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "builder", "build", "--root", str(site)],
+                              capture_output=True, text=True, timeout=120, env=buffered)
+
+    result = command()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("built ") and "(2 articles × 2 editions)" in result.stdout
+    (site / "content/broken.md").write_text("no front matter", encoding="utf-8")
+    result = command()
+    assert result.returncode == 1 and "content/broken.md" in result.stderr
 
 
 def test_every_page_exists_in_both_editions(site: Path):
