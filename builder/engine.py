@@ -93,6 +93,7 @@ from .plan import (
 )
 from .render import Renderer
 from .search import INDEX_DIR, Index, IndexState
+from .slugs import slugify
 from .state import Stamp, State, entries, seal, state_path
 from .taxonomy import Memo
 
@@ -304,7 +305,9 @@ class Engine:
                 plan = plan_site(published, settings.config, tools.converter,
                                  now if self.future else None, whole, memo,
                                  lambda path: k.entry if (k := known.get(path)) is not None
-                                 else None)
+                                 else None,
+                                 # the preview's tools are loaded here, pypinyin with them
+                                 None if self.in_place else _spell_elsewhere)
             if self.in_place:   # the preview's next save starts from this plan
                 self._last = (plan, settings.renderer)
             clock.lap("plan")
@@ -881,6 +884,16 @@ class TemplateDigests:
 def _used_digest(names: set[str], sources: dict[str, bytes] | None = None) -> bytes:
     return hashlib.blake2b(pickle.dumps(sorted((name, (sources or {}).get(name))
                                                for name in names)), digest_size=16).digest()
+
+
+def _spell_elsewhere(texts: list[str]) -> list[str]:
+    """Slugs spelled in a worker of their own: pypinyin (58 MB) is loaded there, not in
+    the process that plans, nor in the walkers forked from it."""
+    return Background(partial(_spelled, texts)).result()
+
+
+def _spelled(texts: list[str]) -> list[str]:
+    return [slugify(text) for text in texts]
 
 
 def _derive(article, tools: LoadedTools) -> Derived:

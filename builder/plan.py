@@ -361,17 +361,16 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
               shown_from: dt.datetime | None = None,
               whole: Callable[[Derived], Derived] | None = None,
               memo: Memo | None = None,
-              previous: Callable[[str], Derived | None] = lambda path: None) -> SitePlan:
+              previous: Callable[[str], Derived | None] = lambda path: None,
+              spell_elsewhere: Callable[[list[str]], list[str]] | None = None) -> SitePlan:
     """`derived`: newest first, with or without their bodies (`whole` gives them back).
     `shown_from`: articles dated after it are scheduled ones shown ahead of time, marked
     as such (`build --future`, the preview). `memo`: the last plan's
     `taxonomy.memo`; `previous`: by its file's path, an article as the plan that made
-    the memo had it, if known (`build_taxonomy`)."""
+    the memo had it, if known (`build_taxonomy`); `spell_elsewhere`: see `Spelling`."""
     urls = Urls(config.base_url, config.base_path)
     memo = memo or Memo()
-    spell = Spelling(memo.slugs)
-    if not config.feed_id:  # the authority of tag: URIs, the title in pinyin: spelled once
-        config = replace(config, feed_id=spell(config.title) or "news")
+    spell = Spelling(memo.slugs, spell_elsewhere, expected=() if config.feed_id else (config.title,))
 
     def names(text: str, script: Script) -> tuple[tuple[str, str], ...]:
         return tuple((e.lang, converter.convert(text, script, e).text) for e in config.editions)
@@ -382,6 +381,8 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
 
     taxonomy = build_taxonomy([taxonomy_input(d) for d in derived], config, names, memo, spell,
                               before)
+    if not config.feed_id:  # the authority of tag: URIs, the title in pinyin: spelled once
+        config = replace(config, feed_id=spell(config.title) or "news")
     identities = card_identities(derived, shown_from)
     titles: dict[Edition, str] = {}
     descriptions: dict[Edition, str] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
@@ -46,16 +46,42 @@ def slugify(text: str) -> str:
 
 class Spelling:
     """`slugify`, answered from slugs spelled before where it can (pypinyin takes 0.17 s
-    and 55 MB to load); `used`: every slug asked for, to keep for the next time."""
+    and 58 MB to load); `used`: every slug asked for, to keep for the next time.
 
-    def __init__(self, known: Mapping[str, str]):
+    `elsewhere`: spells a list of texts in another process, so that pypinyin is loaded
+    there and not in this one (the process that plans, and that the walkers are forked
+    from). `learn` sends it all the new names at once; `expected` are sent with the first
+    of them (the site's title, asked for after the terms)."""
+
+    def __init__(self, known: Mapping[str, str],
+                 elsewhere: Callable[[list[str]], list[str]] | None = None,
+                 expected: Iterable[str] = ()):
         self.known = known
         self.used: dict[str, str] = {}
+        self._elsewhere = elsewhere
+        self._learned: dict[str, str] = {}
+        self._expected = set(expected)
+
+    def learn(self, texts: Iterable[str]) -> None:
+        """Spell now, in one go, those of `texts` (and of `expected`) not spelled before."""
+        texts = {*texts, *self._expected}
+        self._expected = set()
+        new = sorted(t for t in texts if _HAN.search(t) and t not in self.used
+                     and t not in self.known and t not in self._learned)
+        if new:
+            spelled = (self._elsewhere(new) if self._elsewhere is not None
+                       else [slugify(t) for t in new])
+            self._learned.update(zip(new, spelled, strict=True))
 
     def __call__(self, text: str) -> str:
         slug = self.used.get(text)
         if slug is None:
             slug = self.known.get(text)
+            if slug is None:
+                slug = self._learned.get(text)
+            if slug is None:
+                self.learn([text])
+                slug = self._learned.get(text)
             self.used[text] = slug = slugify(text) if slug is None else slug
         return slug
 

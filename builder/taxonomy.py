@@ -446,6 +446,9 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
         tag_lists.append(found.tags)
         topic_lists.append(found.topics)
 
+    # every name a term is spelled from, at once (elsewhere: see Spelling)
+    spell.learn({t for tags in tag_lists for t in tags} | {a for item in inputs for a in item.authors}
+                | {s for item in inputs for s in item.sources})
     slugger = _Slugger(config.tags.slugs, spell)
     tag_terms = _terms("tags", {t for tags in tag_lists for t in tags}, slugger, names)
     topic_terms = {t.slug: Term("topics", t.slug, t.slug, _topic_names(t, names),

@@ -657,18 +657,24 @@ print(result.written, *sorted(m for m in ("rjieba", "pypinyin") if m in sys.modu
 """
 
 
-def test_an_edit_is_derived_by_a_helper_not_by_the_process_that_plans(make_site):
+@pytest.mark.parametrize("author", ["", "傅军"])
+def test_an_edit_is_derived_by_a_helper_not_by_the_process_that_plans(make_site, author):
     """The segmenter, its IDF table and pypinyin (150 MB) are loaded by the helper that
     derives the edit; the process holding the state and the plan loads none of them:
-    the tags' and the site's slugs come from the state (`taxonomy.Memo`)."""
+    the tags' and the site's slugs come from the state (`taxonomy.Memo`), and a name
+    never spelled before (a new author) is spelled by a worker of its own."""
     root = make_site({"a.md": A, "b.md": B})
     build(root)
-    touch(root / "content/a.md", A + "\nUpdated at 20:00.\n")   # no new name to spell
+    edited = A.replace("date =", f'authors = ["{author}"]\ndate =') if author else A
+    touch(root / "content/a.md", edited + "\nUpdated at 20:00.\n")
     done = subprocess.run([sys.executable, "-c", EDIT_SCRIPT, str(root)], capture_output=True,
                           text=True, check=True)
     written, *loaded = done.stdout.split()
     assert int(written) > 0 and loaded == []
     assert "20:00" in (root / "_site/zh-hant/articles/a/index.html").read_text(encoding="utf-8")
+    if author:
+        assert author in (root / "_site/zh-hans/authors/fujun/index.html").read_text(
+            encoding="utf-8")
 
 
 def test_a_helper_is_forked_only_where_an_edit_may_need_it(make_site, tmp_path, monkeypatch):
