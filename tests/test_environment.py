@@ -223,6 +223,26 @@ def _slow_first(n: int) -> tuple[int, int]:
     return n * n, os.getpid()
 
 
+def test_a_worker_sends_each_result_as_it_is_done():
+    """A worker holds no share of results (at 100,000 articles, 50,000 entries): each
+    comes back as its own message, the worker's last word after them."""
+    import multiprocessing
+    import pickle
+
+    from builder import parallel
+
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    process = parallel._forked(parallel._work, (_slow_first, [1, 2, 3], context.Value("q", 0),
+                                                writer, None, os.getpid()))
+    writer.close()
+    words = [pickle.loads(reader.recv_bytes()) for _ in range(4)]
+    process.join()
+    assert [(status, payload[0] if payload else None) for status, payload in words] == [
+        ("ok", 0), ("ok", 1), ("ok", 2), ("done", None)]
+    assert [payload[1][0] for _, payload in words[:3]] == [1, 4, 9]
+
+
 def test_workers_take_the_next_item_when_free_and_results_keep_their_order():
     results = fork_map(_slow_first, list(range(20)), jobs=2, min_per_worker=1)
     assert [square for square, _ in results] == [n * n for n in range(20)]

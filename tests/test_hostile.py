@@ -123,7 +123,7 @@ def test_two_clean_builds_are_byte_identical(make_site, tmp_path):
 
 def test_builds_are_byte_identical_whatever_the_number_of_workers(make_site, tmp_path,
                                                                 monkeypatch):
-    from builder import engine, plan
+    from builder import engine, parallel, plan
 
     root = make_site({p.name: p.read_text(encoding="utf-8")
                       for p in (REPO / "content").rglob("*.md")})
@@ -133,7 +133,7 @@ def test_builds_are_byte_identical_whatever_the_number_of_workers(make_site, tmp
     monkeypatch.setattr(plan, "FRONT_PAGES_PER_SHARD", 2)
     outputs = {}
     for count in (1, 2, 3):
-        monkeypatch.setattr(engine, "workers", lambda count=count: count)
+        monkeypatch.setattr(parallel, "workers", lambda count=count: count)
         build(root, out=tmp_path / f"w{count}", skip_if_up_to_date=False)
         outputs[count] = snapshot(tmp_path / f"w{count}")
     assert outputs[1] == outputs[2] == outputs[3]
