@@ -66,8 +66,8 @@ class Spelling:
         """Spell now, in one go, those of `texts` (and of `expected`) not spelled before."""
         texts = {*texts, *self._expected}
         self._expected = set()
-        new = sorted(t for t in texts if _HAN.search(t) and t not in self.used
-                     and t not in self.known and t not in self._learned)
+        new = sorted(t for t in texts if t not in self.known and t not in self.used
+                     and t not in self._learned and _HAN.search(t))
         if new:
             spelled = (self._elsewhere(new) if self._elsewhere is not None
                        else [slugify(t) for t in new])

@@ -446,19 +446,17 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
         tag_lists.append(found.tags)
         topic_lists.append(found.topics)
 
-    # every name a term is spelled from, at once (elsewhere: see Spelling)
-    spell.learn({t for tags in tag_lists for t in tags} | {a for item in inputs for a in item.authors}
-                | {s for item in inputs for s in item.sources})
-    slugger = _Slugger(config.tags.slugs, spell)
-    tag_terms = _terms("tags", {t for tags in tag_lists for t in tags}, slugger, names)
+    tag_names = {t for tags in tag_lists for t in tags}
+    author_names = {a for item in inputs for a in item.authors}
+    source_names = {s for item in inputs for s in item.sources}
+    spell.learn(tag_names | author_names | source_names)    # at once (see Spelling)
+    tag_terms = _terms("tags", tag_names, _Slugger(config.tags.slugs, spell), names)
     topic_terms = {t.slug: Term("topics", t.slug, t.slug, _topic_names(t, names),
                                 t.description) for t in config.topics}
     topic_terms[OTHER_TOPIC] = Term("topics", OTHER_TOPIC, OTHER_TOPIC,
                                     names("其他", Script.HANS))
-    author_terms = _terms("authors", {a for item in inputs for a in item.authors}, _Slugger({}, spell),
-                          names)
-    source_terms = _terms("sources", {s for item in inputs for s in item.sources}, _Slugger({}, spell),
-                          names)
+    author_terms = _terms("authors", author_names, _Slugger({}, spell), names)
+    source_terms = _terms("sources", source_names, _Slugger({}, spell), names)
 
     # the lists of words and tags patched, when only the articles that changed were chosen
     # again (the others' tags are as the memo's lists hold them)
