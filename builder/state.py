@@ -25,7 +25,7 @@ import hashlib
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,8 +56,10 @@ def state_path(root: Path, out: Path) -> Path:
     return root / FOLDER / f"{name}.sqlite"
 
 
-def seal(value: object) -> bytes:
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def seal(value: object, dumps: Callable[[object], bytes] | None = None) -> bytes:
+    """`value` pickled (by `dumps`, when given), behind a digest of the bytes."""
+    payload = (dumps(value) if dumps is not None
+               else pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
     return hashlib.sha256(payload).digest() + payload
 
 
@@ -182,6 +184,11 @@ class State:
         def write(db: sqlite3.Connection) -> bool:
             db.execute("BEGIN IMMEDIATE")
             try:
+                # first: pickling a large value (the taxonomy's memo) takes several times
+                # its size for a moment, before the entries sealed below add to this
+                # process for good (pickle leaves a UTF-8 copy in each string it writes)
+                db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
+                               ((k, seal(v)) for k, v in (blobs or {}).items()))
                 if replace_all:
                     db.execute("DELETE FROM sources")
                     db.execute("DELETE FROM outputs")
@@ -198,8 +205,6 @@ class State:
                 if kept_parts is not None:
                     _keep_only(db, "parts", "identity", kept_parts)
                 db.executemany("INSERT OR REPLACE INTO parts VALUES (?, ?, ?)", parts)
-                db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
-                               ((k, seal(v)) for k, v in (blobs or {}).items()))
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (settings,))
                 db.execute("COMMIT")
