@@ -73,20 +73,18 @@ def workers() -> int:
 
 def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int | None = None,
              min_per_worker: int = MIN_PER_WORKER, counter: Counter | None = None,
-             report: Report | None = None, count_items: bool = True) -> list[R]:
+             report: Report | None = None) -> list[R]:
     """[func(x) for x in items], in order, over `jobs` forked workers, each taking the
     next item not yet taken when it is free (items differ in cost: a shard of the most
     used tags has five times the pages of a shard of articles). With a `counter`, each
-    finished item ticks it (unless the items tick it themselves: `count_items=False`)
-    and `report` hears the count as it grows."""
-    ticks = counter if count_items else None
+    finished item ticks it and `report` hears the count as it grows."""
     jobs = min(jobs or workers(), max(1, len(items) // min_per_worker))
     if jobs <= 1 or not _can_fork():
         results = []
         for item in items:
             results.append(func(item))
-            if ticks is not None:
-                ticks.tick()
+            if counter is not None:
+                counter.tick()
             if counter is not None and report:
                 report(counter.value)
         return results
@@ -99,7 +97,7 @@ def fork_map(func: Callable[[T], R], items: Sequence[T], jobs: int | None = None
     try:
         for share in range(jobs):
             reader, writer = context.Pipe(duplex=False)
-            processes.append(_forked(_work, (func, items, taken, writer, ticks, os.getpid())))
+            processes.append(_forked(_work, (func, items, taken, writer, counter, os.getpid())))
             writer.close()
             readers[reader] = share
         while readers:
