@@ -233,8 +233,9 @@ def test_a_worker_sends_each_result_as_it_is_done():
 
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
-    process = parallel._forked(parallel._work, (_slow_first, [1, 2, 3], context.Value("q", 0),
-                                                writer, None, os.getpid()))
+    taken = context.Value("q", 0)   # held here while the worker runs (see `Background`)
+    process = parallel._forked(parallel._work, (_slow_first, [1, 2, 3], taken, writer, None,
+                                                os.getpid()))
     writer.close()
     words = [pickle.loads(reader.recv_bytes()) for _ in range(4)]
     process.join()
