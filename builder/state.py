@@ -185,8 +185,9 @@ class State:
             db.execute("BEGIN IMMEDIATE")
             try:
                 # first: pickling a large value (the taxonomy's memo) takes several times
-                # its size for a moment, before the entries sealed below add to this
-                # process for good (pickle leaves a UTF-8 copy in each string it writes)
+                # its size for a moment, and that moment then does not come on top of
+                # what sealing the rest adds (a cold build at 10,000 articles: 28 MB
+                # added by recording with the blobs last, 23 MB with them first)
                 db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
                                ((k, seal(v)) for k, v in (blobs or {}).items()))
                 if replace_all:
