@@ -347,18 +347,20 @@ def term_index_page(taxonomy: Taxonomy, ctx: EditionContext, cards: Cards, kind:
 
 
 def term_pages(taxonomy: Taxonomy, ctx: EditionContext, cards: Cards, kind: str,
-               places: Iterable[int]) -> Iterator[Page]:
-    """The pages of the terms of a kind (tags, topics…) at `places` in its order."""
+               places: Iterable[tuple[int, range | None]], own: bool = True) -> Iterator[Page]:
+    """The pages of the terms of a kind (tags, topics…) at `places` in its order, each
+    with the numbered pages to make (None: all; see `listing_pages`, as `own`)."""
     edition, strings = ctx.edition, ctx.site.strings
     groups = taxonomy.groups[kind]
-    for place in places:
+    for place, numbers in places:
         term, members = groups[place]
         name = term.name(edition.lang)
         title = strings[f"term_title_{kind}"].format(name=name)
         yield from listing_pages(
             ctx, f"{kind}/{term.slug}/", f"{title} · {ctx.site.title}", title,
             cards, members, description=ctx.localise(term.description),
-            feed_title=f"{title} · {ctx.site.title}" if kind in FEED_KINDS else None)
+            feed_title=f"{title} · {ctx.site.title}" if kind in FEED_KINDS else None,
+            numbers=numbers, own=own)
 
 
 def archive_pages(taxonomy: Taxonomy, ctx: EditionContext, cards: Cards,

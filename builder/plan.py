@@ -114,7 +114,8 @@ def search_fold(converter: Converter) -> dict[str, str]:
 
 
 ARTICLES_PER_SHARD = 200    # an article's pages in every edition: 800 pages a shard
-TERM_PAGES_PER_SHARD = 50   # on average: a kind's terms are spread over buckets by slug
+TERM_PAGES_PER_SHARD = 50   # on average: a kind's terms are spread over buckets by slug;
+                            # a term with more numbered pages has shards of as many of them
 FRONT_PAGES_PER_SHARD = 100  # of an edition's numbered front pages, counted from the oldest
 
 
@@ -124,13 +125,15 @@ class Shard:
     from the plan alone (`SitePlan.shard_pages`)."""
 
     # front (its own page and feed) / pages (numbered front pages) / articles / terms /
-    # archive (a month's list) / rest (search, the archive's index, term lists) / site
+    # term-pages (numbered pages of a term with many) / archive (a month's list) / rest
+    # (search, the archive's index, term lists) / site
     part: str
     edition: int = -1   # its place in `SitePlan.editions`; -1: every edition
     kind: str = ""      # of the terms
     # the articles or numbered pages it holds; of terms, its bucket; of the archive, the month
     start: int = 0
     stop: int = 0       # of terms, how many buckets the kind has; of the archive, the year
+    term: str = ""      # of term-pages, the term's slug
 
 
 @dataclass(frozen=True)
@@ -158,9 +161,10 @@ class SitePlan:
         change is not walked again (`shard_key`): articles are counted from the oldest
         (a new one joins the newest shard), terms are spread over buckets by their slugs
         (a new tag joins one), and the pages every new article changes are together in
-        `rest`. An article's pages in every edition are in one shard, so the worker that
-        renders them reads its body once; aliases come last (an alias in the way of a
-        page is the alias's error)."""
+        `rest`. A term with more numbered pages than a bucket holds has them in shards of
+        their own, as the front page does (`_split`). An article's pages in every edition
+        are in one shard, so the worker that renders them reads its body once; aliases
+        come last (an alias in the way of a page is the alias's error)."""
         count, numbered = len(self.derived), len(self._chunks)
         shards = []
         for e in range(len(self.editions)):
@@ -175,6 +179,10 @@ class SitePlan:
             for kind in TERM_KINDS:
                 buckets = len(self._buckets[kind])
                 shards += [Shard("terms", e, kind, b, buckets) for b in range(buckets)]
+                for slug, (_, chunks) in self._split[kind].items():
+                    shards += [Shard("term-pages", e, kind, first,
+                                     min(len(chunks) + 1, first + TERM_PAGES_PER_SHARD), slug)
+                               for first in range(1, len(chunks) + 1, TERM_PAGES_PER_SHARD)]
             shards += [Shard("archive", e, start=month, stop=year)
                        for year, month, _ in self.taxonomy.archive]
             shards.append(Shard("rest", e))
@@ -205,6 +213,11 @@ class SitePlan:
                 groups = self.taxonomy.groups[shard.kind]
                 return any(groups[place][0].slug in slugs[shard.kind]
                            for place in self._buckets[shard.kind][shard.start])
+            if shard.part == "term-pages" and shard.term in slugs[shard.kind]:
+                place, chunks = self._split[shard.kind][shard.term]
+                members = self.taxonomy.groups[shard.kind][place][1]
+                return any(not wanted.isdisjoint(members[start:end])
+                           for start, end in chunks[shard.start - 1:shard.stop - 1])
             return False
 
         return {shard for shard in self.shards() if lists(shard)}
@@ -219,14 +232,29 @@ class SitePlan:
         return archive_chunks(len(self.derived), self._page_size)
 
     @cached_property
+    def _split(self) -> dict[str, dict[str, tuple[int, list[tuple[int, int]]]]]:
+        """Each kind's terms with more than `TERM_PAGES_PER_SHARD` numbered pages, by slug:
+        their places and numbered pages (`archive_chunks`). Those pages have shards of
+        their own, keyed by the articles each holds, so an edit to one of a tag's 20,000
+        articles walks the 50 pages around it, not the tag's 1,000 (at 100,000 articles,
+        22,000 pages an edit, when buckets held whole terms)."""
+        size = self._page_size
+        return {kind: {term.slug: (place, archive_chunks(len(members), size))
+                       for place, (term, members) in enumerate(self.taxonomy.groups[kind])
+                       # how many numbered pages it has, counted
+                       if -(-len(members) // size) - 1 > TERM_PAGES_PER_SHARD}
+                for kind in TERM_KINDS}
+
+    @cached_property
     def _buckets(self) -> dict[str, list[list[int]]]:
         """Each kind's terms, by place, spread over a power of two of buckets by a hash of
         their slugs, about `TERM_PAGES_PER_SHARD` pages a bucket: the buckets change only
-        when the kind's pages double."""
+        when the kind's pages double. A split term counts its own page and feed."""
         found, size = {}, self._page_size
         for kind in TERM_KINDS:
-            groups = self.taxonomy.groups[kind]
-            pages = sum(2 + len(members) // size for _, members in groups)    # with the feed
+            groups, split = self.taxonomy.groups[kind], self._split[kind]
+            pages = sum(2 + (0 if term.slug in split else len(members) // size)
+                        for term, members in groups)    # with the feed
             buckets = 1
             while buckets * TERM_PAGES_PER_SHARD < pages:
                 buckets *= 2
@@ -269,8 +297,14 @@ class SitePlan:
             yield from front_pages(self.derived, self.taxonomy, ctx, cards,
                                    numbers=range(shard.start, shard.stop), own=False)
         elif shard.part == "terms":
-            yield from term_pages(self.taxonomy, ctx, cards, shard.kind,
-                                  self._buckets[shard.kind][shard.start])
+            split = {place for place, _ in self._split[shard.kind].values()}
+            yield from term_pages(self.taxonomy, ctx, cards, shard.kind, [
+                (place, range(0) if place in split else None)
+                for place in self._buckets[shard.kind][shard.start]])
+        elif shard.part == "term-pages":
+            yield from term_pages(self.taxonomy, ctx, cards, shard.kind, [
+                (self._split[shard.kind][shard.term][0], range(shard.start, shard.stop))],
+                own=False)
         elif shard.part == "archive":
             yield from archive_pages(self.taxonomy, ctx, cards, shard.stop, shard.start)
         else:
@@ -309,10 +343,21 @@ class SitePlan:
             return digest(salt, "shard", "articles",
                           [self._article_inputs(i) for i in range(shard.start, shard.stop)])
         inputs: object
-        if shard.part == "terms":
-            groups = taxonomy.groups[shard.kind]
-            inputs = [(_term_fields(groups[place][0]), tuple(ids[i] for i in groups[place][1]))
-                      for place in self._buckets[shard.kind][shard.start]]
+        if shard.part == "terms":     # a split term's own page, its feed, its pages' count
+            groups, split = taxonomy.groups[shard.kind], self._split[shard.kind]
+            config = self.editions[shard.edition][0].config
+            head = max(config.page_size, config.feed_entries)
+            inputs = [(_term_fields(term), tuple(ids[i] for i in members[:head]),
+                       len(split[term.slug][1])) if term.slug in split
+                      else (_term_fields(term), tuple(ids[i] for i in members))
+                      for term, members in (groups[place] for place
+                                            in self._buckets[shard.kind][shard.start])]
+        elif shard.part == "term-pages":    # as `pages`, and the term's own fields
+            place, chunks = self._split[shard.kind][shard.term]
+            term, members = taxonomy.groups[shard.kind][place]
+            inputs = (_term_fields(term), [tuple(ids[i] for i in members[start:end]) for start, end
+                                           in chunks[shard.start - 1:shard.stop - 1]],
+                      min(len(chunks), shard.stop))
         elif shard.part == "front":     # the latest, each topic's latest, how many pages
             config = self.editions[shard.edition][0].config
             inputs = (ids[:max(config.page_size, config.feed_entries)],

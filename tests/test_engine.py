@@ -572,6 +572,61 @@ def test_numbered_front_pages_follow_a_new_article_in_shards_of_one(make_site, t
         assert made == fresh
 
 
+def test_an_edit_walks_the_numbered_pages_of_a_large_term_around_it(make_site, tmp_path,
+                                                                     monkeypatch):
+    """Ten articles of one tag, two a page: the tag has four numbered pages, more than a
+    shard holds, so they are walked in shards of two of their own. An edit to the oldest
+    article walks the shard of pages 1 and 2, which the preview walks first
+    (`SitePlan.listing`), and recalls the tag's own page and pages 3 and 4. A new article
+    then gives page 4 a link to a fifth, and two older ones move the own page's link to
+    the oldest page: each as a clean build makes it."""
+    monkeypatch.setattr(plan_module, "TERM_PAGES_PER_SHARD", 2)
+    config = MINIMAL_CONFIG + "page_size = 2\nfeed_entries = 2\n"
+    root = make_site({f"a{i:02d}.md": article(f"防汛{i}", PARAGRAPHS[i % 5],
+                                              date=f"2024-07-{10 + i}", tags='["防汛"]')
+                      for i in range(10)}, config)
+    out = tmp_path / "out"
+    engine = Engine(root, out)
+    engine.run()
+    walked = _walked_shards(monkeypatch)
+    named: list[set] = []
+    real = plan_module.SitePlan.listing
+    monkeypatch.setattr(plan_module.SitePlan, "listing",
+                        lambda plan, articles: named.append(real(plan, articles)) or named[-1])
+    shards: list = []
+    walk_shard = plan_module.walk_shard
+
+    def recorded(plan, shard, **kwargs):
+        done = walk_shard(plan, shard, **kwargs)
+        shards.append((shard, done.fresh))
+        return done
+
+    monkeypatch.setattr(plan_module, "walk_shard", recorded)
+    steps = {"edited": [("a00.md", "防汛新标题", "2024-07-10")],
+             "newer": [("a10.md", "防汛10", "2024-07-25")],
+             "older": [("b1.md", "防汛旧闻", "2024-07-01"), ("b2.md", "防汛往事", "2024-07-02")]}
+    for step, files in steps.items():
+        for name, title, date in files:
+            touch(root / "content" / name, article(title, PARAGRAPHS[len(title) % 5], date=date,
+                                                   tags='["防汛"]'))
+        engine.run()
+        if step == "edited":
+            tag = {p.removeprefix("zh-hans/tags/fangxun/") for _, paths in walked
+                   for p in paths if p.startswith("zh-hans/tags/fangxun/")}
+            assert tag == {"page/1/index.html", "page/2/index.html"}
+            split = [(shard, fresh) for shard, fresh in shards
+                     if shard.part == "term-pages" and shard.term == "fangxun"]
+            assert sorted((s.edition, s.start, s.stop) for s, _ in split) == [
+                (0, 1, 3), (0, 3, 5), (1, 1, 3), (1, 3, 5)]
+            assert {s for s, fresh in split if fresh} == {s for s, _ in split if s.start == 1}
+            assert {s for s, fresh in split if fresh} <= named[-1]
+        clean = tmp_path / step
+        build(root, out=clean, clean=True)
+        made, fresh = snapshot(out), snapshot(clean)
+        del made[MARKER], fresh[MARKER]     # they name the fingerprint a build takes
+        assert made == fresh, step
+
+
 def test_the_listings_an_edit_moves_are_those_walked_first(make_site, tmp_path, monkeypatch):
     """`SitePlan.listing` names the shards of listings to walk before the rest (the
     preview serves them sooner): every shard of listings an edit walks again must be
