@@ -31,7 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -58,7 +58,7 @@ from .content import (
 )
 from .derive import Derived, derive
 from .errors import BuildError, Problem
-from .fingerprint import GENERATION, MARKER, marker_fields, marker_text, package_digest
+from .fingerprint import GENERATION, MARKER, Stamp, marker_fields, marker_text, package_digest
 from .inputs import StaticFiles, static_files
 from .output import Staging, safe_relative, write_atomic, write_failure
 from .pages import Page, article_pages, source_key
@@ -93,7 +93,7 @@ from .records import dumps_unshared
 from .render import Renderer
 from .search import INDEX_DIR, Index, IndexState
 from .slugs import slugify
-from .state import Stamp, State, entries, seal, state_path
+from .state import State, entries, seal, state_path
 from .taxonomy import Memo
 
 PARALLEL_ARTICLES = 500  # articles × editions: below this, the pages are walked in one process
@@ -224,7 +224,7 @@ class Engine:
     def run(self, now: dt.datetime | None = None, progress: Progress | None = None,
             clean: bool = False, fingerprint: str = "",
             cancelled: Callable[[], bool] = lambda: False,
-            scanned: Sequence[tuple[str, Stamp | None]] | None = None) -> Outcome:
+            scanned: Iterable[tuple[str, Stamp | None]] | None = None) -> Outcome:
         """Bring the output up to date; `clean` ignores what is recorded. On bad input,
         a BuildError, and the output and the state stay as they were. `cancelled` is
         asked between the steps, and between shards of pages when they are walked in this
@@ -232,8 +232,9 @@ class Engine:
         run leaves the output, the state and this engine as they were; the preview's,
         which writes pages in place as it walks, forgets what it recorded of them.
         `scanned`: the article files and their stamps, as the caller listed them just
-        before (the preview, which looks at every source file to know whether to run),
-        so they are not listed twice; a file changed since is read again next time."""
+        before (a build, which stamps every input file to know whether to run, and the
+        preview), so they are not listed twice; a file changed since is read again next
+        time."""
         clock, progress = Clock(), progress or Progress()
 
         def checkpoint() -> None:
@@ -260,7 +261,7 @@ class Engine:
     def _run(self, settings: Settings, known: dict[str, Known], outputs: dict[str, bytes],
              now: dt.datetime, progress: Progress, fingerprint: str, clock: Clock,
              checkpoint: Callable[[], None], cache: DerivedCache,
-             helper: Helper | None, scanned: Sequence[tuple[str, Stamp | None]] | None
+             helper: Helper | None, scanned: Iterable[tuple[str, Stamp | None]] | None
              ) -> Outcome:
         loaded = self._load_articles(settings, known, cache, progress, helper, scanned)
         if helper is not None:
@@ -686,7 +687,7 @@ class Engine:
 
     def _load_articles(self, settings: Settings, known: dict[str, Known], cache: DerivedCache,
                        progress: Progress, helper: Helper | None,
-                       scanned: Sequence[tuple[str, Stamp | None]] | None = None
+                       scanned: Iterable[tuple[str, Stamp | None]] | None = None
                        ) -> dict[str, Known]:
         """Every article file, read and derived again only when its stamp changed;
         `scanned`: see `run`."""

@@ -4,15 +4,19 @@ A build writes a fingerprint of its inputs into the output's marker file: every
 file under content/, templates/ and static/ (path, size, modification time),
 site.toml, the base URL and the builder version. When nothing changed, `builder
 build` says so and stops, the way make does; `--force` rebuilds anyway. Only
-light modules are imported here, so the answer costs a few stats.
+light modules are imported here, so the answer costs a few stats: one of every file,
+which the build then takes as its articles' stamps (`Scan`).
 """
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import functools
 import hashlib
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
@@ -23,19 +27,65 @@ DUE = "next scheduled: "
 GENERATION = "generation: "
 
 
-def fingerprint(root: Path, base_url: str | None, future: bool = False) -> str:
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """What the file system says of a file: when it changes, the file is read again."""
+
+    mtime_ns: int
+    size: int
+    inode: int
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str]) -> Stamp | None:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        return cls(stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The inputs stamped once: their fingerprint, and the stamps of the files under
+    content/ that a build reads (not hidden, as `content.relative_files` lists them, in
+    its order), which the build need not take again (a second stat of 100,000 articles
+    took 0.8 s of every build). Packed, three numbers a file: held as objects through
+    the build, they were 25 MB at 100,000 articles."""
+
+    inputs: str
+    paths: tuple[str, ...]
+    # of each file: mtime_ns (before 1970 too), size and inode (up to 2**64 - 1)
+    stamps: tuple[array.array, array.array, array.array]
+
+    def content(self) -> Iterator[tuple[str, Stamp]]:
+        mtimes, sizes, inodes = self.stamps
+        return ((path, Stamp(mtime, size, inode)) for path, mtime, size, inode
+                in zip(self.paths, mtimes, sizes, inodes, strict=True))
+
+
+def scan(root: Path, base_url: str | None, future: bool = False) -> Scan:
+    """One stat of every input file (and of the builder's own)."""
     digest = hashlib.sha256(f"{__version__}\n{base_url}\n{future}\n".encode())
     here = Path(__file__).parent
     for path in _package_files():
         _stamp(digest, path, path.relative_to(here).as_posix())
     _stamp(digest, root / "site.toml", "site.toml")
+    paths: list[str] = []
+    mtimes, sizes, inodes = array.array("q"), array.array("Q"), array.array("Q")
     for folder in FOLDERS:   # strings, not Paths: 10,000 articles are stamped on every build
         for directory, dirs, files in os.walk(root / folder):
             dirs.sort()
             prefix = os.path.relpath(directory, root).replace(os.sep, "/") + "/"
+            listed = folder == "content" and not any(
+                part.startswith(".") for part in prefix.split("/"))
             for file in sorted(files):
-                _stamp(digest, os.path.join(directory, file), prefix + file)
-    return digest.hexdigest()
+                stat = _stamp(digest, os.path.join(directory, file), prefix + file)
+                if listed and stat is not None and not file.startswith("."):
+                    paths.append(prefix + file)
+                    mtimes.append(stat.st_mtime_ns)
+                    sizes.append(stat.st_size)
+                    inodes.append(stat.st_ino)
+    return Scan(digest.hexdigest(), tuple(paths), (mtimes, sizes, inodes))
 
 
 def _package_files() -> list[Path]:
@@ -57,13 +107,14 @@ def package_digest() -> str:
     return digest.hexdigest()
 
 
-def _stamp(digest, path: Path | str, name: str) -> None:
+def _stamp(digest, path: Path | str, name: str) -> os.stat_result | None:
     try:
         stat = os.stat(path)
     except OSError:
         digest.update(f"{name}:missing\n".encode())
-        return
+        return None
     digest.update(f"{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return stat
 
 
 def marker_text(print_: str, due: dt.datetime | None = None, generation: str = "") -> str:
@@ -105,12 +156,12 @@ def output_folder(root: Path, out: Path | None, output_dir: str) -> Path:
 
 
 def up_to_date(root: Path, out: Path | None, base_url: str | None,
-               future: bool = False) -> tuple[Path, str, bool]:
-    """(output folder, fingerprint, whether the published output already matches the
-    inputs and no scheduled article has come due since)."""
+               future: bool = False) -> tuple[Path, Scan, bool]:
+    """(output folder, the inputs scanned, whether the published output already matches
+    the inputs and no scheduled article has come due since)."""
     from .config import load_config
 
     config = load_config(root)
     folder = output_folder(root, out, config.output_dir)
-    inputs = fingerprint(root, base_url, future)
-    return folder, inputs, current(folder / MARKER, inputs, dt.datetime.now(dt.UTC))
+    found = scan(root, base_url, future)
+    return folder, found, current(folder / MARKER, found.inputs, dt.datetime.now(dt.UTC))

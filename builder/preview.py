@@ -19,7 +19,7 @@ from .config import CONFIG_FILE
 from .content import ARTICLE_SUFFIX, relative_files
 from .engine import Engine, Outcome
 from .errors import BuildError
-from .state import Stamp
+from .fingerprint import Stamp
 
 WATCHED = ("content", "templates", "static")
 

@@ -15,7 +15,7 @@ from .content import ARTICLE_SUFFIX, content_files, symlinked_folders
 from .derive import Derived
 from .engine import Engine, Outcome, Progress, Schedule
 from .errors import BuildError
-from .fingerprint import MARKER, current, fingerprint, output_folder
+from .fingerprint import MARKER, Scan, current, output_folder, scan
 from .parallel import Executor
 from .photos import BUNDLE_INDEX
 from .state import FOLDER as STATE_FOLDER
@@ -72,12 +72,12 @@ class Project:
 def build(root: Path, out: Path | None = None, base_url: str | None = None,
           progress: Progress | None = None, skip_if_up_to_date: bool = True, future: bool = False,
           now: dt.datetime | None = None, clean: bool = False,
-          inputs: str | None = None, executor: Executor | None = None,
+          inputs: Scan | None = None, executor: Executor | None = None,
           hold: list[object] | None = None) -> BuildResult:
     """Bring the site in `out` up to date, doing only what changed since the last build
     (`clean`: everything). Articles dated after `now` are scheduled: left out until a
     build runs after their time, or shown and marked with `future`. `inputs`: the
-    sources' fingerprint, when the caller has just taken it. `executor`: where articles are
+    sources scanned, when the caller has just scanned them. `executor`: where articles are
     derived and pages rendered (default: this machine's cores). `hold`: where to leave
     what the build loaded, for a caller whose process ends next (see `cli.run`)."""
     started = time.perf_counter()
@@ -88,9 +88,9 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     out = output_folder(project.root, out, config.output_dir)
     _check_output(out, project)
     # taken before reading: an edit made during the build makes the next one rebuild
-    inputs = inputs or fingerprint(project.root, base_url, future)
+    inputs = inputs or scan(project.root, base_url, future)
     now = now or dt.datetime.now(config.zone)
-    if skip_if_up_to_date and not clean and current(out / OUTPUT_MARKER, inputs, now):
+    if skip_if_up_to_date and not clean and current(out / OUTPUT_MARKER, inputs.inputs, now):
         return BuildResult(out=out, articles=0, editions=len(config.editions), pages=0, files=0,
                            seconds=time.perf_counter() - started, warnings=(), notes=(),
                            up_to_date=True)
@@ -98,7 +98,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
     if hold is not None:
         hold.append(engine)
     try:
-        outcome = engine.run(now, progress, clean=clean, fingerprint=inputs)
+        outcome = engine.run(now, progress, clean=clean, fingerprint=inputs.inputs, scanned=(
+            (path, stamp) for path, stamp in inputs.content() if path.endswith(ARTICLE_SUFFIX)))
     finally:
         engine.state.close()
     return BuildResult(

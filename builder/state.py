@@ -26,28 +26,12 @@ import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from .fingerprint import Stamp
 
 SCHEMA = "builder-state-1"
 FOLDER = Path(".cache") / "state"
-
-
-@dataclass(frozen=True)
-class Stamp:
-    """What the file system says of a file: when it changes, the file is read again."""
-
-    mtime_ns: int
-    size: int
-    inode: int
-
-    @classmethod
-    def of(cls, path: str | os.PathLike[str]) -> Stamp | None:
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return None
-        return cls(stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 def state_path(root: Path, out: Path) -> Path:

@@ -299,6 +299,31 @@ def test_a_build_with_nothing_to_do_stops_early(site: Path):
     assert other.stdout.startswith("built ")  # another base URL is another site
 
 
+def test_a_build_stamps_each_article_file_once(make_site, monkeypatch):
+    """The scan that decides whether to build gives the engine its articles' stamps: the
+    files `relative_files` lists (hidden names and folders left out), in its order, and
+    none of them is stamped again; a page bundle's index is, with its photos."""
+    from builder import engine
+    from builder.content import relative_files
+    from builder.fingerprint import Stamp, scan
+
+    text = article("港口", "港口吞吐量增长。")
+    root = make_site({"b.md": text, "a/c.md": text, ".d.md": text, ".e/f.md": text,
+                      "a/.g/h.md": text, "b.md~": text, "bundle/index.md": text,
+                      "bundle/p.txt": "附件"})
+    found = scan(root, None)
+    assert list(found.paths) == list(relative_files(root / "content"))
+    assert list(found.content()) == [(path, Stamp.of(root / path)) for path in found.paths]
+    stamped: list[str] = []
+    real = engine.article_stamp
+    monkeypatch.setattr(engine, "article_stamp",
+                        lambda path: stamped.append(os.path.relpath(path, root)) or real(path))
+    build(root)
+    assert stamped == ["content/bundle/index.md"]
+    assert sorted(p.name for p in (root / "_site/zh-hans/articles").iterdir()) == [
+        "b", "bundle", "c"]
+
+
 def test_dates_with_times_and_offsets_sort_as_instants(make_site):
     """A day, a local time and times with offsets side by side (this used to crash every
     build); each is read in the site's zone, and the time shows where one is given."""
