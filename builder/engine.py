@@ -89,11 +89,10 @@ from .plan import (
     search_key,
     walk,
 )
-from .records import dumps_unshared
 from .render import Renderer
 from .search import INDEX_DIR, Index, IndexState
 from .slugs import slugify
-from .state import State, entries, seal, state_path
+from .state import State, seal, state_path
 from .taxonomy import Memo
 
 PARALLEL_ARTICLES = 500  # articles × editions: below this, the pages are walked in one process
@@ -681,7 +680,7 @@ class Engine:
         outputs = self.state.outputs()
         if self.state.settings() != settings.derive_salt:
             return {}, outputs
-        known = {path: Known(stamp, value) for path, stamp, value in entries(self.state.sources())
+        known = {path: Known(stamp, value) for path, stamp, value in self.state.sources()
                  if value is None or isinstance(value, Derived)}
         return known, outputs
 
@@ -775,9 +774,8 @@ class Engine:
         build. A state that cannot be written only costs the next build its head start."""
         self._known, self._outputs, self._generation = loaded, digests, generation
         replace_all = full or not known
-        # streamed into the store: all of them sealed at once would be 300 MB at 100,000;
-        # and by a pickler that leaves nothing behind in the entries, which live on
-        sources = ((p, k.stamp, seal(k.entry, dumps_unshared)) for p, k in loaded.items()
+        # streamed into the store: all of them sealed at once would be 300 MB at 100,000
+        sources = ((p, k.stamp, k.entry) for p, k in loaded.items()
                    if replace_all or known.get(p) is not k)
         changed = ((p, d) for p, d in digests.items() if replace_all or outputs.get(p) != d)
         walked = ((s.key, seal(s.rows)) for s in shards if s.fresh and s.key is not None)

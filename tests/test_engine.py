@@ -29,6 +29,7 @@ from PIL import Image
 
 from builder import pages as pages_module
 from builder import plan as plan_module
+from builder import state as state_module
 from builder.config import load_config
 from builder.engine import Cancelled, Engine
 from builder.fingerprint import MARKER
@@ -188,8 +189,10 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
 
 
 def test_incremental_equals_clean(monkeypatch):
-    # shards of two articles, buckets of a term or two, a numbered page a shard: the few
-    # articles of a step span several shards, so a step both walks and recalls shards
+    # shards of two articles, buckets of a term or two, a numbered page a shard, the
+    # state's entries two to a bucket: the few articles of a step span several shards,
+    # so a step both walks and recalls shards
+    monkeypatch.setattr(state_module, "BUCKET", 2)
     monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
     monkeypatch.setattr(plan_module, "TERM_PAGES_PER_SHARD", 1)
     monkeypatch.setattr(plan_module, "FRONT_PAGES_PER_SHARD", 1)
@@ -666,6 +669,38 @@ def test_the_listings_an_edit_moves_are_those_walked_first(make_site, tmp_path, 
         assert len(first) < len(listings)   # not every listing
         assert [shard in first for shard, _ in listings] == sorted(
             (shard in first for shard, _ in listings), reverse=True)
+
+
+def test_a_damaged_bucket_of_entries_is_read_again(make_site, tmp_path, monkeypatch):
+    """Entries two to a bucket: the articles of a damaged bucket are parsed and derived
+    again, the others not, and the state holds all of them again after."""
+    from builder import engine as engine_module
+
+    monkeypatch.setattr(state_module, "BUCKET", 2)
+    root = make_site({f"a{i}.md": article(f"新闻{i}", PARAGRAPHS[i % 5], date=f"2024-07-1{i}")
+                      for i in range(5)})
+    out = tmp_path / "out"
+    build(root, out=out)
+    [state] = (root / STATE_FOLDER).glob("*.sqlite")
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT count(*) FROM buckets").fetchone()[0] == 3
+        damaged = {p for (p,) in db.execute("SELECT path FROM sources WHERE bucket = "
+                                            "(SELECT min(id) FROM buckets)")}
+        db.execute("UPDATE buckets SET entries = substr(entries, 1, 40) WHERE id = "
+                   "(SELECT min(id) FROM buckets)")
+    parsed: list[str] = []
+    real = engine_module.parse_article
+    monkeypatch.setattr(engine_module, "parse_article", lambda text, path, photos: parsed.append(
+        path.as_posix()) or real(text, path, photos))
+    touch(root / "content/a4.md", article("新闻4", PARAGRAPHS[0], date="2024-07-14"))
+    assert not build(root, out=out).full
+    assert sorted(parsed) == sorted({*damaged, "content/a4.md"}) and len(damaged) == 2
+    build(root, out=tmp_path / "clean", clean=True)
+    assert snapshot(out) == snapshot(tmp_path / "clean")
+    parsed.clear()
+    touch(root / "content/a3.md", article("新闻3", PARAGRAPHS[1], date="2024-07-13"))
+    build(root, out=out)
+    assert parsed == ["content/a3.md"]
 
 
 def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
