@@ -100,12 +100,13 @@ class LoadedTools:
             self._converter = Converter(self.settings.conversion)
         return self._converter
 
-    def ready(self) -> Tools:
-        """Loaded, with what they load on first use (the tagger, the IDF table, pypinyin):
-        for a worker readied before it is needed."""
+    def ready(self, spelling: bool = True) -> Tools:
+        """Loaded, with what they load on first use (the tagger, the IDF table, pypinyin
+        unless not `spelling`): for a worker readied before it is needed."""
         tools = self()
         tools.analyzer.ready()
-        slugify("新闻")
+        if spelling:
+            slugify("新闻")
         return tools
 
 
