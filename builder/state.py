@@ -180,9 +180,9 @@ class State:
         """Record a build, all or nothing. `replace_all`: the tables are rewritten whole.
         `sources`: the article files new or changed, with their entries (None: a draft);
         `removed_sources`: those gone. `shards`: the shards walked, by key, with their
-        sealed rows; `kept_shards`: every
-        shard of the build (the others are dropped; None keeps them). `parts` and
-        `kept_parts`: the same for articles' own pages, by identity, with their keys."""
+        sealed rows; `kept_shards`: every shard of the build (the others are dropped;
+        None keeps them). `parts` and `kept_parts`: the same for articles' own pages, by
+        identity, with their keys."""
         def write(db: sqlite3.Connection) -> bool:
             db.execute("BEGIN IMMEDIATE")
             try:
