@@ -575,6 +575,25 @@ def test_numbered_front_pages_follow_a_new_article_in_shards_of_one(make_site, t
         assert made == fresh
 
 
+def _listed_and_walked(monkeypatch) -> tuple[list[set], list]:
+    """From now on, the shards `SitePlan.listing` names at each call, and each shard a
+    build meets with whether it was walked (not recalled), in the order met."""
+    named: list[set] = []
+    real = plan_module.SitePlan.listing
+    monkeypatch.setattr(plan_module.SitePlan, "listing",
+                        lambda plan, articles: named.append(real(plan, articles)) or named[-1])
+    met: list = []
+    walk_shard = plan_module.walk_shard
+
+    def recorded(plan, shard, **kwargs):
+        done = walk_shard(plan, shard, **kwargs)
+        met.append((shard, done.fresh))
+        return done
+
+    monkeypatch.setattr(plan_module, "walk_shard", recorded)
+    return named, met
+
+
 def test_an_edit_walks_the_numbered_pages_of_a_large_term_around_it(make_site, tmp_path,
                                                                      monkeypatch):
     """Ten articles of one tag, two a page: the tag has four numbered pages, more than a
@@ -592,19 +611,7 @@ def test_an_edit_walks_the_numbered_pages_of_a_large_term_around_it(make_site, t
     engine = Engine(root, out)
     engine.run()
     walked = _walked_shards(monkeypatch)
-    named: list[set] = []
-    real = plan_module.SitePlan.listing
-    monkeypatch.setattr(plan_module.SitePlan, "listing",
-                        lambda plan, articles: named.append(real(plan, articles)) or named[-1])
-    shards: list = []
-    walk_shard = plan_module.walk_shard
-
-    def recorded(plan, shard, **kwargs):
-        done = walk_shard(plan, shard, **kwargs)
-        shards.append((shard, done.fresh))
-        return done
-
-    monkeypatch.setattr(plan_module, "walk_shard", recorded)
+    named, shards = _listed_and_walked(monkeypatch)
     steps = {"edited": [("a00.md", "防汛新标题", "2024-07-10")],
              "newer": [("a10.md", "防汛10", "2024-07-25")],
              "older": [("b1.md", "防汛旧闻", "2024-07-01"), ("b2.md", "防汛往事", "2024-07-02")]}
@@ -643,19 +650,7 @@ def test_the_listings_an_edit_moves_are_those_walked_first(make_site, tmp_path, 
     root = make_site(texts, MINIMAL_CONFIG + "page_size = 2\n")
     engine = Engine(root, tmp_path / "out")
     engine.run()
-    named: list[set] = []
-    real = plan_module.SitePlan.listing
-    monkeypatch.setattr(plan_module.SitePlan, "listing",
-                        lambda plan, articles: named.append(real(plan, articles)) or named[-1])
-    order: list = []
-    walk_shard = plan_module.walk_shard
-
-    def walked(plan, shard, **kwargs):
-        done = walk_shard(plan, shard, **kwargs)
-        order.append((shard, done.fresh))
-        return done
-
-    monkeypatch.setattr(plan_module, "walk_shard", walked)
+    named, order = _listed_and_walked(monkeypatch)
     for name, text in texts.items():
         # a title its words unchanged: the cards move, not the terms (a term an edit
         # takes away is walked in its turn: the plan knows the articles as they are)
