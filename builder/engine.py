@@ -31,7 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -92,7 +92,7 @@ from .plan import (
 from .render import Renderer
 from .search import INDEX_DIR, Index, IndexState
 from .slugs import slugify
-from .state import State, seal, state_path
+from .state import Chunked, State, chunk_blobs, seal, state_path
 from .taxonomy import Memo
 
 PARALLEL_ARTICLES = 500  # articles × editions: below this, the pages are walked in one process
@@ -216,6 +216,7 @@ class Engine:
         self._generation: str | None = None     # of the output, when its state is trusted
         self._last: tuple[SitePlan, Renderer] | None = None  # the preview's last plan
         self._memo: Memo | None = None
+        self._memo_saved: Chunked | None = None     # the memo as the state holds it
         self._frozen: int | None = None     # see _release_frozen
 
     # -- the recipe ---------------------------------------------------------------------------
@@ -347,14 +348,19 @@ class Engine:
                 blobs: dict[str, object] = {}
                 if made is not None:
                     blobs[INDEX_STATE] = (settings.derive_salt, made.state)
+                memo_saved = self._memo_saved
                 if plan.taxonomy.memo != memo:
-                    blobs[MEMO] = (settings.derive_salt, plan.taxonomy.memo)
+                    head, maps = _memo_parts(plan.taxonomy.memo)
+                    memo_blobs, memo_saved = chunk_blobs(
+                        MEMO, (settings.derive_salt, head), maps, self._memo_saved)
+                    blobs.update(memo_blobs)
                 if look != last_look:
                     blobs[LOOK] = (settings.derive_salt, look)
-                self._record(settings, loaded, known, targets.digests, outputs,
-                             targets.generation, outcome.full, blobs, planned.shards,
-                             set(plan.identities))
+                recorded = self._record(settings, loaded, known, targets.digests, outputs,
+                                        targets.generation, outcome.full, blobs,
+                                        planned.shards, set(plan.identities))
                 self._memo = plan.taxonomy.memo
+                self._memo_saved = memo_saved if recorded else None
                 clock.lap("record")
         finally:
             if index is not None:
@@ -598,7 +604,14 @@ class Engine:
             return None
         if self._memo is not None:
             return self._memo
-        return self._saved(MEMO, settings, Memo)
+        saved = self.state.chunked(MEMO)
+        if saved is None:
+            return None
+        head, self._memo_saved = saved     # what the next save is told apart from
+        if (isinstance(head, tuple) and len(head) == 2 and head[0] == settings.derive_salt
+                and isinstance(head[1], Memo)):
+            return _memo_whole(head[1], self._memo_saved.maps)
+        return None
 
     def _index_state(self, settings: Settings, outputs: dict[str, bytes]) -> IndexState | None:
         """What the published search index was made from, if it can be patched."""
@@ -769,9 +782,10 @@ class Engine:
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
                 digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
                 full: bool, blobs: dict[str, object], shards: Sequence[WalkedShard],
-                identities: set[bytes]) -> None:
+                identities: set[bytes]) -> bool:
         """Remember what the output now holds: in memory, and in the state for the next
-        build. A state that cannot be written only costs the next build its head start."""
+        build (False: not in the state). A state that cannot be written only costs the
+        next build its head start."""
         self._known, self._outputs, self._generation = loaded, digests, generation
         replace_all = full or not known
         # streamed into the store: all of them sealed at once would be 300 MB at 100,000
@@ -780,9 +794,10 @@ class Engine:
         changed = ((p, d) for p, d in digests.items() if replace_all or outputs.get(p) != d)
         walked = ((s.key, seal(s.rows)) for s in shards if s.fresh and s.key is not None)
         parts = ((p.identity, p.key, seal(p.rows)) for s in shards for p in s.parts if p.fresh)
-        self.state.save(generation, settings.derive_salt, sources, set(known) - set(loaded),
-                        changed, set(outputs) - set(digests), replace_all, blobs,
-                        walked, {s.key for s in shards if s.key is not None}, parts, identities)
+        return self.state.save(generation, settings.derive_salt, sources,
+                               set(known) - set(loaded), changed, set(outputs) - set(digests),
+                               replace_all, blobs, walked,
+                               {s.key for s in shards if s.key is not None}, parts, identities)
 
 
 def racy_since(root: Path) -> int:
@@ -905,6 +920,18 @@ def _derive_light(article, tools: LoadedTools, cache: DerivedCache) -> Derived:
     derived = _derive(article, tools)
     cache.put(article, derived)
     return derived.light()
+
+
+def _memo_parts(memo: Memo) -> tuple[Memo, dict[str, Mapping[str, object]]]:
+    """The memo without its maps by article, and those maps, which the state keeps in
+    chunks (an edit changes a few of their keys)."""
+    return (replace(memo, chosen={}, related=replace(memo.related, found={})),
+            {"chosen": memo.chosen, "found": memo.related.found})
+
+
+def _memo_whole(head: Memo, maps: Mapping[str, Mapping[str, object]]) -> Memo:
+    return replace(head, chosen=maps.get("chosen", {}),
+                   related=replace(head.related, found=maps.get("found", {})))
 
 
 def _ready_deriver(tools: LoadedTools, cache: DerivedCache) -> Callable[..., Derived]:

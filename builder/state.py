@@ -9,7 +9,8 @@ page is neither rendered nor written again. `shards`: each shard of pages the
 last build walked, by a digest of its inputs, with what the walk found, so an
 unchanged shard is not walked again; `parts`: the same for each article's own
 pages, by the article, so that in a shard walked again only the articles whose
-inputs changed are. `blobs`: values the engine keeps whole.
+inputs changed are. `blobs`: values the engine keeps whole, or with their large
+maps in chunks (`chunk_blobs`).
 
 The store is a cache: whatever is wrong with it (a damaged or foreign file, a
 schema from another version, a disk that cannot be written) means a full
@@ -26,7 +27,9 @@ import hashlib
 import os
 import pickle
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .fingerprint import Stamp
@@ -39,6 +42,10 @@ FOLDER = Path(".cache") / "state"
 # 3.2 s to read 100,000 articles' entries back, these 1.8 s. An edit seals its
 # bucket again (128 entries: 8 ms).
 BUCKET = 128
+# Each large map of a blob saved in chunks (`chunk_blobs`) is kept in as many: an edit
+# at 100,000 articles changes a few of its keys, and sealing the taxonomy's memo again
+# whole (35 MB, two maps of 100,000 keys) took 0.85 s of it.
+CHUNKS = 64
 
 
 def state_path(root: Path, out: Path) -> Path:
@@ -153,6 +160,22 @@ class State:
                                                (key,)).fetchone())
         return unseal(row[0]) if row else None
 
+    def chunked(self, key: str) -> tuple[object, Chunked] | None:
+        """A value saved with `chunk_blobs`: its head and its maps, if every chunk the
+        head names is there, intact, and the one written with it."""
+        saved = self.blob(key)
+        if not (isinstance(saved, tuple) and len(saved) == 2 and isinstance(saved[1], dict)):
+            return None
+        head, tokens = saved
+        maps: dict[str, dict[str, object]] = {}
+        for name, token in tokens.items():
+            chunk = self.blob(f"{key}/{name}")
+            if not (isinstance(chunk, tuple) and len(chunk) == 2 and chunk[0] == token
+                    and isinstance(chunk[1], dict)):
+                return None
+            maps.setdefault(name.rpartition("/")[0], {}).update(chunk[1])
+        return head, Chunked(maps, tokens)
+
     def shard(self, key: bytes) -> list | None:
         """A shard's rows saved with `save(shards=…)`, if they are intact."""
         row = self._safe(lambda db: db.execute("SELECT rows FROM shards WHERE key = ?",
@@ -176,8 +199,9 @@ class State:
              shards: Iterable[tuple[bytes, bytes]] = (),
              kept_shards: set[bytes] | None = None,
              parts: Iterable[tuple[bytes, bytes, bytes]] = (),
-             kept_parts: set[bytes] | None = None) -> None:
-        """Record a build, all or nothing. `replace_all`: the tables are rewritten whole.
+             kept_parts: set[bytes] | None = None) -> bool:
+        """Record a build, all or nothing (False: nothing; the store is then not used
+        again). `replace_all`: the tables are rewritten whole.
         `sources`: the article files new or changed, with their entries (None: a draft);
         `removed_sources`: those gone. `shards`: the shards walked, by key, with their
         sealed rows; `kept_shards`: every shard of the build (the others are dropped;
@@ -213,6 +237,8 @@ class State:
             return True
         if not self._safe(write):
             self.forget()
+            return False
+        return True
 
     def forget(self) -> None:
         """Drop what is recorded: the next build is a full one."""
@@ -243,6 +269,51 @@ class State:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
         self._db = None
+
+
+@dataclass(frozen=True)
+class Chunked:
+    """A value's large maps as the store holds them (`State.chunked`, `chunk_blobs`),
+    with the token each chunk was written with."""
+
+    maps: Mapping[str, Mapping[str, object]]
+    tokens: Mapping[str, bytes]     # by chunk: the map's name / the chunk's number
+
+
+def chunk_blobs(key: str, head: object, maps: Mapping[str, Mapping[str, object]],
+                before: Chunked | None) -> tuple[dict[str, object], Chunked]:
+    """The blobs that save `head` and its `maps` under `key`, and what the store will
+    hold once they are saved. Each map is cut into `CHUNKS` by a hash of its keys; only
+    the chunks that differ from `before` (what the store holds, if known) are written,
+    each with a new token that the head names, so that a chunk from another build is
+    never taken for this one's (`State.chunked` then finds nothing)."""
+    tokens = dict(before.tokens) if before is not None else {}
+    blobs: dict[str, object] = {}
+    for name, new in maps.items():
+        old = before.maps.get(name) if before is not None else None
+        if old is None:
+            changed = set(range(CHUNKS))
+        else:
+            changed = {_chunk(k) for k, v in new.items()
+                       if (was := old.get(k, _ABSENT)) is not v and was != v}
+            changed.update(_chunk(k) for k in old.keys() - new.keys())
+        chunks: dict[int, dict[str, object]] = {number: {} for number in changed}
+        for k, v in new.items():
+            if (chunk := chunks.get(_chunk(k))) is not None:
+                chunk[k] = v
+        for number, chunk in chunks.items():
+            token = os.urandom(8)
+            tokens[f"{name}/{number}"] = token
+            blobs[f"{key}/{name}/{number}"] = (token, chunk)
+    blobs[key] = (head, tokens)
+    return blobs, Chunked(dict(maps), tokens)
+
+
+_ABSENT = object()
+
+
+def _chunk(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % CHUNKS
 
 
 def _save_sources(db: sqlite3.Connection, sources: Iterable[tuple[str, Stamp, object]],

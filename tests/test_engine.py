@@ -698,6 +698,39 @@ def test_a_damaged_bucket_of_entries_is_read_again(make_site, tmp_path, monkeypa
     assert parsed == ["content/a3.md"]
 
 
+def test_an_edit_seals_again_only_the_chunks_of_the_memo_it_changed(make_site, tmp_path):
+    """The taxonomy's memo keeps its maps by article in chunks: an edit writes those it
+    changed, not all; a chunk that is not the one the memo's head names (as another
+    build would leave it) makes the next build find tags and related articles afresh,
+    as a clean build does, and write every chunk again."""
+    root = make_site({f"a{i}.md": article(f"新闻{i}", PARAGRAPHS[i % 5] + PARAGRAPHS[(i + 2) % 5],
+                                          date=f"2024-07-{10 + i}") for i in range(12)})
+    out = tmp_path / "out"
+    build(root, out=out)
+    [state] = (root / STATE_FOLDER).glob("*.sqlite")
+
+    def chunks() -> dict[str, bytes]:
+        with sqlite3.connect(state) as db:
+            return dict(db.execute("SELECT key, value FROM blobs WHERE key LIKE 'taxonomy/%'"))
+
+    first = chunks()
+    assert len(first) == 2 * state_module.CHUNKS
+    touch(root / "content/a3.md", article("新闻3", PARAGRAPHS[3] + "港口吞吐量再创新高。",
+                                          date="2024-07-13"))
+    build(root, out=out)
+    second = chunks()
+    assert 0 < len({k for k in first if first[k] != second[k]}) < len(first) // 2
+    with sqlite3.connect(state) as db:   # one chunk's blob in the place of another's
+        db.execute("UPDATE blobs SET value = (SELECT value FROM blobs WHERE key = "
+                   "'taxonomy/found/1') WHERE key = 'taxonomy/found/0'")
+    touch(root / "content/a5.md", article("新闻5", PARAGRAPHS[0], date="2024-07-15"))
+    build(root, out=out)
+    third = chunks()
+    assert all(third[k] != second[k] for k in second if k != "taxonomy/found/0")
+    build(root, out=tmp_path / "clean", clean=True)
+    assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
 def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
     root, out, state = _built(make_site, tmp_path)
     with sqlite3.connect(state) as db:
