@@ -39,7 +39,7 @@ def open_page(context, url: str):
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
             if m.type in ("error", "warning") else None)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} ({r.failure})"))
     page.on("response", lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
     page.goto(url)
     page.wait_for_load_state("networkidle")
@@ -67,9 +67,15 @@ def test_switcher_leads_to_the_same_page_and_is_remembered(context, served_seed)
     page.click("nav.switch a")
     page.wait_for_url(f"{base}zh-hant/{LOANS}")
     assert page.locator("article h1").inner_text() == "上半年青島貸款餘額3.14萬億元"
+    assert problems == []
     page.goto(base)
     page.wait_for_url(f"{base}zh-hant/")
-    assert problems == []
+    # The chooser replaces itself from its head, while it loads: a request of its own
+    # that this cuts off (net::ERR_ABORTED: its document, seen once in a full run on a
+    # busy machine) is not the site's failure; any other is, and so is any of the page
+    # it leads to.
+    assert [p for p in problems if not (p.endswith("(net::ERR_ABORTED)")
+                                        and "/zh-hant/" not in p)] == []
 
 
 @pytest.mark.parametrize(("locale", "edition"), [("zh-TW", "zh-hant"), ("zh-HK", "zh-hant"),
