@@ -242,7 +242,7 @@ class SitePlan:
         size = self._page_size
         return {kind: {term.slug: (place, archive_chunks(len(members), size))
                        for place, (term, members) in enumerate(self.taxonomy.groups[kind])
-                       # how many numbered pages it has, counted
+                       # its numbered pages counted, made only for the terms split
                        if -(-len(members) // size) - 1 > TERM_PAGES_PER_SHARD}
                 for kind in TERM_KINDS}
 
