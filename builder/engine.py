@@ -608,10 +608,8 @@ class Engine:
         if saved is None:
             return None
         head, self._memo_saved = saved     # what the next save is told apart from
-        if (isinstance(head, tuple) and len(head) == 2 and head[0] == settings.derive_salt
-                and isinstance(head[1], Memo)):
-            return _memo_whole(head[1], self._memo_saved.maps)
-        return None
+        memo = _salted(head, settings, Memo)
+        return _memo_whole(memo, self._memo_saved.maps) if memo is not None else None
 
     def _index_state(self, settings: Settings, outputs: dict[str, bytes]) -> IndexState | None:
         """What the published search index was made from, if it can be patched."""
@@ -620,13 +618,7 @@ class Engine:
         return self._saved(INDEX_STATE, settings, IndexState)
 
     def _saved(self, key: str, settings: Settings, kind: type[T]) -> T | None:
-        """A value `_record` saved as (derive salt, value): only if it is a `kind` and was
-        made with these settings and this code."""
-        saved = self.state.blob(key)
-        if (isinstance(saved, tuple) and len(saved) == 2 and saved[0] == settings.derive_salt
-                and isinstance(saved[1], kind)):
-            return saved[1]
-        return None
+        return _salted(self.state.blob(key), settings, kind)
 
     def _published_text(self, outputs: dict[str, bytes], relative: str) -> str | None:
         """A published file as the state recorded it, or None (changed behind our back)."""
@@ -920,6 +912,15 @@ def _derive_light(article, tools: LoadedTools, cache: DerivedCache) -> Derived:
     derived = _derive(article, tools)
     cache.put(article, derived)
     return derived.light()
+
+
+def _salted(saved: object, settings: Settings, kind: type[T]) -> T | None:
+    """A value `_record` saved as (derive salt, value): only if it is a `kind` and was
+    made with these settings and this code."""
+    if (isinstance(saved, tuple) and len(saved) == 2 and saved[0] == settings.derive_salt
+            and isinstance(saved[1], kind)):
+        return saved[1]
+    return None
 
 
 def _memo_parts(memo: Memo) -> tuple[Memo, dict[str, Mapping[str, object]]]:
