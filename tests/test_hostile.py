@@ -150,6 +150,33 @@ def test_the_code_digest_covers_subpackages():
     assert modules <= set(fingerprint._package_files())
 
 
+@settings(max_examples=60, deadline=None)
+@given(terms=st.binary(max_size=64), whole=st.binary(max_size=64), data=st.data())
+def test_a_cache_entry_gives_back_each_part_only_while_it_is_intact(tmp_path_factory, terms,
+                                                                     whole, data):
+    from builder.cache import TERMS, WHOLE, _checked, _sealed
+    entry = tmp_path_factory.mktemp("entry") / "e.pickle"
+    sealed = _sealed(terms, whole)
+    entry.write_bytes(sealed)
+    assert (_checked(entry, TERMS), _checked(entry, WHOLE)) == (terms, whole)
+    # one bit flipped anywhere: the part it falls in is refused, the other still read
+    bit = data.draw(st.integers(0, len(sealed) * 8 - 1))
+    flipped = bytearray(sealed)
+    flipped[bit // 8] ^= 1 << bit % 8
+    entry.write_bytes(bytes(flipped))
+    second = len(sealed) - len(whole) - 40      # where the second part's length begins
+    got = (_checked(entry, TERMS), _checked(entry, WHOLE))
+    if bit // 8 < second:
+        assert got[0] is None
+    else:
+        assert got == (terms, None)
+    # cut short anywhere: what was cut off is refused
+    cut = data.draw(st.integers(0, len(sealed) - 1))
+    entry.write_bytes(sealed[:cut])
+    assert _checked(entry, WHOLE) is None
+    assert _checked(entry, TERMS) == (terms if cut >= second else None)
+
+
 @pytest.mark.parametrize("damage", ["flip a bit", "truncate", "foreign bytes"])
 def test_damaged_cache_entries_are_derived_again(make_site, tmp_path, damage: str):
     root = make_site({p.name: p.read_text(encoding="utf-8")
