@@ -23,6 +23,7 @@ from .slugs import slugify
 MAX_NESTING = 60
 _LEAVES = ("inline", "code_block", "fence", "html_block")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NOT_HAN = re.compile("[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 # Text → HTML for one edition: escaped, converted, with lang spans where needed.
 TextToHtml = Callable[[str], str]
@@ -86,9 +87,12 @@ class Markdown:
         """The first line (0-based) of `text` whose Han characters no token kept: past
         MAX_NESTING levels of quotes or lists, markdown-it stops reading and the rest of
         the body would silently disappear. None when nothing was dropped."""
-        kept = "".join(_HAN.findall("".join(token.content for token in tokens
-                                            if token.type in _LEAVES)))
-        if not Counter(_HAN.findall(text)) - Counter(kept):
+        kept = _NOT_HAN.sub("", "".join(token.content for token in tokens
+                                        if token.type in _LEAVES))
+        written = _NOT_HAN.sub("", text)
+        # the same characters in the same order, as nearly every body has: nothing was
+        # dropped (a sixth of the multiset comparison's time: 0.27 ms an article)
+        if kept == written or not Counter(written) - Counter(kept):
             return None
         for number, line in enumerate(text.splitlines()):
             han = "".join(_HAN.findall(line))

@@ -6,13 +6,14 @@ import re
 
 SUMMARY_CHARS = 120
 _SENTENCE_END = re.compile(r"[。！？!?…]+[”」』\"]?")
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_NOT_HAN = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _LATIN = re.compile(r"[A-Za-z0-9]+")
 
 
 def count_chars(text: str) -> int:
     """Chinese is counted in characters, not whitespace-separated words."""
-    return len(_HAN.findall(text)) + len(_LATIN.findall(text))
+    # what is left without the rest, not a list of every character: a third of the time
+    return len(_NOT_HAN.sub("", text)) + len(_LATIN.findall(text))
 
 
 def summary(text: str, limit: int = SUMMARY_CHARS) -> str:
