@@ -238,6 +238,36 @@ def test_a_damaged_or_foreign_state_means_a_full_build_never_a_failed_one(make_s
         assert snapshot(out) == snapshot(tmp_path / "clean")
 
 
+@pytest.mark.parametrize("damaged", ["every page but the schema's", "the outputs and entries"])
+def test_a_damaged_store_is_found_where_it_is_read_and_made_anew(make_site, tmp_path,
+                                                                  damaged: str):
+    """The store is not checked whole on opening (that read all of it): damage is found
+    by what reads it. That build is a full one, and the damaged file goes: a new store
+    at once when the damage is found on opening, else from the next build on."""
+    root = make_site({"a.md": A, "b.md": B})
+    out = tmp_path / "out"
+    build(root, out=out)
+    [state] = (root / STATE_FOLDER).glob("*.sqlite")
+    with sqlite3.connect(state) as db:
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+        pages = ([n for (n,) in db.execute("SELECT pageno FROM dbstat WHERE name IN "
+                                           "('outputs', 'buckets')")]
+                 if damaged == "the outputs and entries" else
+                 range(2, db.execute("PRAGMA page_count").fetchone()[0] + 1))
+    data = bytearray(state.read_bytes())
+    for n in pages:
+        data[(n - 1) * size:n * size] = b"\xa5" * size
+    state.write_bytes(bytes(data))
+    fulls = []
+    for i, words in enumerate(("信贷投放", "信贷回落", "信贷回升")):
+        touch(root / "content/b.md", B.replace("银行信贷", words))
+        fulls.append(build(root, out=out).full)
+        build(root, out=tmp_path / f"clean{i}", clean=True)
+        assert snapshot(out) == snapshot(tmp_path / f"clean{i}")
+    assert fulls == ([True, False, False] if damaged == "every page but the schema's"
+                     else [True, True, False])
+
+
 def test_a_state_that_names_another_output_is_not_trusted(make_site, tmp_path):
     """An output replaced behind the engine's back (restored from elsewhere, or a build
     killed while renaming files into place) no longer matches the state: a full build."""
