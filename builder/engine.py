@@ -19,7 +19,6 @@ engine warm.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import datetime as dt
 import gc
@@ -29,7 +28,6 @@ import os
 import pickle
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -60,7 +58,7 @@ from .derive import Derived, derive
 from .errors import BuildError, Problem
 from .fingerprint import GENERATION, MARKER, Stamp, marker_fields, marker_text, package_digest
 from .inputs import StaticFiles, static_files
-from .output import Staging, safe_relative, write_atomic, write_failure
+from .output import Sent, Writer, Writes, write_atomic, write_failure, writer_for
 from .pages import Page, article_pages, source_key
 from .parallel import (
     Background,
@@ -69,7 +67,6 @@ from .parallel import (
     Helper,
     Local,
     fork_map,
-    signals_held,
 )
 from .photos import BUNDLE_INDEX, REPLACE_HINT, PhotoCache, bundle_files, encode
 from .plan import (
@@ -431,7 +428,7 @@ class Engine:
         if full and self.in_place:
             shutil.rmtree(self.out, ignore_errors=True)     # nothing in it is known
         current = {} if full else outputs
-        writer = _writer(self.out, in_place=self.in_place, full=full)
+        writer = writer_for(self.out, in_place=self.in_place, full=full)
         renderer = settings.renderer
         placed = False  # the search index's files are in the output
         try:
@@ -457,7 +454,7 @@ class Engine:
                 if jobs > 1 and self.executor.shares_disk:  # the workers write as they go
                     return self.executor.map(func, shards, 1, counter, progress.update)
                 if jobs > 1:
-                    with _Writes() as writes:
+                    with Writes() as writes:
                         return self.executor.map(
                             partial(_walk_elsewhere, func, current, renderer),
                             ((s, plan.shard_bodies(s)) for s in shards), 1, counter,
@@ -756,7 +753,7 @@ class Engine:
         else:
             tools = self._tools(settings.config)
             here = self.executor.shares_disk    # else the whole results come here to be cached
-            with _Writes() as writes:
+            with Writes() as writes:
                 made = iter(self.executor.map(
                     partial(_derive_light, tools=tools, cache=cache) if here
                     else partial(_derive, tools=tools),
@@ -943,7 +940,7 @@ def _ready_deriver(tools: LoadedTools, cache: DerivedCache) -> Callable[..., Der
     return partial(_derive_light, tools=tools, cache=cache)
 
 
-def _cached(cache: DerivedCache, writes: _Writes, derived: Derived) -> Derived:
+def _cached(cache: DerivedCache, writes: Writes, derived: Derived) -> Derived:
     """A whole article made by a worker elsewhere, stored here; the light one kept."""
     writes.submit(cache.put, derived.article, derived)
     return derived.light()
@@ -955,50 +952,17 @@ def _walk_elsewhere(walk_one: Callable[..., WalkedShard], current: dict[str, byt
     """A shard walked by a worker that cannot write the output: with its bodies, and
     the pages whose digests changed rendered and sent back."""
     shard, bodies = item
-    sent = _Sent()
+    sent = Sent()
     walked = walk_one(shard, bodies=bodies, emit=partial(
         _render_changed, current=current, renderer=renderer, writer=sent, written=[]))
     return walked, sent.pages
 
 
-def _write_rendered(writer: _Writer, writes: _Writes,
+def _write_rendered(writer: Writer, writes: Writes,
                     walked: tuple[WalkedShard, list[tuple[str, str]]]) -> WalkedShard:
     for path, text in walked[1]:
         writes.submit(writer.write, path, text)
     return walked[0]
-
-
-class _Writes:
-    """Files written by a few threads while this one takes in what a cluster's workers
-    send: opening, making folders and writing wait on the disk, not on Python (one
-    thread wrote 6,177 pages in 6.3 s of a 13 s build at 1,000 articles). At most
-    `QUEUED` wait their turn, so what is sent back is not all held at once. Leaving the
-    block waits for every write and raises the first failure."""
-
-    THREADS = 4
-    QUEUED = 256
-
-    def __enter__(self) -> _Writes:
-        self._pool = concurrent.futures.ThreadPoolExecutor(self.THREADS)
-        self._room = threading.BoundedSemaphore(self.QUEUED)
-        self._failure: BaseException | None = None
-        return self
-
-    def submit(self, write: Callable[..., None], *args: object) -> None:
-        if self._failure is not None:
-            raise self._failure     # a failed write stops the build at once
-        self._room.acquire()
-        self._pool.submit(write, *args).add_done_callback(self._done)
-
-    def _done(self, future: concurrent.futures.Future) -> None:
-        self._room.release()
-        if future.exception() is not None and self._failure is None:
-            self._failure = future.exception()
-
-    def __exit__(self, kind, value, traceback) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=kind is not None)
-        if kind is None and self._failure is not None:
-            raise self._failure
 
 
 @dataclass(frozen=True)
@@ -1125,7 +1089,7 @@ def _targets(planned: Planned, files: dict[str, bytes], static: StaticFiles, sea
 
 
 def _render_changed(page: Page, value: bytes, current: dict[str, bytes], renderer: Renderer,
-                    writer: _Writer, written: list[str]) -> None:
+                    writer: Writer, written: list[str]) -> None:
     """A page the walk meets, rendered if the output lacks it as it is now; its path
     added to `written` (of the process that renders it)."""
     if current.get(page.path) != value:
@@ -1133,7 +1097,7 @@ def _render_changed(page: Page, value: bytes, current: dict[str, bytes], rendere
         written.append(page.path)
 
 
-def _render_all(pages: Sequence[Page], renderer: Renderer, writer: _Writer) -> list[str]:
+def _render_all(pages: Sequence[Page], renderer: Renderer, writer: Writer) -> list[str]:
     """`pages` rendered here, the paths written. Here, not on every core: the sitemaps
     come after the walk, when this process holds every page's digest, and each worker
     forked then started as large (1.56 GB at 100,000 articles, for 12 files of 50,000
@@ -1141,129 +1105,6 @@ def _render_all(pages: Sequence[Page], renderer: Renderer, writer: _Writer) -> l
     for page in pages:
         writer.write(page.path, renderer.render(page.template, page.view()))
     return [page.path for page in pages]
-
-
-# -- writers ------------------------------------------------------------------------------------
-
-class _Writer:
-    def write(self, relative: str, text: str) -> None:
-        raise NotImplementedError
-
-    def move(self, source: Path, relative: str) -> None:
-        """A file made beside the output (on its file system), renamed in."""
-        raise NotImplementedError
-
-    def copy(self, source: Path, relative: str) -> None:
-        raise NotImplementedError
-
-    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
-        """Make the written files the output's, and remove `removed`."""
-
-    def discard(self) -> None:
-        """Forget what was written (a failed build)."""
-
-
-class _InPlace(_Writer):
-    """The preview: each file replaced atomically where it is served."""
-
-    def __init__(self, out: Path):
-        self.out = out
-
-    def write(self, relative: str, text: str) -> None:
-        write_atomic(self.out / safe_relative(relative), text)
-
-    def copy(self, source: Path, relative: str) -> None:
-        write_atomic(self.out / safe_relative(relative), source.read_bytes())
-
-    def move(self, source: Path, relative: str) -> None:
-        target = self.out / safe_relative(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(source, 0o644)
-        os.replace(source, target)
-
-    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
-        for relative in removed:
-            _remove(self.out, relative)
-
-
-class _Whole(_Writer):
-    """A first or full build: a new tree beside the output, swapped in at once."""
-
-    def __init__(self, out: Path):
-        self.staging = Staging(out)
-
-    def write(self, relative: str, text: str) -> None:
-        self.staging.write_text(relative, text)
-
-    def copy(self, source: Path, relative: str) -> None:
-        self.staging.copy_files([(source, relative)])
-
-    def move(self, source: Path, relative: str) -> None:
-        os.replace(source, self.staging.target(relative))
-
-    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
-        self.staging.publish()
-
-    def discard(self) -> None:
-        self.staging.discard()
-
-
-class _Changes(_Writer):
-    """An incremental build: the changed files staged flat beside the output, then
-    renamed into place with Ctrl-C and SIGTERM held off, so only a kill -9 in those
-    milliseconds can leave the site half updated (and the next build, which then finds
-    no state it can trust, makes it whole)."""
-
-    def __init__(self, out: Path):
-        self.out = out
-        self.staging = Staging(out)
-
-    def _staged(self, relative: str) -> Path:
-        safe_relative(relative)
-        return self.staging.dir / hashlib.blake2b(relative.encode(), digest_size=16).hexdigest()
-
-    def write(self, relative: str, text: str) -> None:
-        self._staged(relative).write_text(text, encoding="utf-8", newline="\n")
-
-    def copy(self, source: Path, relative: str) -> None:
-        shutil.copyfile(source, self._staged(relative))
-
-    def move(self, source: Path, relative: str) -> None:
-        os.replace(source, self._staged(relative))
-
-    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
-        folders: set[Path] = set()
-        with signals_held():
-            for relative in written:
-                target = self.out / relative
-                if target.parent not in folders:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    folders.add(target.parent)
-                staged = self._staged(relative)
-                os.chmod(staged, 0o644)
-                os.replace(staged, target)
-            for relative in removed:
-                _remove(self.out, relative)
-        self.staging.discard()
-
-    def discard(self) -> None:
-        self.staging.discard()
-
-
-class _Sent(_Writer):
-    """The pages a worker elsewhere renders, kept to be sent back and written here."""
-
-    def __init__(self) -> None:
-        self.pages: list[tuple[str, str]] = []
-
-    def write(self, relative: str, text: str) -> None:
-        self.pages.append((relative, text))
-
-
-def _writer(out: Path, in_place: bool, full: bool) -> _Writer:
-    if in_place:
-        return _InPlace(out)
-    return _Whole(out) if full else _Changes(out)
 
 
 def _release_frozen(base: int | None) -> int | None:
@@ -1303,13 +1144,3 @@ def _kept():
     finally:
         if enabled:
             gc.enable()
-
-
-def _remove(out: Path, relative: str) -> None:
-    target = out / safe_relative(relative)
-    target.unlink(missing_ok=True)
-    folder = target.parent
-    while folder != out and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
-

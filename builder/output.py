@@ -1,16 +1,19 @@
-"""Guarded writes into a staging folder, swapped in for the published one at the end.
+"""How a build's files reach the output, guarded and atomic.
 
-A build never touches the published output until everything has rendered: it
-writes to a sibling staging folder and then exchanges the two in one rename, so
-a failed or interrupted build leaves the previous site exactly as it was, and
-files of removed pages do not linger.
+A full build writes a new tree into a sibling staging folder and exchanges the
+two in one rename; an incremental build stages only the changed files, then
+renames them into place and removes the files of pages that are gone; the
+preview writes each file in place, atomically. A failed or interrupted build
+leaves the published site exactly as it was.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import ctypes
 import ctypes.util
 import errno
+import hashlib
 import os
 import posixpath
 import re
@@ -18,10 +21,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .errors import BuildError
+from .parallel import signals_held
 
 _RENAME_EXCHANGE = 2
 
@@ -173,3 +178,170 @@ def _exchange(a: Path, b: Path) -> bool:
     at_fdcwd = -100
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
     return result == 0
+
+
+# -- writers: how a build's files reach the output -----------------------------------------
+
+class Writer:
+    """Where a build's files go (`writer_for` picks one); paths are the output's."""
+
+    def write(self, relative: str, text: str) -> None:
+        raise NotImplementedError
+
+    def move(self, source: Path, relative: str) -> None:
+        """A file made beside the output (on its file system), renamed in."""
+        raise NotImplementedError
+
+    def copy(self, source: Path, relative: str) -> None:
+        raise NotImplementedError
+
+    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
+        """Make the written files the output's, and remove `removed`."""
+
+    def discard(self) -> None:
+        """Forget what was written (a failed build)."""
+
+
+class InPlace(Writer):
+    """The preview: each file replaced atomically where it is served."""
+
+    def __init__(self, out: Path):
+        self.out = out
+
+    def write(self, relative: str, text: str) -> None:
+        write_atomic(self.out / safe_relative(relative), text)
+
+    def copy(self, source: Path, relative: str) -> None:
+        write_atomic(self.out / safe_relative(relative), source.read_bytes())
+
+    def move(self, source: Path, relative: str) -> None:
+        target = self.out / safe_relative(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(source, 0o644)
+        os.replace(source, target)
+
+    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
+        for relative in removed:
+            remove(self.out, relative)
+
+
+class Whole(Writer):
+    """A first or full build: a new tree beside the output, swapped in at once."""
+
+    def __init__(self, out: Path):
+        self.staging = Staging(out)
+
+    def write(self, relative: str, text: str) -> None:
+        self.staging.write_text(relative, text)
+
+    def copy(self, source: Path, relative: str) -> None:
+        self.staging.copy_files([(source, relative)])
+
+    def move(self, source: Path, relative: str) -> None:
+        os.replace(source, self.staging.target(relative))
+
+    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
+        self.staging.publish()
+
+    def discard(self) -> None:
+        self.staging.discard()
+
+
+class Changes(Writer):
+    """An incremental build: the changed files staged flat beside the output, then
+    renamed into place with Ctrl-C and SIGTERM held off, so only a kill -9 in those
+    milliseconds can leave the site half updated (and the next build, which then finds
+    no state it can trust, makes it whole)."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.staging = Staging(out)
+
+    def _staged(self, relative: str) -> Path:
+        safe_relative(relative)
+        return self.staging.dir / hashlib.blake2b(relative.encode(), digest_size=16).hexdigest()
+
+    def write(self, relative: str, text: str) -> None:
+        self._staged(relative).write_text(text, encoding="utf-8", newline="\n")
+
+    def copy(self, source: Path, relative: str) -> None:
+        shutil.copyfile(source, self._staged(relative))
+
+    def move(self, source: Path, relative: str) -> None:
+        os.replace(source, self._staged(relative))
+
+    def commit(self, written: Sequence[str], removed: Sequence[str]) -> None:
+        folders: set[Path] = set()
+        with signals_held():
+            for relative in written:
+                target = self.out / relative
+                if target.parent not in folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    folders.add(target.parent)
+                staged = self._staged(relative)
+                os.chmod(staged, 0o644)
+                os.replace(staged, target)
+            for relative in removed:
+                remove(self.out, relative)
+        self.staging.discard()
+
+    def discard(self) -> None:
+        self.staging.discard()
+
+
+class Sent(Writer):
+    """The pages a worker elsewhere renders, kept to be sent back and written here."""
+
+    def __init__(self) -> None:
+        self.pages: list[tuple[str, str]] = []
+
+    def write(self, relative: str, text: str) -> None:
+        self.pages.append((relative, text))
+
+
+def writer_for(out: Path, in_place: bool, full: bool) -> Writer:
+    if in_place:
+        return InPlace(out)
+    return Whole(out) if full else Changes(out)
+
+
+def remove(out: Path, relative: str) -> None:
+    target = out / safe_relative(relative)
+    target.unlink(missing_ok=True)
+    folder = target.parent
+    while folder != out and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+class Writes:
+    """Files written by a few threads while this one takes in what a cluster's workers
+    send: opening, making folders and writing wait on the disk, not on Python (one
+    thread wrote 6,177 pages in 6.3 s of a 13 s build at 1,000 articles). At most
+    `QUEUED` wait their turn, so what is sent back is not all held at once. Leaving the
+    block waits for every write and raises the first failure."""
+
+    THREADS = 4
+    QUEUED = 256
+
+    def __enter__(self) -> Writes:
+        self._pool = concurrent.futures.ThreadPoolExecutor(self.THREADS)
+        self._room = threading.BoundedSemaphore(self.QUEUED)
+        self._failure: BaseException | None = None
+        return self
+
+    def submit(self, write: Callable[..., None], *args: object) -> None:
+        if self._failure is not None:
+            raise self._failure     # a failed write stops the build at once
+        self._room.acquire()
+        self._pool.submit(write, *args).add_done_callback(self._done)
+
+    def _done(self, future: concurrent.futures.Future) -> None:
+        self._room.release()
+        if future.exception() is not None and self._failure is None:
+            self._failure = future.exception()
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+        if kind is None and self._failure is not None:
+            raise self._failure

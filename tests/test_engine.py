@@ -469,19 +469,19 @@ def test_a_preview_writes_what_lists_a_saved_article_before_other_articles_pages
     """The saved article's own pages come first (`Engine.first`); the run that follows
     writes the listings and feeds that show it before the pages of the other articles,
     which name it among their related articles."""
-    from builder import engine as engine_module
+    from builder import output
 
     root = make_site({"a.md": A, "b.md": B})
     engine = Engine(root, tmp_path / "out", in_place=True)
     engine.run()
     order: list[str] = []
-    real = engine_module._InPlace.write
+    real = output.InPlace.write
 
     def write(self, relative, text):
         order.append(relative)
         real(self, relative, text)
 
-    monkeypatch.setattr(engine_module._InPlace, "write", write)
+    monkeypatch.setattr(output.InPlace, "write", write)
     touch(root / "content/a.md", A.replace('title = "防汛"', 'title = "防汛值守"'))
     engine.run()
     others = [i for i, path in enumerate(order) if path.startswith("zh-hans/articles/b/")]
