@@ -264,22 +264,11 @@ class Engine:
         if helper is not None:
             helper.close()  # its memory back before the plan
         gc.freeze()     # the articles, as the plan holds them
-        published = sorted((k.entry for k in loaded.values() if k.entry is not None),
-                           key=lambda d: (d.article.date, d.article.slug), reverse=True)
-        schedule = Schedule.of([d.article.date for d in published], now)
-        if not self.future:
-            published = [d for d in published if d.article.date <= now]
-        static = (static_files(self.root / "static", self.root)
-                  if (self.root / "static").is_dir() else StaticFiles((), ()))
-        logo = settings.config.logo
-        if logo and logo not in {relative for _, relative in static.files}:
-            raise BuildError.single(f"`logo` names static/{logo}, which is not there",
-                                    Path(CONFIG_FILE),
-                                    hint="add the image to static/, or fix the path")
+        published, schedule = self._published(loaded, now)
+        static = self._static(settings.config)
         clock.lap("load")
         checkpoint()
 
-        # The search index, when an article changed, is made beside the plan and the pages.
         tools = self._tools(settings.config)
         if self.in_place:   # the preview: its next save is derived here, without the wait
             tools.ready()
@@ -289,6 +278,7 @@ class Engine:
         index: Background | None = None
         photo_cache = PhotoCache(self.root / PHOTO_CACHE, settings.config.photos)
         try:
+            # The search index, when an article changed, is made beside the plan and pages.
             if outputs.get(SEARCH) != search:
                 spool = self._spool()
                 index = Background(partial(_spooled, partial(
@@ -318,41 +308,19 @@ class Engine:
                               timings=clock.laps)
             due = None if self.future else schedule.next_due
             look, last_look = digest(settings.look, plan.frame), self._saved(LOOK, settings, bytes)
-            # a file touched, not changed (a fresh checkout, a file just written) keeps
-            # its entry: it moves no page
-            fresh = [k.entry for p, k in loaded.items()
-                     if (was := known.get(p)) is None or was.entry is not k.entry]
-            moved = len(fresh) + sum(1 for p in known if p not in loaded)
-            changed = {id(entry) for entry in fresh if entry is not None}
-            # Walking is cheap beside rendering, but forking a large process and sending
-            # every digest back is not: the pages are walked on every core only when many
-            # of them will be rendered (measured at 10,000 articles: 1.1 s on two cores
-            # against 1.25 s in one; at 100,000, 21.6 s against 17.0 s).
-            many = (not outputs or look != last_look
-                    or moved > max(50, len(loaded) // 50))
-            jobs = (self.executor.workers
-                    if many and len(published) * len(plan.editions) >= PARALLEL_ARTICLES else 1)
+            jobs, changed = self._jobs(loaded, known, outputs, look != last_look, plan)
             targets, made, planned = self._publish(
                 settings, plan, files, static, photos, photo_cache, index, search, outputs,
                 lambda generation: root_files(settings.config, marker_text(
                     fingerprint, due, generation)), jobs, progress, outcome, checkpoint,
-                [i for i, d in enumerate(plan.derived) if id(d) in changed])
+                changed)
             clock.lap("publish")
             # articles read again (touched, or just written) are recorded even when no
             # output changed, so the next build need not read them once more
             if (made is not None or outcome.changed or loaded != known
                     or any(s.fresh and s.key is not None for s in planned.shards)):
-                blobs: dict[str, object] = {}
-                if made is not None:
-                    blobs[INDEX_STATE] = (settings.derive_salt, made.state)
-                memo_saved = self._memo_saved
-                if plan.taxonomy.memo != memo:
-                    head, maps = _memo_parts(plan.taxonomy.memo)
-                    memo_blobs, memo_saved = chunk_blobs(
-                        MEMO, (settings.derive_salt, head), maps, self._memo_saved)
-                    blobs.update(memo_blobs)
-                if look != last_look:
-                    blobs[LOOK] = (settings.derive_salt, look)
+                blobs, memo_saved = self._blobs(settings, plan.taxonomy.memo, memo, made,
+                                                look if look != last_look else None)
                 recorded = self._record(settings, loaded, known, targets.digests, outputs,
                                         targets.generation, outcome.full, blobs,
                                         planned.shards, set(plan.identities))
@@ -369,6 +337,65 @@ class Engine:
         photo_cache.prune(u.photo for k in loaded.values() if k.entry is not None
                           for u in k.entry.photos)
         return outcome
+
+    def _published(self, loaded: dict[str, Known], now: dt.datetime
+                   ) -> tuple[list[Derived], Schedule]:
+        """The articles to publish, newest first, and when the next one not yet due is;
+        with `future`, every article."""
+        published = sorted((k.entry for k in loaded.values() if k.entry is not None),
+                           key=lambda d: (d.article.date, d.article.slug), reverse=True)
+        schedule = Schedule.of([d.article.date for d in published], now)
+        if not self.future:
+            published = [d for d in published if d.article.date <= now]
+        return published, schedule
+
+    def _static(self, config: SiteConfig) -> StaticFiles:
+        """The files of static/, which must hold the logo site.toml names."""
+        static = (static_files(self.root / "static", self.root)
+                  if (self.root / "static").is_dir() else StaticFiles((), ()))
+        if config.logo and config.logo not in {relative for _, relative in static.files}:
+            raise BuildError.single(f"`logo` names static/{config.logo}, which is not there",
+                                    Path(CONFIG_FILE),
+                                    hint="add the image to static/, or fix the path")
+        return static
+
+    def _jobs(self, loaded: dict[str, Known], known: dict[str, Known],
+              outputs: dict[str, bytes], new_look: bool, plan: SitePlan
+              ) -> tuple[int, list[int]]:
+        """How many processes walk the pages, and the places of the articles that changed
+        (whose listings the preview walks first). A file touched, not changed (a fresh
+        checkout, a file just written) keeps its entry: it moves no page."""
+        fresh = [k.entry for p, k in loaded.items()
+                 if (was := known.get(p)) is None or was.entry is not k.entry]
+        moved = len(fresh) + sum(1 for p in known if p not in loaded)
+        changed = {id(entry) for entry in fresh if entry is not None}
+        # Walking is cheap beside rendering, but forking a large process and sending
+        # every digest back is not: the pages are walked on every core only when many
+        # of them will be rendered (measured at 10,000 articles: 1.1 s on two cores
+        # against 1.25 s in one; at 100,000, 21.6 s against 17.0 s).
+        many = not outputs or new_look or moved > max(50, len(loaded) // 50)
+        jobs = (self.executor.workers
+                if many and len(plan.derived) * len(plan.editions) >= PARALLEL_ARTICLES else 1)
+        return jobs, [i for i, d in enumerate(plan.derived) if id(d) in changed]
+
+    def _blobs(self, settings: Settings, memo: Memo, before: Memo | None,
+               made: SpooledIndex | None, look: bytes | None
+               ) -> tuple[dict[str, object], Chunked | None]:
+        """The values the state keeps whole that changed: the search index's state, the
+        taxonomy's memo (in chunks: the chunks as the store will hold them come back too),
+        and `look` when it is new."""
+        blobs: dict[str, object] = {}
+        if made is not None:
+            blobs[INDEX_STATE] = (settings.derive_salt, made.state)
+        memo_saved = self._memo_saved
+        if memo != before:
+            head, maps = _memo_parts(memo)
+            memo_blobs, memo_saved = chunk_blobs(
+                MEMO, (settings.derive_salt, head), maps, self._memo_saved)
+            blobs.update(memo_blobs)
+        if look is not None:
+            blobs[LOOK] = (settings.derive_salt, look)
+        return blobs, memo_saved
 
     def first(self, paths: Sequence[str]) -> list[str]:
         """The preview's first answer to saved articles: their own pages, made with the
@@ -427,143 +454,118 @@ class Engine:
         full = outcome.full = not outputs
         if full and self.in_place:
             shutil.rmtree(self.out, ignore_errors=True)     # nothing in it is known
-        current = {} if full else outputs
-        writer = writer_for(self.out, in_place=self.in_place, full=full)
-        renderer = settings.renderer
-        placed = False  # the search index's files are in the output
+        out = _Publication(self.out, writer_for(self.out, in_place=self.in_place, full=full),
+                           {} if full else outputs, full)
         try:
             # the files pages use first: the preview serves each page as soon as it is written
-            written = []
-            sources = {relative: source for source, relative in static.files}
-            for relative, value in files.items():
-                if current.get(relative) != value:
-                    if relative in sources:
-                        writer.copy(sources[relative], relative)
-                    else:
-                        file = photos[relative]
-                        writer.copy(photo_cache.file(file.photo, file.version), relative)
-                    written.append(relative)
-            emit = partial(_render_changed, current=current, renderer=renderer, writer=writer,
-                           written=written)     # in this process only: see `mapper`
-            counter = Counter()
-
-            def mapper(func: Callable[..., WalkedShard], shards: list[Shard]
-                       ) -> list[WalkedShard]:
-                if jobs > 1:    # made here once, not in every worker
-                    plan.taxonomy.found.get()
-                if jobs > 1 and self.executor.shares_disk:  # the workers write as they go
-                    return self.executor.map(func, shards, 1, counter, progress.update)
-                if jobs > 1:
-                    with Writes() as writes:
-                        return self.executor.map(
-                            partial(_walk_elsewhere, func, current, renderer),
-                            ((s, plan.shard_bodies(s)) for s in shards), 1, counter,
-                            progress.update, each=partial(_write_rendered, writer, writes))
-                # A save's own pages are served already (`first`): the pages that list
-                # it next, then the other listings, then the articles' own pages.
-                listing = plan.listing(changed)
-                done: list[WalkedShard | None] = [None] * len(shards)
-                for place in sorted(range(len(shards)), key=lambda i: (
-                        shards[i].part == "articles", shards[i] not in listing)):
-                    checkpoint()
-                    done[place] = func(shards[place])
-                    counter.tick()
-                    progress.update(counter.value)
-                    # in place (the preview), the search index is served as soon as it
-                    # is made, not after every page is walked
-                    if (self.in_place and not full and index is not None and not placed
-                            and index.ready(0)):
-                        place_index(index.result())
-                return done  # type: ignore[return-value]
-
-            def place_index(made: SpooledIndex) -> None:
-                """The index files whose text changed, moved into the output."""
-                nonlocal placed
-                placed = True
-                for file in made.files:
-                    if current.get(file.path) != file.digest:
-                        writer.move(file.spooled, file.path)
-                        written.append(file.path)
-
-            def recall(key: bytes) -> list[Walked] | None:
-                """A shard's rows as recorded, if the output holds every page as then."""
-                return held(self.state.shard(key))
-
-            def recall_part(identity: bytes, key: bytes) -> list[Walked] | None:
-                """An article's rows as recorded under `key`, if the output holds them."""
-                return held(self.state.part(identity, key))
-
-            def held(rows: list[Walked] | None) -> list[Walked] | None:
-                if rows is None or any(current.get(r.path) != r.digest for r in rows):
-                    return None
-                return rows
-
-            progress.start("rendering", len(plan.shards()))
-            with _kept():   # the walk's digests live on; its workers make no cycles
-                planned = walk(plan, settings.config, settings.salt, settings.templates,
-                               mapper, emit, settings.look,
-                               # the store is not shared with forked workers
-                               *((recall, recall_part) if jobs == 1 else ()))
-            progress.finish()
-            if jobs == 1:   # a preview's save that comes in now need not wait for the rest
-                checkpoint()
-            sitemaps = {page.path: page for page in planned.sitemaps}
-            if jobs > 1:    # the pages the workers rendered: those whose digests changed
-                written += [p for p, d in planned.digests.items()
-                            if current.get(p) != d and p not in sitemaps]
-            written += _render_all([page for path, page in sitemaps.items()
-                                    if current.get(path) != planned.digests[path]],
-                                   renderer, writer)
+            out.copy_files(files, static, photos, photo_cache)
+            planned = self._walk(settings, plan, out, index, jobs, progress, checkpoint,
+                                 changed)
+            out.render_sitemaps(planned, settings.renderer, walked_elsewhere=jobs > 1)
             outcome.pages, outcome.walked = len(planned.digests), planned.walked
             targets = _targets(planned, files, static, search, outputs, root)
             outcome.files = len(targets.digests)
             if jobs == 1:
                 checkpoint()
-            if index is not None and jobs == 1:
-                while not index.ready(0.1):     # the preview: a newer save need not wait
-                    checkpoint()
-            made: SpooledIndex | None = index.result() if index is not None else None
-            spooled = made.files if made is not None else ()
-            for path in made.paths if made is not None else ():
-                if path in outputs:     # a patch leaves most files as they are
-                    targets.digests[path] = outputs[path]
-            for file in spooled:
-                targets.digests[file.path] = file.digest
-            if full and made is not None:   # files a patch left alone, into the new folder
-                for path in set(made.paths) - {f.path for f in spooled}:
-                    writer.copy(self.out / path, path)
-                    written.append(path)
-            if full and index is None:  # the new folder gets the unchanged index as it is
-                for path in [p for p in targets.digests if p.startswith(f"{INDEX_DIR}/")]:
-                    writer.copy(self.out / path, path)
-                    written.append(path)
-            if made is not None and not placed:
-                place_index(made)
+            made = self._index_made(index, jobs, checkpoint)
+            out.take_index(made, index, targets, outputs)
             for path, text in targets.extra.items():
-                if current.get(path) != targets.digests[path]:
-                    writer.write(path, text)
-                    written.append(path)
+                out.write(path, text, targets.digests[path])
             removed = sorted(set(outputs) - set(targets.digests) - {SEARCH})
-            if targets.generation != self._generation and (written or removed):
+            if targets.generation != self._generation and (out.written or removed):
                 self.state.forget()     # until the output matches it again
-            writer.commit(written, removed)
+            out.writer.commit(out.written, removed)
         except BaseException as exc:
-            writer.discard()
-            if self.in_place:   # files written in place: what is recorded of them is stale
-                self.state.forget()
-                if jobs == 1 and self._outputs is not None:    # and known: only those
-                    for path in written:
-                        self._outputs.pop(path, None)
-                    if placed:  # an index newer than what it is recorded as made from
-                        self._outputs.pop(SEARCH, None)
-                    self._generation = None
-                else:
-                    self._known = self._outputs = self._generation = None
+            out.writer.discard()
+            if self.in_place:
+                self._forget_written(out, jobs)
             if isinstance(exc, OSError):
                 raise write_failure(exc, self.out) from None
             raise
-        outcome.written, outcome.removed = written, removed
+        outcome.written, outcome.removed = out.written, removed
         return targets, made, planned
+
+    def _walk(self, settings: Settings, plan: SitePlan, out: _Publication,
+              index: Background | None, jobs: int, progress: Progress,
+              checkpoint: Callable[[], None], changed: Sequence[int]) -> Planned:
+        """Every shard of the plan walked (those whose inputs are as recorded, recalled
+        from the state instead, in this process), its changed pages rendered as met."""
+        renderer, current = settings.renderer, out.current
+        emit = partial(_render_changed, current=current, renderer=renderer,
+                       writer=out.writer, written=out.written)  # in this process only
+        counter = Counter()
+
+        def mapper(func: Callable[..., WalkedShard], shards: list[Shard]
+                   ) -> list[WalkedShard]:
+            if jobs > 1:    # made here once, not in every worker
+                plan.taxonomy.found.get()
+            if jobs > 1 and self.executor.shares_disk:  # the workers write as they go
+                return self.executor.map(func, shards, 1, counter, progress.update)
+            if jobs > 1:
+                with Writes() as writes:
+                    return self.executor.map(
+                        partial(_walk_elsewhere, func, current, renderer),
+                        ((s, plan.shard_bodies(s)) for s in shards), 1, counter,
+                        progress.update, each=partial(_write_rendered, out.writer, writes))
+            # A save's own pages are served already (`first`): the pages that list it
+            # next, then the other listings, then the articles' own pages.
+            listing = plan.listing(changed)
+            done: list[WalkedShard | None] = [None] * len(shards)
+            for place in sorted(range(len(shards)), key=lambda i: (
+                    shards[i].part == "articles", shards[i] not in listing)):
+                checkpoint()
+                done[place] = func(shards[place])
+                counter.tick()
+                progress.update(counter.value)
+                # in place (the preview), the search index is served as soon as it is
+                # made, not after every page is walked
+                if (self.in_place and not out.full and index is not None and not out.placed
+                        and index.ready(0)):
+                    out.place_index(index.result())
+            return done  # type: ignore[return-value]
+
+        def recall(key: bytes) -> list[Walked] | None:
+            """A shard's rows as recorded, if the output holds every page as then."""
+            return out.held(self.state.shard(key))
+
+        def recall_part(identity: bytes, key: bytes) -> list[Walked] | None:
+            """An article's rows as recorded under `key`, if the output holds them."""
+            return out.held(self.state.part(identity, key))
+
+        progress.start("rendering", len(plan.shards()))
+        with _kept():   # the walk's digests live on; its workers make no cycles
+            planned = walk(plan, settings.config, settings.salt, settings.templates,
+                           mapper, emit, settings.look,
+                           # the store is not shared with forked workers
+                           *((recall, recall_part) if jobs == 1 else ()))
+        progress.finish()
+        if jobs == 1:   # a preview's save that comes in now need not wait for the rest
+            checkpoint()
+        return planned
+
+    @staticmethod
+    def _index_made(index: Background | None, jobs: int,
+                    checkpoint: Callable[[], None]) -> SpooledIndex | None:
+        """The search index, once its worker is done, if it was made again."""
+        if index is None:
+            return None
+        if jobs == 1:
+            while not index.ready(0.1):     # the preview: a newer save need not wait
+                checkpoint()
+        return index.result()
+
+    def _forget_written(self, out: _Publication, jobs: int) -> None:
+        """A run given up or failed in place (the preview): what is recorded of the files
+        it wrote is stale."""
+        self.state.forget()
+        if jobs == 1 and self._outputs is not None:    # and known: only those
+            for path in out.written:
+                self._outputs.pop(path, None)
+            if out.placed:  # an index newer than what it is recorded as made from
+                self._outputs.pop(SEARCH, None)
+            self._generation = None
+        else:
+            self._known = self._outputs = self._generation = None
 
     def _encode(self, photos: dict[str, PhotoFile], files: dict[str, bytes],
                 outputs: dict[str, bytes], cache: PhotoCache, progress: Progress) -> None:
@@ -1040,6 +1042,83 @@ class _Bodies:
                            self.tools())
         self._last = (key, found)
         return found
+
+
+class _Publication:
+    """One run's writing of the output: what the output holds (`current`, by path: the
+    digest each file was made from), where files go, and what was written so far."""
+
+    def __init__(self, out: Path, writer: Writer, current: dict[str, bytes], full: bool):
+        self.out, self.writer, self.current, self.full = out, writer, current, full
+        self.written: list[str] = []
+        self.placed = False     # the search index's files are in the output
+
+    def write(self, path: str, text: str, value: bytes) -> None:
+        """A file whose text is known, written if the output lacks it as it is now."""
+        if self.current.get(path) != value:
+            self.writer.write(path, text)
+            self.written.append(path)
+
+    def copy_files(self, files: dict[str, bytes], static: StaticFiles,
+                   photos: dict[str, PhotoFile], photo_cache: PhotoCache) -> None:
+        """The static files and photo versions the output lacks as they are now."""
+        sources = {relative: source for source, relative in static.files}
+        for relative, value in files.items():
+            if self.current.get(relative) != value:
+                if relative in sources:
+                    self.writer.copy(sources[relative], relative)
+                else:
+                    file = photos[relative]
+                    self.writer.copy(photo_cache.file(file.photo, file.version), relative)
+                self.written.append(relative)
+
+    def held(self, rows: list[Walked] | None) -> list[Walked] | None:
+        """Recorded rows of a walk, if the output holds every page as then."""
+        if rows is None or any(self.current.get(r.path) != r.digest for r in rows):
+            return None
+        return rows
+
+    def render_sitemaps(self, planned: Planned, renderer: Renderer,
+                        walked_elsewhere: bool) -> None:
+        """The sitemaps, which need every page's digest, rendered here; and, when workers
+        walked, the pages they rendered counted as written (those whose digests changed)."""
+        sitemaps = {page.path: page for page in planned.sitemaps}
+        if walked_elsewhere:
+            self.written += [p for p, d in planned.digests.items()
+                             if self.current.get(p) != d and p not in sitemaps]
+        self.written += _render_all([page for path, page in sitemaps.items()
+                                     if self.current.get(path) != planned.digests[path]],
+                                    renderer, self.writer)
+
+    def place_index(self, made: SpooledIndex) -> None:
+        """The index files whose text changed, moved into the output."""
+        self.placed = True
+        for file in made.files:
+            if self.current.get(file.path) != file.digest:
+                self.writer.move(file.spooled, file.path)
+                self.written.append(file.path)
+
+    def take_index(self, made: SpooledIndex | None, index: Background | None,
+                   targets: _Targets, outputs: dict[str, bytes]) -> None:
+        """The search index into the output and into `targets`: the files made again,
+        and the others as they were (a patch leaves most as they are; a full build
+        copies them into its new folder)."""
+        spooled = made.files if made is not None else ()
+        for path in made.paths if made is not None else ():
+            if path in outputs:
+                targets.digests[path] = outputs[path]
+        for file in spooled:
+            targets.digests[file.path] = file.digest
+        if self.full and made is not None:   # files a patch left alone, into the new folder
+            for path in set(made.paths) - {f.path for f in spooled}:
+                self.writer.copy(self.out / path, path)
+                self.written.append(path)
+        if self.full and index is None:  # the new folder gets the unchanged index as it is
+            for path in [p for p in targets.digests if p.startswith(f"{INDEX_DIR}/")]:
+                self.writer.copy(self.out / path, path)
+                self.written.append(path)
+        if made is not None and not self.placed:
+            self.place_index(made)
 
 
 @dataclass(frozen=True)
