@@ -41,6 +41,7 @@ import jinja2.meta
 from .cache import DerivedCache, code_salt
 from .config import CONFIG_FILE, SiteConfig, load_config
 from .content import (
+    Article,
     article_digest,
     article_paths,
     duplicate_slugs,
@@ -694,8 +695,29 @@ class Engine:
                        ) -> dict[str, Known]:
         """Every article file, read and derived again only when its stamp changed;
         `scanned`: see `run`."""
+        loaded, fresh = self._read_changed(settings, known, scanned)
+        # light at once: thousands of whole articles (just-written files read again) would
+        # otherwise sit in memory together
+        cached = [d.light() if (d := cache.get(article)) is not None else None
+                  for _, article in fresh]
+        made = iter(self._derive_missing(
+            settings, [article for (_, article), d in zip(fresh, cached, strict=True)
+                       if d is None], cache, progress, helper))
+        for (stamp, article), d in zip(fresh, cached, strict=True):
+            light = d if d is not None else next(made)
+            loaded[article.path.as_posix()] = Known(stamp, light)
+        for k in loaded.values():
+            if k.entry is not None:
+                cache.keep(k.entry.article)
+        return loaded
+
+    def _read_changed(self, settings: Settings, known: dict[str, Known],
+                      scanned: Iterable[tuple[str, Stamp | None]] | None
+                      ) -> tuple[dict[str, Known], list[tuple[Stamp, Article]]]:
+        """The files whose stamps are as recorded, with their entries (drafts: None), and
+        the others read and parsed; every problem of every file at once."""
         loaded: dict[str, Known] = {}
-        fresh: list[tuple[Stamp, object]] = []
+        fresh: list[tuple[Stamp, Article]] = []
         problems: list[Problem] = []
         zone = settings.config.zone
         # A file changed within the file system's clock tick of this build could change
@@ -738,37 +760,32 @@ class Engine:
             else:
                 fresh.append((stamp, article))
         everyone = ([k.entry.article for k in loaded.values() if k.entry is not None]
-                    + [article for _, article in fresh])  # type: ignore[misc]
+                    + [article for _, article in fresh])
         problems += duplicate_slugs(everyone)
         problems += unknown_topics(everyone, settings.config, self.root)
         problems += unknown_forms(everyone, settings.config, self.root)
         if problems:
             raise BuildError(sorted(problems, key=lambda p: str(p.path)))
-        # light at once: thousands of whole articles (just-written files read again) would
-        # otherwise sit in memory together
-        cached = [d.light() if (d := cache.get(article)) is not None else None  # type: ignore[arg-type]
-                  for _, article in fresh]
-        missing = [article for (_, article), d in zip(fresh, cached, strict=True) if d is None]
+        return loaded, fresh
+
+    def _derive_missing(self, settings: Settings, missing: list[Article], cache: DerivedCache,
+                        progress: Progress, helper: Helper | None) -> list[Derived]:
+        """The articles the cache lacks, derived (by the helper when few, else on every
+        core) and stored in it; the light ones, in order."""
         progress.start("converting", len(missing))
         if helper is not None and len(missing) < HELPED_ARTICLES:
-            made = iter(helper.map(missing))
+            made = helper.map(missing)
         else:
             tools = self._tools(settings.config)
             here = self.executor.shares_disk    # else the whole results come here to be cached
             with Writes() as writes:
-                made = iter(self.executor.map(
+                made = self.executor.map(
                     partial(_derive_light, tools=tools, cache=cache) if here
                     else partial(_derive, tools=tools),
                     missing, counter=Counter(), report=progress.update,
-                    each=None if here else partial(_cached, cache, writes)))
+                    each=None if here else partial(_cached, cache, writes))
         progress.finish()
-        for (stamp, article), d in zip(fresh, cached, strict=True):
-            light = d if d is not None else next(made)
-            loaded[article.path.as_posix()] = Known(stamp, light)  # type: ignore[attr-defined]
-        for k in loaded.values():
-            if k.entry is not None:
-                cache.keep(k.entry.article)
-        return loaded
+        return made
 
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
                 digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
