@@ -156,6 +156,7 @@ class Outcome:
 
     config: SiteConfig
     articles: list[Derived]             # published ones, newest first, without bodies
+    read: list[Derived] = field(default_factory=list)   # those read again: new or changed
     pages: int = 0
     walked: int = 0                     # pages walked (the rest: unchanged shards, recalled)
     files: int = 0
@@ -304,12 +305,19 @@ class Engine:
             files = _file_digests(static, photos, photo_cache.key)
             self._encode(photos, files, outputs, photo_cache, progress)
             checkpoint()    # next, it writes (in place, the preview's pages as it walks)
-            outcome = Outcome(settings.config, published, schedule=schedule,
+            # a file touched, not changed (a fresh checkout, a file just written) keeps
+            # its entry: it moves no page
+            fresh = [k.entry for p, k in loaded.items()
+                     if (was := known.get(p)) is None or was.entry is not k.entry]
+            outcome = Outcome(settings.config, published,
+                              read=[d for d in fresh if d is not None], schedule=schedule,
                               cache_problem=cache.problem, linked_folders=static.linked_folders,
                               timings=clock.laps)
             due = None if self.future else schedule.next_due
             look, last_look = digest(settings.look, plan.frame), self._saved(LOOK, settings, bytes)
-            jobs, changed = self._jobs(loaded, known, outputs, look != last_look, plan)
+            jobs, changed = self._jobs(
+                outcome.read, len(fresh) + sum(1 for p in known if p not in loaded),
+                len(loaded), not outputs or look != last_look, plan)
             targets, made, planned = self._publish(
                 settings, plan, files, static, photos, photo_cache, index, search, outputs,
                 lambda generation: root_files(settings.config, marker_text(
@@ -360,23 +368,19 @@ class Engine:
                                     hint="add the image to static/, or fix the path")
         return static
 
-    def _jobs(self, loaded: dict[str, Known], known: dict[str, Known],
-              outputs: dict[str, bytes], new_look: bool, plan: SitePlan
-              ) -> tuple[int, list[int]]:
-        """How many processes walk the pages, and the places of the articles that changed
-        (whose listings the preview walks first). A file touched, not changed (a fresh
-        checkout, a file just written) keeps its entry: it moves no page."""
-        fresh = [k.entry for p, k in loaded.items()
-                 if (was := known.get(p)) is None or was.entry is not k.entry]
-        moved = len(fresh) + sum(1 for p in known if p not in loaded)
-        changed = {id(entry) for entry in fresh if entry is not None}
+    def _jobs(self, read: Sequence[Derived], moved: int, files: int, anew: bool,
+              plan: SitePlan) -> tuple[int, list[int]]:
+        """How many processes walk the pages, and the places of the articles `read`
+        (whose listings the preview walks first); `moved`: the files read or gone, of
+        `files`; `anew`: every page is rendered (a first build, new templates)."""
         # Walking is cheap beside rendering, but forking a large process and sending
         # every digest back is not: the pages are walked on every core only when many
         # of them will be rendered (measured at 10,000 articles: 1.1 s on two cores
         # against 1.25 s in one; at 100,000, 21.6 s against 17.0 s).
-        many = not outputs or new_look or moved > max(50, len(loaded) // 50)
+        many = anew or moved > max(50, files // 50)
         jobs = (self.executor.workers
                 if many and len(plan.derived) * len(plan.editions) >= PARALLEL_ARTICLES else 1)
+        changed = {id(entry) for entry in read}
         return jobs, [i for i, d in enumerate(plan.derived) if id(d) in changed]
 
     def _blobs(self, settings: Settings, memo: Memo, before: Memo | None,

@@ -40,7 +40,7 @@ class BuildResult:
     files: int
     seconds: float
     warnings: tuple[Note, ...]
-    notes: tuple[Note, ...]
+    notes: tuple[Note, ...]     # what converting the articles this build read found
     timings: tuple[tuple[str, float], ...] = ()
     up_to_date: bool = False    # nothing changed since the last build: nothing was done
     schedule: Schedule = field(default_factory=lambda: Schedule(0, None))
@@ -107,7 +107,8 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         pages=outcome.pages, files=outcome.files,
         seconds=time.perf_counter() - started,
         warnings=tuple(_warnings(project, outcome, engine.state.problem)),
-        notes=tuple(_conversion_notes(outcome.articles)),
+        # of the articles this build read: an edit's, not every article's again
+        notes=tuple(_conversion_notes(outcome.read)),
         timings=tuple(outcome.timings),
         schedule=outcome.schedule,
         written=len(outcome.written), removed=len(outcome.removed), full=outcome.full,

@@ -268,6 +268,25 @@ def test_a_damaged_store_is_found_where_it_is_read_and_made_anew(make_site, tmp_
                      else [True, True, False])
 
 
+def test_a_build_notes_the_conversion_of_the_articles_it_read_not_of_every_article(
+        make_site, tmp_path):
+    """Written in Traditional with stray Simplified characters, each article's repair is
+    noted when it is read: all of them by a first build, the edited one by an edit."""
+    stray = {name: article(title, body, date=date, script='"zh-Hant"') for name, title, body, date
+             in (("a.md", "防汛", "颱風來襲，搶險人员在崗。", "2024-07-20"),
+                 ("b.md", "貸款", "貸款餘額增长，銀行信貸。", "2024-07-21"))}
+    root = make_site(stray)
+    out = tmp_path / "out"
+
+    def noted() -> list[str]:
+        return sorted(f"{n.path.name}: {n.message}" for n in build(root, out=out).notes)
+
+    assert noted() == ["a.md: repaired 1 stray characters: 员→員",
+                       "b.md: repaired 1 stray characters: 长→長"]
+    touch(root / "content/b.md", stray["b.md"].replace("銀行", "商業銀行"))
+    assert noted() == ["b.md: repaired 1 stray characters: 长→長"]
+
+
 def test_a_state_that_names_another_output_is_not_trusted(make_site, tmp_path):
     """An output replaced behind the engine's back (restored from elsewhere, or a build
     killed while renaming files into place) no longer matches the state: a full build."""
