@@ -15,6 +15,7 @@ import marshal
 import os
 import pickle
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 from .content import Article
@@ -25,9 +26,9 @@ from .output import write_atomic
 FOLDER = Path(".cache") / "derived"
 MAGIC = b"builder-derived-2\n"
 # An entry is one file: MAGIC, then two parts, each its length, its SHA-256 and its
-# bytes: the search terms (marshal), then the whole result (pickle). One file, not two:
-# a cold build at 1,000 articles created 1,000 files fewer, and the index still reads the
-# terms alone, from the head of the file.
+# bytes: the search terms (marshal), then the rest of the result (pickle). One file, not
+# two: a cold build at 1,000 articles created 1,000 files fewer, and the index still
+# reads the terms alone, from the head of the file.
 _PART = struct.Struct("<Q32s")
 TERMS, WHOLE = 0, 1
 
@@ -65,6 +66,8 @@ class DerivedCache:
         self.used.add(self.key(article))
 
     def get(self, article: Article, keep: bool = True) -> Derived | None:
+        """The article's result without its search terms (`search_terms` reads those):
+        what its pages are rendered from."""
         key = self.key(article)
         if keep:
             self.used.add(key)
@@ -85,7 +88,12 @@ class DerivedCache:
         self.used.add(key)
         if not self.usable:
             return
-        payload = pickle.dumps(derived, protocol=pickle.HIGHEST_PROTOCOL)
+        # The terms once, in their own part: pickled with the rest as well, they were
+        # 60 % of its bytes, and two thirds of the time to write it and to read it back
+        # for every page an article has (0.16 and 0.27 ms an article, against 0.05 and
+        # 0.04 without them)
+        payload = pickle.dumps(replace(derived, search_terms=()),
+                               protocol=pickle.HIGHEST_PROTOCOL)
         terms = marshal.dumps(derived.search_terms)
         # the disk may have filled up since the probe: the next build derives it again
         with contextlib.suppress(OSError):

@@ -1031,10 +1031,10 @@ def _encode_photo(file: PhotoFile, root: Path, cache: PhotoCache) -> str:
     return ""
 
 
-def _search_terms(light: Derived, cache: DerivedCache,
-                  whole: Callable[[Derived], Derived]) -> tuple[tuple[str, int], ...]:
+def _search_terms(light: Derived, cache: DerivedCache, whole: _Bodies
+                  ) -> tuple[tuple[str, int], ...]:
     found = cache.search_terms(*source_key(light))
-    return found if found is not None else whole(light).search_terms
+    return found if found is not None else whole.again(light).search_terms
 
 
 class _Bodies:
@@ -1053,16 +1053,21 @@ class _Bodies:
         return (partial, (carried, {}))
 
     def __call__(self, light: Derived) -> Derived:
+        """Its bodies, for its pages; the search terms are not read back."""
         key = source_key(light)
         if self._last is not None and self._last[0] == key:
             return self._last[1]
         found = self.cache.get(light.article, keep=False)
         if found is None:
-            found = derive(in_zone(read_article(self.root / light.article.path, self.root,
-                                                self.config.photos), self.config.zone),
-                           self.tools())
+            found = self.again(light)
         self._last = (key, found)
         return found
+
+    def again(self, light: Derived) -> Derived:
+        """Derived again from its file: the cache lacks it, or part of it."""
+        return derive(in_zone(read_article(self.root / light.article.path, self.root,
+                                           self.config.photos), self.config.zone),
+                      self.tools())
 
 
 class _Publication:

@@ -177,15 +177,23 @@ def test_a_cache_entry_gives_back_each_part_only_while_it_is_intact(tmp_path_fac
     assert _checked(entry, TERMS) == (terms if cut >= second else None)
 
 
-@pytest.mark.parametrize("damage", ["flip a bit", "truncate", "foreign bytes"])
+@pytest.mark.parametrize("damage", ["flip a bit of the terms", "flip a bit of the rest",
+                                    "truncate", "foreign bytes"])
 def test_damaged_cache_entries_are_derived_again(make_site, tmp_path, damage: str):
+    """Each part of an entry is checked on its own: the search index and the pages of a
+    build whose entries are damaged, in either part, are those of a clean build."""
+    from builder.cache import _PART, MAGIC
     root = make_site({p.name: p.read_text(encoding="utf-8")
                       for p in (REPO / "content").rglob("*.md")})
     build(root, out=tmp_path / "clean")
     for entry in (root / ".cache/derived").rglob("*.pickle"):
         data = bytearray(entry.read_bytes())
-        if damage == "flip a bit":
-            data[len(data) // 2] ^= 0x10
+        terms_size = _PART.unpack_from(data, len(MAGIC))[0]
+        terms_from = len(MAGIC) + _PART.size
+        if damage == "flip a bit of the terms":
+            data[terms_from + terms_size // 2] ^= 0x10
+        elif damage == "flip a bit of the rest":
+            data[(terms_from + terms_size + _PART.size + len(data)) // 2] ^= 0x10
         elif damage == "truncate":
             del data[len(data) // 3:]
         else:
