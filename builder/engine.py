@@ -94,7 +94,9 @@ from .state import Chunked, State, chunk_blobs, seal, state_path
 from .taxonomy import Memo
 
 PARALLEL_ARTICLES = 500  # articles × editions: below this, the pages are walked in one process
-HELPED_ARTICLES = 100   # fewer new articles are derived by the helper; more, on every core
+# New articles up to this many are derived by the helper (on workers it forks, when
+# many): it holds their results and sends them back at once. More, by workers forked here.
+HELPED_MOST = 2_000
 SEARCH = "\0search"     # the state's record of what the search index was made from
 INDEX_STATE = "search-index"    # and what patching it needs
 PHOTO_CACHE = Path(".cache") / "photos"   # encoded versions, by photo and settings
@@ -658,17 +660,20 @@ class Engine:
         return self.tools
 
     def _helper(self, config: SiteConfig, cache: DerivedCache, clean: bool) -> Helper | None:
-        """A build's edit is derived by a worker forked before the state is read, which
-        loads the tools meanwhile (at 10,000 articles both take 0.6 s). Not for the
-        preview, whose tools stay loaded between saves, nor for a cluster's build, nor
-        for a build from nothing, whose articles are derived on every core (there, its
-        loading took a core's time from those that derive)."""
-        if (self.in_place or not self.executor.shares_disk or clean
-                or self.state.generation() is None):
+        """A build's new articles are derived by a worker forked before the state and the
+        article files are read, which loads the tools meanwhile (at 10,000 articles both
+        take 0.6 s; at 1,000, reading the files 0.3 s): an edit is derived there, and a
+        build from nothing on workers it forks, each starting with the tools loaded once
+        (rather than each loading them after this process has read every file). Not for
+        the preview, whose tools stay loaded between saves, nor for a cluster's build."""
+        if self.in_place or not self.executor.shares_disk:
             return None
         tools = self._tools(config)
         _ = tools.converter     # this process plans with it: loaded first, the worker starts from it
-        return Helper(partial(_ready_deriver, tools, cache), now=self.executor.workers > 1)
+        # pypinyin too, for a build from nothing: most articles' headings are spelled
+        many = clean or self.state.generation() is None
+        return Helper(partial(_ready_deriver, tools, cache, spelling=many),
+                      now=self.executor.workers > 1)
 
     def _recorded(self, settings: Settings, clean: bool
                   ) -> tuple[dict[str, Known], dict[str, bytes]]:
@@ -774,11 +779,11 @@ class Engine:
 
     def _derive_missing(self, settings: Settings, missing: list[Article], cache: DerivedCache,
                         progress: Progress, helper: Helper | None) -> list[Derived]:
-        """The articles the cache lacks, derived (by the helper when few, else on every
-        core) and stored in it; the light ones, in order."""
+        """The articles the cache lacks, derived on every core (by the helper and the
+        workers it forks, unless too many) and stored in it; the light ones, in order."""
         progress.start("converting", len(missing))
-        if helper is not None and len(missing) < HELPED_ARTICLES:
-            made = helper.map(missing)
+        if helper is not None and len(missing) <= HELPED_MOST:
+            made = helper.map(missing, self.executor.workers, progress.update)
         else:
             tools = self._tools(settings.config)
             here = self.executor.shares_disk    # else the whole results come here to be cached
@@ -955,11 +960,12 @@ def _memo_whole(head: Memo, maps: Mapping[str, Mapping[str, object]]) -> Memo:
                    related=replace(head.related, found=maps.get("found", {})))
 
 
-def _ready_deriver(tools: LoadedTools, cache: DerivedCache) -> Callable[..., Derived]:
+def _ready_deriver(tools: LoadedTools, cache: DerivedCache, spelling: bool
+                   ) -> Callable[..., Derived]:
     """The helper's preparation: its tools loaded before the first article comes. Not
-    pypinyin, which only a heading's anchor needs of an article (0.13 s of the 0.44 s
-    the helper took to be ready, which an edit at 10,000 articles waited for)."""
-    tools.ready(spelling=False)
+    pypinyin unless `spelling`: only a heading's anchor needs it of an article (0.13 s of
+    the 0.44 s the helper took to be ready, which an edit at 10,000 articles waited for)."""
+    tools.ready(spelling=spelling)
     return partial(_derive_light, tools=tools, cache=cache)
 
 

@@ -298,32 +298,41 @@ class Background:
 class Helper:
     """A worker forked now, while this process is small, that readies itself (`prepare`
     loads its tools and returns the function it will run) as this process goes on; later
-    it runs that function on the items it is given. What it loads stays in its memory,
-    not this process's: an edit's few articles are derived there while this process
-    reads the state, and the segmenter is never loaded here. `now`: ready itself at once
-    (on one core, readying itself in vain would take the caller's time: it waits to be
-    asked). Where fork is not available, `prepare` runs here, on first use."""
+    it runs that function on the items it is given, itself or on workers it forks, which
+    start ready. What it loads stays in its memory, not this process's: the articles are
+    derived there while this process reads the state or the article files, and the
+    segmenter is never loaded here. `now`: ready itself at once (on one core, readying
+    itself in vain would take the caller's time: it waits to be asked). `counter`:
+    ticked for each item done. Where fork is not available, `prepare` runs here, on
+    first use."""
 
-    def __init__(self, prepare: Callable[[], Callable[[T], R]], now: bool = True):
+    def __init__(self, prepare: Callable[[], Callable[[T], R]], now: bool = True,
+                 counter: Counter | None = None):
         self._prepare: Callable[[], Callable[[T], R]] | None = prepare
         self._func: Callable[[T], R] | None = None     # where it runs here
         self._process = None
+        self.counter = counter or Counter()
         if not _can_fork():
             return
         self._conn, theirs = multiprocessing.get_context("fork").Pipe()
-        self._process = _forked(_serve, (prepare, theirs, os.getpid(), now))
+        self._process = _forked(_serve, (prepare, theirs, os.getpid(), now, self.counter))
         theirs.close()
 
-    def map(self, items: Sequence[T]) -> list[R]:
-        """[func(x) for x in items], in order, func being what `prepare` returned."""
+    def map(self, items: Sequence[T], jobs: int = 1, report: Report | None = None) -> list[R]:
+        """[func(x) for x in items], in order, func being what `prepare` returned; on up
+        to `jobs` workers forked from the helper (as `fork_map`). `report` hears the
+        count of items done as it grows."""
         if self._process is None:
             if self._prepare is None:
                 raise RuntimeError("the helper is closed")
             self._func = self._func or self._prepare()
-            return [self._func(item) for item in items]
+            return fork_map(self._func, list(items), 1, counter=self.counter, report=report)
         try:
             with contextlib.suppress(OSError):  # dead before it was asked: read its end
-                self._conn.send_bytes(pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL))
+                self._conn.send_bytes(pickle.dumps((list(items), jobs),
+                                                   protocol=pickle.HIGHEST_PROTOCOL))
+            while report is not None and not self._conn.poll(0.2):
+                report(self.counter.value)
             status, payload = _answer(self._conn, self._process)
         except BaseException:   # Ctrl-C or SIGTERM while waiting
             self.close()
@@ -343,11 +352,15 @@ class Helper:
             self._process = None
 
 
-def _serve(prepare, conn, parent, now: bool) -> None:
+def _serve(prepare, conn, parent, now: bool, counter: Counter) -> None:
     """The helper's side: ready itself (at once, or when first asked), then answer each
     list of items with the results, or with the error (a failure to ready itself is the
     answer to every request)."""
     _die_with_parent(parent)
+    # it forks workers of its own (`fork_map`), which multiprocessing refuses a daemon;
+    # this copy of its flag is its own, and it ends by `os._exit`, never by the exit
+    # handlers that flag is for
+    multiprocessing.current_process().daemon = False
     func: Callable | None = None
     failure: BaseException | None = None
 
@@ -363,14 +376,14 @@ def _serve(prepare, conn, parent, now: bool) -> None:
         ready()
     while True:
         try:
-            items = pickle.loads(conn.recv_bytes())
+            items, jobs = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             break
         ready()
         try:
             if failure is not None:
                 raise failure
-            data = pickle.dumps(("ok", [func(item) for item in items]),  # type: ignore[misc]
+            data = pickle.dumps(("ok", fork_map(func, items, jobs, counter=counter)),  # type: ignore[arg-type]
                                 protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as error:
             data = _failure(error)

@@ -844,28 +844,41 @@ def test_an_edit_is_derived_by_a_helper_not_by_the_process_that_plans(make_site,
             encoding="utf-8")
 
 
-def test_a_helper_is_forked_only_where_an_edit_may_need_it(make_site, tmp_path, monkeypatch):
-    """A build from nothing derives every article on every core: a helper readying its
-    tools beside them would only take their time."""
+def test_a_build_from_nothing_derives_on_workers_that_start_with_the_tools_loaded_once(
+        make_site, tmp_path, monkeypatch):
+    """The helper loads the segmenter while this process reads the article files; the
+    workers that derive a build from nothing are forked from it, ready, and neither they
+    nor this process load it again."""
+    from builder import derive as derive_module
     from builder import engine as engine_module
+    from builder import segment as segment_module
+    from builder.parallel import Local
 
-    made = []
-    real = engine_module.Helper
+    log = tmp_path / "log"
+    real_init, real_derive = segment_module.Segmenter.__init__, derive_module.derive
 
-    def helper(*args, **kwargs):
-        made.append(1)
-        return real(*args, **kwargs)
+    def segmenter_init(self):
+        with log.open("a") as file:     # appends are whole lines, from any process
+            file.write(f"load {os.getpid()}\n")
+        real_init(self)
 
-    monkeypatch.setattr(engine_module, "Helper", helper)
-    root = make_site({"a.md": A, "b.md": B})
-    engine = Engine(root, tmp_path / "out")
-    engine.run()
-    assert made == []
-    touch(root / "content/a.md", A + "\nUpdated at 20:00.\n")
-    engine.run()
-    assert made == [1]
-    engine.run(clean=True)
-    assert made == [1]
+    def derive(article, tools):
+        with log.open("a") as file:
+            file.write(f"derive {os.getpid()}\n")
+        return real_derive(article, tools)
+
+    monkeypatch.setattr(segment_module.Segmenter, "__init__", segmenter_init)
+    monkeypatch.setattr(engine_module, "derive", derive)
+    root = make_site({f"a{i:03}.md": article(f"新闻{i}", PARAGRAPHS[i % 5],
+                                             date=f"2024-{1 + i // 28:02}-{1 + i % 28:02}")
+                      for i in range(130)})     # two workers' worth (`fork_map`)
+    Engine(root, tmp_path / "out", executor=Local(2)).run()
+    lines = [line.split() for line in log.read_text().splitlines()]
+    loaders = [int(pid) for what, pid in lines if what == "load"]
+    derivers = {int(pid) for what, pid in lines if what == "derive"}
+    assert sum(1 for what, _ in lines if what == "derive") == 130
+    assert len(loaders) == 1 and loaders[0] != os.getpid()
+    assert len(derivers) == 2 and os.getpid() not in derivers and loaders[0] not in derivers
 
 
 def test_a_fresh_checkout_walks_only_what_its_edit_moves(tmp_path, monkeypatch):

@@ -252,13 +252,14 @@ def test_workers_take_the_next_item_when_free_and_results_keep_their_order():
     assert sum(1 for _, pid in results if pid == slow) < 10
 
 
-def _prepare_slowly(loaded: list) -> object:
+def _prepare_slowly(loaded: list, pause: float = 0) -> object:
     time.sleep(0.3)     # as loading the tools does, while the caller reads its state
     loaded.append("tools")
-    return partial(_answer, loaded=tuple(loaded))
+    return partial(_answer, loaded=tuple(loaded), pause=pause)
 
 
-def _answer(item: int, loaded: tuple) -> tuple[int, tuple, int]:
+def _answer(item: int, loaded: tuple, pause: float = 0) -> tuple[int, tuple, int]:
+    time.sleep(pause)   # long enough for every worker to take a share
     if item < 0:
         raise ValueError(f"bad item {item}")
     if item == 99:
@@ -278,6 +279,22 @@ def test_a_helper_readies_itself_in_its_own_process_and_answers_in_order():
         assert {(what, pid) for _, what, pid in answers} == {(("tools",), answers[0][2])}
         assert answers[0][2] != os.getpid() and loaded == []
         assert [square for square, _, _ in helper.map([5])] == [25]   # and again
+    finally:
+        helper.close()
+
+
+def test_a_helper_maps_on_workers_it_forks_ready_and_counts_what_they_did():
+    loaded: list = []
+    heard: list[int] = []
+    helper = Helper(partial(_prepare_slowly, loaded, pause=0.005))
+    try:
+        items = list(range(100, 300))     # not 99, which `_answer` dies on
+        answers = helper.map(items, jobs=2, report=heard.append)
+        assert [square for square, _, _ in answers] == [n * n for n in items]
+        # each worker started with what the helper loaded, and none is this process
+        assert {what for _, what, _ in answers} == {("tools",)} and loaded == []
+        assert len({pid for _, _, pid in answers} - {os.getpid()}) == 2
+        assert heard == sorted(heard) and helper.counter.value == 200
     finally:
         helper.close()
 
