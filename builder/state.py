@@ -65,10 +65,15 @@ def seal(value: object, dumps: Callable[[object], bytes] | None = None) -> bytes
 
 def unseal(data: bytes) -> object | None:
     """The value, or None when the bytes are not what `seal` wrote."""
-    if not isinstance(data, bytes) or hashlib.sha256(data[32:]).digest() != data[:32]:
+    if not isinstance(data, bytes):
+        return None
+    # a view, not `data[32:]`: two copies of every payload were 0.36 s of reading
+    # 100,000 articles' entries back (250 MB)
+    payload = memoryview(data)[32:]
+    if hashlib.sha256(payload).digest() != data[:32]:
         return None
     try:
-        return pickle.loads(data[32:])
+        return pickle.loads(payload)
     except Exception:
         return None
 
