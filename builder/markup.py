@@ -18,12 +18,13 @@ from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .slugs import slugify
+from .text import HAN
 
 # Deeper than any article needs, well short of Python's recursion limit.
 MAX_NESTING = 60
 _LEAVES = ("inline", "code_block", "fence", "html_block")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_NOT_HAN = re.compile("[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN = re.compile(f"[{HAN}]")
+_NOT_HAN = re.compile(f"[^{HAN}]+")
 
 # Text → HTML for one edition: escaped, converted, with lang spans where needed.
 TextToHtml = Callable[[str], str]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 
+from .text import HAN
+
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+_HAN = re.compile(f"[{HAN}]+")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 MAX_LENGTH = 80
 

@@ -6,7 +6,10 @@ import re
 
 SUMMARY_CHARS = 120
 _SENTENCE_END = re.compile(r"[。！？!?…]+[”」』\"]?")
-_NOT_HAN = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+# Han ideographs, as the body of a character class: the unified blocks with Extension A,
+# the compatibility block, and the supplementary planes' Extensions B to H (rare names)
+HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_NOT_HAN = re.compile(f"[^{HAN}]+")
 _LATIN = re.compile(r"[A-Za-z0-9]+")
 
 

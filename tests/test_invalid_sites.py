@@ -88,6 +88,9 @@ CASES: dict[str, tuple[Callable[[Path], None], list[str]]] = {
     "quotes nested past what Markdown reads": (     # would silently drop the rest
         lambda r: write(r / "content/deep.md", article("深", ">" * 70 + " 深层引用。\n\n后文。")),
         ["content/deep.md:6: error: quotes or lists nested more than 60 levels deep"]),
+    "quotes nested past what Markdown reads, of rare characters only": (    # Extension B
+        lambda r: write(r / "content/deep.md", article("深", ">" * 70 + " 𠮷𠀀。")),
+        ["content/deep.md:6: error: quotes or lists nested more than 60 levels deep"]),
     "FIFO posing as an article": (      # would block the build for ever if it were opened
         lambda r: os.mkfifo(r / "content/pipe.md"),
         ["content/pipe.md: error: not a regular file"]),
