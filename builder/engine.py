@@ -244,7 +244,7 @@ class Engine:
 
         config = self._load_config()
         cache = DerivedCache(self.root, code_salt(config.derive_settings.fingerprint()))
-        helper = self._helper(config, cache, clean)
+        helper = self._helper(config, cache)
         try:
             settings = self._load_settings(config, cache.salt)
             now = now or dt.datetime.now(config.zone)
@@ -659,7 +659,7 @@ class Engine:
             self.tools = LoadedTools(config.derive_settings)
         return self.tools
 
-    def _helper(self, config: SiteConfig, cache: DerivedCache, clean: bool) -> Helper | None:
+    def _helper(self, config: SiteConfig, cache: DerivedCache) -> Helper | None:
         """A build's new articles are derived by a worker forked before the state and the
         article files are read, which loads the tools meanwhile (at 10,000 articles both
         take 0.6 s; at 1,000, reading the files 0.3 s): an edit is derived there, and a
@@ -670,10 +670,7 @@ class Engine:
             return None
         tools = self._tools(config)
         _ = tools.converter     # this process plans with it: loaded first, the worker starts from it
-        # pypinyin too, for a build from nothing: most articles' headings are spelled
-        many = clean or self.state.generation() is None
-        return Helper(partial(_ready_deriver, tools, cache, spelling=many),
-                      now=self.executor.workers > 1)
+        return Helper(partial(_ready_deriver, tools, cache), now=self.executor.workers > 1)
 
     def _recorded(self, settings: Settings, clean: bool
                   ) -> tuple[dict[str, Known], dict[str, bytes]]:
@@ -960,12 +957,12 @@ def _memo_whole(head: Memo, maps: Mapping[str, Mapping[str, object]]) -> Memo:
                    related=replace(head.related, found=maps.get("found", {})))
 
 
-def _ready_deriver(tools: LoadedTools, cache: DerivedCache, spelling: bool
-                   ) -> Callable[..., Derived]:
+def _ready_deriver(tools: LoadedTools, cache: DerivedCache) -> Callable[..., Derived]:
     """The helper's preparation: its tools loaded before the first article comes. Not
-    pypinyin unless `spelling`: only a heading's anchor needs it of an article (0.13 s of
-    the 0.44 s the helper took to be ready, which an edit at 10,000 articles waited for)."""
-    tools.ready(spelling=spelling)
+    pypinyin, which only a heading's anchor needs of an article (0.13 s of the 0.44 s
+    the helper took to be ready, which an edit at 10,000 articles waited for; and 40 MB
+    more in every worker forked from it, a build from nothing's largest processes)."""
+    tools.ready(spelling=False)
     return partial(_derive_light, tools=tools, cache=cache)
 
 
