@@ -38,7 +38,6 @@ TARGET_SHARD_BYTES = 48 * 1024
 TITLE_WEIGHT = 5
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"[{_HAN}]+|[a-z0-9]+")
-_HAN_RUN = re.compile(rf"^[{_HAN}]+$")
 
 
 def fold_map(traditional: Iterable[str], to_simplified: Callable[[str], str]) -> dict[str, str]:
@@ -66,9 +65,9 @@ def terms(folded: str) -> list[str]:
     """Han characters and neighbouring pairs, and Latin or digit words, in order."""
     out: list[str] = []
     for run in _RUNS.findall(folded):
-        if _HAN_RUN.match(run):
-            out.extend(run)
-            out.extend(map(str.__add__, run, run[1:]))
+        if run[0] > "\x7f":     # Han: the other runs are [a-z0-9] (a quarter of the time
+            out += run          # went to matching each run again)
+            out += map(str.__add__, run, run[1:])
         else:
             out.append(run)
     return out

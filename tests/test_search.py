@@ -28,6 +28,19 @@ def test_fold_and_terms():
     assert terms("生态城 abc 2024") == ["生", "态", "城", "生态", "态城", "abc", "2024"]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("生态城贷款㐀龥豈﨩ab09 ，。-\u00e9\U00020000"), max_size=40))
+def test_terms_are_each_han_character_and_pair_and_each_other_word(text):
+    import re
+    expected = []
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+", text):
+        if re.fullmatch(r"[a-z0-9]+", run):
+            expected.append(run)
+        else:
+            expected += [*run, *(a + b for a, b in zip(run, run[1:]))]
+    assert terms(text) == expected
+
+
 def test_shard_hash_is_fnv1a_over_utf16():
     assert shard_of("a", 1 << 32) == 0xE40C292C  # FNV-1a 32-bit of "a"
     assert 0 <= shard_of("贷款", 7) < 7
