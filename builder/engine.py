@@ -25,7 +25,6 @@ import gc
 import hashlib
 import operator
 import os
-import pickle
 import shutil
 import tempfile
 import time
@@ -34,9 +33,6 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
-
-import jinja2
-import jinja2.meta
 
 from .cache import DerivedCache, code_salt
 from .config import CONFIG_FILE, SiteConfig, load_config
@@ -87,7 +83,7 @@ from .plan import (
     search_key,
     walk,
 )
-from .render import Renderer
+from .render import Renderer, template_digests
 from .search import INDEX_DIR, Index, IndexState
 from .slugs import slugify
 from .state import Chunked, State, chunk_blobs, seal, state_path
@@ -853,65 +849,6 @@ def article_stamp(path: str) -> Stamp | None:
         files.append((name, other.st_size, other.st_ino, other.st_mtime_ns))
     together = int.from_bytes(hashlib.blake2b(repr(files).encode(), digest_size=7).digest())
     return Stamp(latest, together, stat.st_ino)
-
-
-def template_digests(folder: Path, root: Path) -> tuple[TemplateDigests, bytes]:
-    """For each page template, a digest of it and every template it extends, includes or
-    imports: a change to one template renders again only the pages that use it. A
-    template Jinja cannot parse counts as used by every page (the render reports it).
-    And a digest of every template."""
-    Renderer.check(folder, root)    # nothing but the site's own regular files is read
-    sources: dict[str, bytes] = {}
-    if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            sources[path.relative_to(folder).as_posix()] = path.read_bytes()
-    everything = hashlib.blake2b(pickle.dumps(sorted(sources.items())), digest_size=16).digest()
-    env = jinja2.Environment()
-    parsed: dict[str, list[str | None] | None] = {}     # each template parsed once, not
-                                                        # once for every page that uses it
-
-    def children(name: str) -> list[str | None] | None:
-        if name not in parsed:
-            try:
-                parsed[name] = list(jinja2.meta.find_referenced_templates(
-                    env.parse(sources[name].decode())))
-            except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
-                parsed[name] = None
-        return parsed[name]
-
-    def uses(name: str, seen: set[str]) -> bool:
-        """Adds `name` and what it uses to `seen`; False when that cannot be told."""
-        if name in seen:
-            return True
-        seen.add(name)
-        if name not in sources:
-            return True     # missing: the render says so
-        found = children(name)
-        return found is not None and all(child is not None and uses(child, seen)
-                                         for child in found)
-
-    def digest_of(template: str) -> bytes:
-        seen: set[str] = set()
-        return (_used_digest(seen, sources) if uses(template, seen) else everything)
-
-    return TemplateDigests({name: digest_of(name) for name in sources}), everything
-
-
-@dataclass(frozen=True)
-class TemplateDigests:
-    """A page template → a digest of it and every template it uses (`template_digests`);
-    a plain value, so it travels to a cluster's workers."""
-
-    known: dict[str, bytes]
-
-    def __call__(self, template: str) -> bytes:
-        found = self.known.get(template)
-        return found if found is not None else _used_digest({template})    # missing
-
-
-def _used_digest(names: set[str], sources: dict[str, bytes] | None = None) -> bytes:
-    return hashlib.blake2b(pickle.dumps(sorted((name, (sources or {}).get(name))
-                                               for name in names)), digest_size=16).digest()
 
 
 def _spell_elsewhere(texts: list[str]) -> list[str]:

@@ -1,4 +1,5 @@
-"""The Jinja environment, and turning its failures into messages with a line.
+"""The Jinja environment, turning its failures into messages with a line, and what
+each page template uses (so that a template's change renders only its pages again).
 
 Templates get view objects (see views.py), never the internal model, and
 StrictUndefined makes a misspelt variable an error instead of an empty string.
@@ -7,13 +8,17 @@ StrictUndefined makes a misspelt variable an error instead of an empty string.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import pickle
 import traceback
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 
 from .errors import BuildError, Problem
 from .inputs import source_problem
@@ -131,3 +136,62 @@ def _template_frame(exc: BaseException, templates_dir: Path) -> tuple[str | None
         if frame.filename.startswith(str(templates_dir)):
             found = (frame.filename, frame.lineno)
     return found
+
+
+def template_digests(folder: Path, root: Path) -> tuple[TemplateDigests, bytes]:
+    """For each page template, a digest of it and every template it extends, includes or
+    imports: a change to one template renders again only the pages that use it. A
+    template Jinja cannot parse counts as used by every page (the render reports it).
+    And a digest of every template."""
+    Renderer.check(folder, root)    # nothing but the site's own regular files is read
+    sources: dict[str, bytes] = {}
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            sources[path.relative_to(folder).as_posix()] = path.read_bytes()
+    everything = hashlib.blake2b(pickle.dumps(sorted(sources.items())), digest_size=16).digest()
+    env = jinja2.Environment()
+    parsed: dict[str, list[str | None] | None] = {}     # each template parsed once, not
+                                                        # once for every page that uses it
+
+    def children(name: str) -> list[str | None] | None:
+        if name not in parsed:
+            try:
+                parsed[name] = list(jinja2.meta.find_referenced_templates(
+                    env.parse(sources[name].decode())))
+            except (jinja2.TemplateSyntaxError, UnicodeDecodeError):
+                parsed[name] = None
+        return parsed[name]
+
+    def uses(name: str, seen: set[str]) -> bool:
+        """Adds `name` and what it uses to `seen`; False when that cannot be told."""
+        if name in seen:
+            return True
+        seen.add(name)
+        if name not in sources:
+            return True     # missing: the render says so
+        found = children(name)
+        return found is not None and all(child is not None and uses(child, seen)
+                                         for child in found)
+
+    def digest_of(template: str) -> bytes:
+        seen: set[str] = set()
+        return (_used_digest(seen, sources) if uses(template, seen) else everything)
+
+    return TemplateDigests({name: digest_of(name) for name in sources}), everything
+
+
+@dataclass(frozen=True)
+class TemplateDigests:
+    """A page template → a digest of it and every template it uses (`template_digests`);
+    a plain value, so it travels to a cluster's workers."""
+
+    known: dict[str, bytes]
+
+    def __call__(self, template: str) -> bytes:
+        found = self.known.get(template)
+        return found if found is not None else _used_digest({template})    # missing
+
+
+def _used_digest(names: set[str], sources: dict[str, bytes] | None = None) -> bytes:
+    return hashlib.blake2b(pickle.dumps(sorted((name, (sources or {}).get(name))
+                                               for name in names)), digest_size=16).digest()
