@@ -15,6 +15,7 @@ import marshal
 import os
 import pickle
 import struct
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -114,8 +115,16 @@ class DerivedCache:
             return None
         return terms if isinstance(terms, tuple) else None
 
+    def drop(self, stale: Iterable[tuple[str, str]]) -> None:
+        """Remove the entries of these (path, digest) pairs, by name."""
+        if not self.usable:
+            return
+        for path, digest in stale:
+            with contextlib.suppress(OSError):
+                os.unlink(self._path(self.key_of(path, digest)))
+
     def prune(self) -> None:
-        """Drop the entries this build did not use: edited or deleted articles."""
+        """Drop every entry this build did not use (`keep`, `get`, `put`)."""
         if not self.usable:
             return
         # names, not Paths: listing the 200,000 entries of 100,000 articles took

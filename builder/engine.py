@@ -340,10 +340,29 @@ class Engine:
             if spool is not None:
                 shutil.rmtree(spool, ignore_errors=True)
             photo_cache.close()
-        cache.prune()
+        self._tidy(cache, known, loaded)
         photo_cache.prune(u.photo for k in loaded.values() if k.entry is not None
                           for u in k.entry.photos)
         return outcome
+
+    def _tidy(self, cache: DerivedCache, known: dict[str, Known],
+              loaded: dict[str, Known]) -> None:
+        """The derive cache without the entries no build will read again. After a build
+        that started from the state, those are the entries of the articles it recorded
+        that changed or went, removed by name: listing 100,000 entries to find them took
+        0.1 s of an edit, and 1.3 s when the file system had let the folder's listing go.
+        Otherwise (a first or clean build, new settings or code, and the preview, whose
+        saves leave entries of versions no run read) every entry the run did not use."""
+        if known and not self.in_place:
+            cache.drop((path, was.entry.article.digest) for path, was in known.items()
+                       if was.entry is not None and (
+                           (now := loaded.get(path)) is None or now.entry is None
+                           or now.entry.article.digest != was.entry.article.digest))
+            return
+        for k in loaded.values():
+            if k.entry is not None:
+                cache.keep(k.entry.article)
+        cache.prune()
 
     def _published(self, loaded: dict[str, Known], now: dt.datetime
                    ) -> tuple[list[Derived], Schedule]:
@@ -708,9 +727,6 @@ class Engine:
         for (stamp, article), d in zip(fresh, cached, strict=True):
             light = d if d is not None else next(made)
             loaded[article.path.as_posix()] = Known(stamp, light)
-        for k in loaded.values():
-            if k.entry is not None:
-                cache.keep(k.entry.article)
         return loaded
 
     def _read_changed(self, settings: Settings, known: dict[str, Known],

@@ -298,21 +298,31 @@ def test_slugs_are_ascii_url_safe_and_stable(source: str):
 
 
 def test_the_derive_cache_drops_the_entries_of_an_edited_article_and_keeps_the_rest(
-        make_site, tmp_path):
+        make_site, tmp_path, monkeypatch):
+    """An incremental build removes the entries of the articles it recorded that changed
+    or went, by name, without listing the cache; a clean one sweeps whatever it did not
+    use (here a stray file)."""
+    from builder.cache import DerivedCache
+
     root = make_site({p.name: p.read_text(encoding="utf-8")
                       for p in (REPO / "content").rglob("*.md")})
     cache = root / ".cache/derived"
     build(root, out=tmp_path / "out")
     before = {p.name for p in cache.rglob("*.pickle")}
-    edited = sorted((root / "content").rglob("*.md"))[0]
+    edited, deleted = sorted((root / "content").rglob("*.md"))[:2]
     edited.write_text(edited.read_text(encoding="utf-8") + "\n补记。\n", encoding="utf-8")
+    deleted.unlink()
     (cache / "ab").mkdir(exist_ok=True)
     (cache / "ab" / "stray.pickle").write_bytes(b"left by an older version")
-    build(root, out=tmp_path / "out")
+    with monkeypatch.context() as patched:
+        patched.setattr(DerivedCache, "prune", lambda self: pytest.fail("the cache was listed"))
+        build(root, out=tmp_path / "out")
     after = {p.name for p in cache.rglob("*.pickle")}
-    # the edited article's entries replaced, every other article's kept, the stray gone
-    assert len(after) == len(before) and 0 < len(before - after) == len(after - before)
-    assert len(before - after) * 4 <= len(before) and "stray.pickle" not in after
+    # the edited article's entry replaced, the deleted one's gone, every other one kept
+    assert len(before - after) == 2 and len(after - before) == 2
+    assert "stray.pickle" in after - before
+    build(root, out=tmp_path / "out", clean=True)
+    assert {p.name for p in cache.rglob("*.pickle")} == after - {"stray.pickle"}
 
 
 def test_another_base_url_reuses_the_derive_cache(make_site, tmp_path):
