@@ -233,32 +233,26 @@ def _postings(start: int, end: int, terms_of: Callable[[int], Terms], groups: in
     # of a pair (this loop runs for every term of every article).
     postings: dict[str, array[int]] = {}
     get = postings.get
-    if groups == 1:
-        for number in range(start, end):
-            for term, count in terms_of(number):
-                listed = get(term)
-                if listed is None:
-                    postings[term] = array("I", (number, count))
-                else:
-                    listed.append(number)
-                    listed.append(count)
-        return postings, sum(_weight(t, len(p)) for t, p in postings.items())
     group_of: dict[str, int] = {}   # each term's group, hashed once
     size = 0
     for number in range(start, end):
         for term, count in terms_of(number):
-            found = group_of.get(term)
-            if found is None:
-                found = group_of[term] = shard_of(term, groups)
-                size += _weight(term, 0)
-            size += _weight("", 2)
-            if found == group:
-                listed = get(term)
-                if listed is None:
-                    postings[term] = array("I", (number, count))
-                else:
-                    listed.append(number)
-                    listed.append(count)
+            if groups > 1:
+                found = group_of.get(term)
+                if found is None:
+                    found = group_of[term] = shard_of(term, groups)
+                    size += _weight(term, 0)
+                size += _weight("", 2)
+                if found != group:
+                    continue
+            listed = get(term)
+            if listed is None:
+                postings[term] = array("I", (number, count))
+            else:
+                listed.append(number)
+                listed.append(count)
+    if groups == 1:     # weighed once, by the lists' lengths
+        size = sum(_weight(t, len(p)) for t, p in postings.items())
     return postings, size
 
 
