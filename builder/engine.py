@@ -356,8 +356,8 @@ class Engine:
         if known and not self.in_place:
             cache.drop((path, was.entry.article.digest) for path, was in known.items()
                        if was.entry is not None and (
-                           (now := loaded.get(path)) is None or now.entry is None
-                           or now.entry.article.digest != was.entry.article.digest))
+                           (new := loaded.get(path)) is None or new.entry is None
+                           or new.entry.article.digest != was.entry.article.digest))
             return
         for k in loaded.values():
             if k.entry is not None:
