@@ -132,6 +132,37 @@ def test_workers_die_with_their_build(tmp_path):
     assert not any(_alive(pid) for pid in workers)
 
 
+def test_a_helpers_workers_die_with_their_build(tmp_path):
+    """The workers a helper forks are the build's grandchildren: killing only the main
+    process ends the helper, and the helper's end ends them."""
+    pids = tmp_path / "pids"
+    script = textwrap.dedent(f"""
+        import os, time
+        from builder.parallel import Helper
+
+        def work(item):
+            with open({str(pids)!r}, "a") as f:
+                f.write(f"{{os.getpid()}} {{os.getppid()}}\\n")
+            time.sleep(60)
+            return item
+
+        Helper(lambda: work).map(list(range(200)), jobs=2)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not pids.exists() or len(pids.read_text().split()) < 4):
+        time.sleep(0.05)
+    lines = [line.split() for line in pids.read_text().splitlines()]
+    workers, helpers = {int(w) for w, _ in lines}, {int(h) for _, h in lines}
+    assert len(workers) == 2 and len(helpers) == 1 and parent.pid not in helpers
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers | helpers):
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers | helpers)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
