@@ -154,6 +154,12 @@ class EditionContext:
     def scheduled(self, derived: Derived) -> bool:
         return self.shown_from is not None and derived.article.date > self.shown_from
 
+    @cached_property
+    def publisher(self) -> str:
+        """Who publishes, in this edition's script: every article page names it, and
+        converting it for each was 0.03 ms a page."""
+        return self.localise(self.config.publisher) or self.site.title
+
     @property
     def site_feed(self) -> FeedLink:
         return FeedLink(self.site.title, self.urls.absolute(f"{self.edition.path}/feed.xml"))
@@ -428,7 +434,7 @@ def article_context(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
     derived = ctx.whole(derived)
     view = article_view(derived, edition, ctx.urls, terms,
                         tuple(RelatedLink.of(cards[j]) for j in terms.related),
-                        ctx.localise(ctx.config.publisher) or ctx.site.title, ctx.config.utc_offset,
+                        ctx.publisher, ctx.config.utc_offset,
                         ctx.scheduled(derived),
                         ctx.urls.absolute(ctx.config.logo) if ctx.config.logo else "",
                         ctx.config.photos)
