@@ -106,61 +106,62 @@ def test_workers_die_with_their_build(tmp_path):
     """Killing only the main process (kill -9, the OOM killer) leaves no worker behind to
     hold the caller's pipes open."""
     pids = tmp_path / "pids"
-    script = textwrap.dedent(f"""
-        import os, time
+    _, lines = _killed_once_started(_sleeping_workers(pids, """
         from builder.parallel import fork_map
-
-        def work(item):
-            with open({str(pids)!r}, "a") as f:
-                f.write(f"{{os.getpid()}}\\n")
-            time.sleep(60)
-            return item
-
         fork_map(work, list(range(4)), jobs=2, min_per_worker=1)
-    """)
-    parent = subprocess.Popen([sys.executable, "-c", script])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (not pids.exists() or len(pids.read_text().split()) < 2):
-        time.sleep(0.05)
-    workers = [int(p) for p in pids.read_text().split()]
+    """), pids, 2)
+    workers = {int(pid) for pid, _ in lines}
     assert len(workers) == 2
-    parent.kill()
-    parent.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
-        time.sleep(0.05)
-    assert not any(_alive(pid) for pid in workers)
+    assert _all_end(workers)
 
 
 def test_a_helpers_workers_die_with_their_build(tmp_path):
     """The workers a helper forks are the build's grandchildren: killing only the main
     process ends the helper, and the helper's end ends them."""
     pids = tmp_path / "pids"
-    script = textwrap.dedent(f"""
-        import os, time
+    main, lines = _killed_once_started(_sleeping_workers(pids, """
         from builder.parallel import Helper
+        Helper(lambda: work).map(list(range(200)), jobs=2)
+    """), pids, 2)
+    workers, helpers = {int(w) for w, _ in lines}, {int(h) for _, h in lines}
+    assert len(workers) == 2 and len(helpers) == 1 and main not in helpers
+    assert _all_end(workers | helpers)
+
+
+def _sleeping_workers(pids: Path, run: str) -> str:
+    """A script whose `work` writes its process and parent to `pids`, then sleeps; `run`
+    puts it to work."""
+    return textwrap.dedent(f"""
+        import os, time
 
         def work(item):
             with open({str(pids)!r}, "a") as f:
                 f.write(f"{{os.getpid()}} {{os.getppid()}}\\n")
             time.sleep(60)
             return item
+    """) + textwrap.dedent(run)
 
-        Helper(lambda: work).map(list(range(200)), jobs=2)
-    """)
-    parent = subprocess.Popen([sys.executable, "-c", script])
+
+def _killed_once_started(script: str, pids: Path, count: int) -> tuple[int, list[list[str]]]:
+    """Run `script` until `count` workers wrote to `pids`, then kill its process alone
+    (kill -9): its pid, and the lines written."""
+    main = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (not pids.exists() or len(pids.read_text().split()) < 4):
+    while time.monotonic() < deadline and (
+            not pids.exists() or len(pids.read_text().splitlines()) < count):
         time.sleep(0.05)
     lines = [line.split() for line in pids.read_text().splitlines()]
-    workers, helpers = {int(w) for w, _ in lines}, {int(h) for _, h in lines}
-    assert len(workers) == 2 and len(helpers) == 1 and parent.pid not in helpers
-    parent.kill()
-    parent.wait(timeout=10)
+    main.kill()
+    main.wait(timeout=10)
+    return main.pid, lines
+
+
+def _all_end(pids: set[int]) -> bool:
+    """Whether every one of these processes ends within ten seconds."""
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(pid) for pid in workers | helpers):
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
         time.sleep(0.05)
-    assert not any(_alive(pid) for pid in workers | helpers)
+    return not any(_alive(pid) for pid in pids)
 
 
 def _alive(pid: int) -> bool:
