@@ -1020,10 +1020,13 @@ class _Bodies:
         return found
 
     def again(self, light: Derived) -> Derived:
-        """Derived again from its file: the cache lacks it, or part of it."""
-        return derive(in_zone(read_article(self.root / light.article.path, self.root,
-                                           self.config.photos), self.config.zone),
-                      self.tools())
+        """Derived again from its file: the cache lacks it, or part of it. Stored again
+        too, so that a damaged entry is not derived again by every build after."""
+        article = in_zone(read_article(self.root / light.article.path, self.root,
+                                       self.config.photos), self.config.zone)
+        derived = derive(article, self.tools())
+        self.cache.put(article, derived)
+        return derived
 
 
 class _Publication:

@@ -182,7 +182,7 @@ def test_a_cache_entry_gives_back_each_part_only_while_it_is_intact(tmp_path_fac
 def test_damaged_cache_entries_are_derived_again(make_site, tmp_path, damage: str):
     """Each part of an entry is checked on its own: the search index and the pages of a
     build whose entries are damaged, in either part, are those of a clean build."""
-    from builder.cache import _PART, MAGIC
+    from builder.cache import _PART, MAGIC, TERMS, WHOLE, _checked
     root = make_site({p.name: p.read_text(encoding="utf-8")
                       for p in (REPO / "content").rglob("*.md")})
     build(root, out=tmp_path / "clean")
@@ -201,6 +201,10 @@ def test_damaged_cache_entries_are_derived_again(make_site, tmp_path, damage: st
         entry.write_bytes(bytes(data))
     build(root, out=tmp_path / "damaged", skip_if_up_to_date=False)
     assert snapshot(tmp_path / "damaged") == snapshot(tmp_path / "clean")
+    # and stored again whole: the next build reads both parts back
+    entries = list((root / ".cache/derived").rglob("*.pickle"))
+    assert entries and all(_checked(entry, TERMS) is not None and _checked(entry, WHOLE)
+                           is not None for entry in entries)
 
 
 @pytest.mark.parametrize("shape", ["file where the cache folder goes", "file where .cache goes"])
