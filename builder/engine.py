@@ -1143,10 +1143,12 @@ def _targets(planned: Planned, files: dict[str, bytes], static: StaticFiles, sea
         digests.update((p, d) for p, d in outputs.items() if p.startswith(f"{INDEX_DIR}/"))
     # The generation names what the output holds, a digest of every file's digest (the
     # search index by what it is made from; the marker's aside): the same sources make
-    # the same output, marker included.
+    # the same output, marker included. In the order the files come in, which the same
+    # sources give (the pages in the plan's order of shards, then the static files and
+    # photos in theirs): sorting 524,000 pairs first was 0.3 s of an edit at 100,000.
     named = [(p, d) for p, d in digests.items() if not p.startswith(f"{INDEX_DIR}/")]
     named += [(p, digest(b"", p, text)) for p, text in reserved.items() if p != MARKER]
-    generation = digest(b"", sorted(named)).hex()
+    generation = digest(b"", named).hex()
     extra = root(generation)
     digests.update((p, digest(b"", p, text)) for p, text in extra.items())
     return _Targets(digests, extra, generation)
