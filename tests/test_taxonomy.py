@@ -21,6 +21,7 @@ from builder.slugs import slugify
 from builder.taxonomy import (
     Analysis,
     Change,
+    Chosen,
     RelatedMemo,
     TaxonomyInput,
     Touched,
@@ -264,7 +265,7 @@ def _archive_and_change(draw):
 
 def _search(archive, too_common, cap, memo, touched=None):
     return _related_all([a for a, _, _ in archive],
-                        [_weighed(a.analysis, t, {}) for a, t, _ in archive],
+                        [Chosen.of(a.digest, _weighed(a.analysis, t, {}), ()) for a, t, _ in archive],
                         [t for _, _, t in archive], too_common, memo, touched, posting_cap=cap)
 
 
