@@ -70,9 +70,9 @@ from .plan import (
     LoadedTools,
     PhotoFile,
     Planned,
+    Rows,
     Shard,
     SitePlan,
-    Walked,
     WalkedShard,
     carried,
     digest,
@@ -546,11 +546,11 @@ class Engine:
                     out.place_index(index.result())
             return done  # type: ignore[return-value]
 
-        def recall(key: bytes) -> list[Walked] | None:
+        def recall(key: bytes) -> Rows | None:
             """A shard's rows as recorded, if the output holds every page as then."""
             return out.held(self.state.shard(key))
 
-        def recall_part(identity: bytes, key: bytes) -> list[Walked] | None:
+        def recall_part(identity: bytes, key: bytes) -> Rows | None:
             """An article's rows as recorded under `key`, if the output holds them."""
             return out.held(self.state.part(identity, key))
 
@@ -1057,9 +1057,11 @@ class _Publication:
                     self.writer.copy(photo_cache.file(file.photo, file.version), relative)
                 self.written.append(relative)
 
-    def held(self, rows: list[Walked] | None) -> list[Walked] | None:
-        """Recorded rows of a walk, if the output holds every page as then."""
-        if rows is None or any(self.current.get(r.path) != r.digest for r in rows):
+    def held(self, rows: object) -> Rows | None:
+        """Recorded rows of a walk, if they are rows and the output holds every page as
+        then."""
+        if not isinstance(rows, Rows) or any(map(operator.ne, map(self.current.get, rows.paths),
+                                                 rows.digests)):
             return None
         return rows
 

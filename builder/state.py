@@ -188,17 +188,19 @@ class State:
             maps.setdefault(name.rpartition("/")[0], {}).update(chunk[1])
         return head, Chunked(maps, tokens)
 
-    def shard(self, key: bytes) -> list | None:
-        """A shard's rows saved with `save(shards=…)`, if they are intact."""
+    def shard(self, key: bytes) -> object | None:
+        """A shard's rows saved with `save(shards=…)`, if they are intact (of the type
+        the caller gave: the caller checks it)."""
         row = self._safe(lambda db: db.execute("SELECT rows FROM shards WHERE key = ?",
                                                (key,)).fetchone())
-        return _rows(row[0]) if row else None
+        return unseal(row[0]) if row else None
 
-    def part(self, identity: bytes, key: bytes) -> list | None:
-        """An article's rows saved with `save(parts=…)` under `key`, if they are intact."""
+    def part(self, identity: bytes, key: bytes) -> object | None:
+        """An article's rows saved with `save(parts=…)` under `key`, if they are intact
+        (as `shard`)."""
         row = self._safe(lambda db: db.execute("SELECT key, rows FROM parts WHERE identity = ?",
                                                (identity,)).fetchone())
-        return _rows(row[1]) if row and row[0] == key else None
+        return unseal(row[1]) if row and row[0] == key else None
 
     def outputs(self) -> dict[str, bytes]:
         return self._safe(lambda db: dict(db.execute("SELECT path, digest FROM outputs"))) or {}
@@ -390,12 +392,6 @@ def _members(data: bytes) -> list[tuple[str, object]]:
     """A bucket's (path, entry) pairs; none if it is damaged."""
     value = unseal(data)
     return value if isinstance(value, list) else []
-
-
-def _rows(data: bytes) -> list | None:
-    """Rows sealed by `save`, if they are intact."""
-    value = unseal(data)
-    return value if isinstance(value, list) else None
 
 
 def _keep_only(db: sqlite3.Connection, table: str, column: str, kept: set) -> None:

@@ -533,8 +533,8 @@ def _walked_shards(monkeypatch) -> list:
         done = real(plan, shard, **kwargs)
         fresh = [part for part in done.parts if part.fresh] if done.parts else [done]
         if done.fresh:
-            walked.append((shard.part, {r.path for part in fresh if part.fresh
-                                        for r in part.rows}))
+            walked.append((shard.part, {path for part in fresh if part.fresh
+                                        for path in part.rows.paths}))
         return done
 
     monkeypatch.setattr(plan_module, "walk_shard", walk_shard)
