@@ -18,8 +18,9 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass, fields, replace
 from functools import cached_property, partial
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple, NoReturn
+from typing import NamedTuple, NoReturn, TypeVar
 
 from .config import OTHER_TOPIC, DeriveSettings, PhotoConfig, SiteConfig
 from .derive import Derived, Tools
@@ -120,6 +121,7 @@ ARTICLES_PER_SHARD = 200    # an article's pages in every edition: 800 pages a s
 TERM_PAGES_PER_SHARD = 50   # on average: a kind's terms are spread over buckets by slug;
                             # a term with more numbered pages has shards of as many of them
 FRONT_PAGES_PER_SHARD = 100  # of an edition's numbered front pages, counted from the oldest
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -333,8 +335,7 @@ class SitePlan:
 
     def _article_inputs(self, index: int) -> tuple[object, ...]:
         terms = self.taxonomy.per_article[index]
-        return (self.identities[index], terms.key,
-                tuple(self.identities[j] for j in terms.related))
+        return (self.identities[index], terms.key, _picked(self.identities, terms.related))
 
     def shard_key(self, shard: Shard, salt: bytes) -> bytes | None:
         """A digest of everything the shard's pages are made from, with `salt` covering
@@ -350,27 +351,27 @@ class SitePlan:
             groups, split = taxonomy.groups[shard.kind], self._split[shard.kind]
             config = self.editions[shard.edition][0].config
             head = max(config.page_size, config.feed_entries)
-            inputs = [(_term_fields(term), tuple(ids[i] for i in members[:head]),
+            inputs = [(_term_fields(term), _picked(ids, members[:head]),
                        len(split[term.slug][1])) if term.slug in split
-                      else (_term_fields(term), tuple(ids[i] for i in members))
+                      else (_term_fields(term), _picked(ids, members))
                       for term, members in (groups[place] for place
                                             in self._buckets[shard.kind][shard.start])]
         elif shard.part == "term-pages":    # as `pages`, and the term's own fields
             place, chunks = self._split[shard.kind][shard.term]
             term, members = taxonomy.groups[shard.kind][place]
-            inputs = (_term_fields(term), [tuple(ids[i] for i in members[start:end]) for start, end
+            inputs = (_term_fields(term), [_picked(ids, members[start:end]) for start, end
                                            in chunks[shard.start - 1:shard.stop - 1]],
                       min(len(chunks), shard.stop))
         elif shard.part == "front":     # the latest, each topic's latest, how many pages
             config = self.editions[shard.edition][0].config
             inputs = (ids[:max(config.page_size, config.feed_entries)],
-                      [(_term_fields(t), tuple(ids[i] for i in members[:FRONT_SECTION_SIZE + 1]))
+                      [(_term_fields(t), _picked(ids, members[:FRONT_SECTION_SIZE + 1]))
                        for t, members in taxonomy.groups["topics"]], len(self._chunks))
         elif shard.part == "pages":     # their articles, and whether the last is the newest
             inputs = ([ids[start:end] for start, end in self._chunks[shard.start - 1:shard.stop - 1]],
                       min(len(self._chunks), shard.stop))
         elif shard.part == "archive":
-            inputs = [tuple(ids[i] for i in members) for year, month, members
+            inputs = [_picked(ids, members) for year, month, members
                       in taxonomy.archive if (year, month) == (shard.stop, shard.start)]
         elif shard.part == "rest":      # counts, and the latest article's day
             inputs = (ids[:1], [(year, month, len(members)) for year, month, members
@@ -380,6 +381,14 @@ class SitePlan:
         else:
             return None
         return digest(salt, "shard", shard, inputs)
+
+
+def _picked(values: Sequence[T], places: Sequence[int]) -> tuple[T, ...]:
+    """The values at these places, by `itemgetter` (2,000,000 identities of the terms'
+    articles, keyed at every build of 100,000 articles: 0.65 s by a generator)."""
+    if len(places) > 1:
+        return itemgetter(*places)(values)
+    return (values[places[0]],) if places else ()
 
 
 def carried(bodies: Mapping[tuple[str, str], Derived], light: Derived) -> Derived:
