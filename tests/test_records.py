@@ -8,7 +8,7 @@ import sys
 from hypothesis import given
 from hypothesis import strategies as st
 
-from builder.derive import Text
+from builder.derive import EditionText, PackedTexts, Text
 from builder.records import dumps_unshared
 from builder.taxonomy import Analysis
 
@@ -41,3 +41,26 @@ def test_pickle_itself_leaves_a_copy_in_a_chinese_string():
     before = sys.getsizeof(text)
     pickle.dumps(Text(text, ""), protocol=pickle.HIGHEST_PROTOCOL)
     assert sys.getsizeof(text) > before
+
+
+def _edition_text(lang: str, title: Text, summary: str) -> EditionText:
+    return EditionText(lang, title, Text("", ""), Text("", ""), (), (title,), Text("", ""), (),
+                       (), (), summary, len(summary))
+
+
+@given(st.lists(st.tuples(texts, texts, texts), min_size=1, max_size=3), st.data())
+def test_packed_texts_read_as_the_texts_they_hold_and_pickle_packed(values, data):
+    """An entry's texts, kept pickled until read, are the sequence they were made from:
+    equal to it and to another packing of it, hashed alike, item by item the same, and
+    so again once pickled (as the state keeps them) or pickled as the state seals them;
+    and different from other texts."""
+    made = tuple(_edition_text(f"zh-{i}", Text(html, plain), summary)
+                 for i, (html, plain, summary) in enumerate(values))
+    packed = PackedTexts.of(made)
+    for kept in (packed, pickle.loads(pickle.dumps(packed)), pickle.loads(dumps_unshared(packed)),
+                 PackedTexts.of(list(made))):
+        assert kept == made and kept == packed and hash(kept) == hash(made)
+        assert len(kept) == len(made) and list(kept) == list(made) and kept[-1] == made[-1]
+    other = data.draw(st.sampled_from(made))
+    changed = (*made, _edition_text("zh-x", other.title, other.summary + "。"))
+    assert PackedTexts.of(changed) != packed and packed != changed
