@@ -343,13 +343,6 @@ def article_digest(text: str, photos: tuple[Photo, ...] = ()) -> str:
     return digest.hexdigest()
 
 
-def content_files(content_dir: Path,
-                  chosen: Callable[[str], bool] = lambda name: True) -> Iterator[Path]:
-    """Files under content/ whose names are `chosen` (`relative_files`), as paths."""
-    site = content_dir.parent
-    return (site / relative for relative in relative_files(content_dir, chosen))
-
-
 def symlinked_folders(content_dir: Path) -> Iterator[Path]:
     """Folders under content/ that are symlinks: listed, never entered."""
     for folder, dirs, _ in os.walk(content_dir):
@@ -360,7 +353,7 @@ def symlinked_folders(content_dir: Path) -> Iterator[Path]:
 
 
 def article_paths(content_dir: Path) -> Iterator[str]:
-    """The articles under content/ as `content_files` lists them, as paths relative to
+    """The articles under content/ as `relative_files` lists them, as paths relative to
     the site ('content/2024/07/a.md')."""
     return relative_files(content_dir, lambda name: name.endswith(ARTICLE_SUFFIX))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .cache import FOLDER as CACHE_FOLDER
 from .config import load_config
-from .content import ARTICLE_SUFFIX, content_files, symlinked_folders
+from .content import ARTICLE_SUFFIX, symlinked_folders
 from .derive import Derived
 from .engine import Engine, Outcome, Progress, Schedule
 from .errors import BuildError
@@ -106,7 +106,7 @@ def build(root: Path, out: Path | None = None, base_url: str | None = None,
         out=out, articles=len(outcome.articles), editions=len(outcome.config.editions),
         pages=outcome.pages, files=outcome.files,
         seconds=time.perf_counter() - started,
-        warnings=tuple(_warnings(project, outcome, engine.state.problem)),
+        warnings=tuple(_warnings(project, inputs.paths, outcome, engine.state.problem)),
         # of the articles this build read: an edit's, not every article's again
         notes=tuple(_conversion_notes(outcome.read)),
         timings=tuple(outcome.timings),
@@ -132,9 +132,13 @@ def _check_output(out: Path, project: Project) -> None:
             hint="remove it, or pass --out with a new folder")
 
 
-def _warnings(project: Project, outcome: Outcome, state_problem: str | None) -> Iterator[Note]:
-    yield from _stray_files(project)
+def _warnings(project: Project, listed: Sequence[str], outcome: Outcome,
+              state_problem: str | None) -> Iterator[Note]:
+    """`listed`: the files under content/, as the build's scan found them."""
+    yield from _stray_files(project, listed)
     for derived in outcome.articles:
+        if not derived.article.photos:
+            continue
         shown = {used.photo.name for used in derived.photos}
         for photo in derived.article.photos:
             if photo.name not in shown:
@@ -152,8 +156,13 @@ def _warnings(project: Project, outcome: Outcome, state_problem: str | None) -> 
                                  "the next build starts afresh")
 
 
-def _stray_files(project: Project) -> Iterator[Note]:
-    for path in content_files(project.content, lambda name: not name.endswith(ARTICLE_SUFFIX)):
+def _stray_files(project: Project, listed: Sequence[str]) -> Iterator[Note]:
+    # from the scan's list (`Scan.paths`): content/ listed again took 0.15 s of every
+    # build at 100,000 articles
+    for relative in listed:
+        if relative.endswith(ARTICLE_SUFFIX):
+            continue
+        path = project.root / relative
         if (path.parent / BUNDLE_INDEX).is_file():
             continue    # a page bundle's file: the article shows it, or a note says it does not
         yield Note(path.relative_to(project.root),

@@ -171,6 +171,26 @@ def test_symlink_loop_in_content_is_not_followed(make_site):
     assert len(list((root / "_site/zh-hans/articles").iterdir())) == 2
 
 
+def test_files_in_content_that_are_not_articles_are_named_by_every_build(make_site):
+    """Nothing under content/ is dropped without a word: each file that is not an
+    article is named, by the build that finds it and by every build after that runs,
+    hidden names aside (an editor's `.notes.txt`, a `.drafts/` folder)."""
+    root = make_site(GOOD)
+    write(root / "content/notes.txt", "备忘")
+    write(root / "content/2024/scan.pdf", b"%PDF-1.4")
+    write(root / "content/.notes.txt", "隐藏")
+    write(root / "content/.drafts/c.txt", "隐藏")
+    named = ["content/2024/scan.pdf: warning: ignored: only .md files in content/ are articles",
+             "content/notes.txt: warning: ignored: only .md files in content/ are articles"]
+    for body in ("", "防汛抢险人员值守。", "防汛抢险人员轮岗。"):   # found, then two edits
+        if body:
+            write(root / "content/a.md", article("防汛", body))
+        result = build(root)
+        assert result.returncode == 0, result.stderr
+        assert sorted(line.split(";")[0] for line in result.stderr.splitlines()
+                      if "warning: ignored" in line) == named
+
+
 def test_debug_after_the_command_shows_the_traceback(make_site):
     root = make_site(GOOD)
     write(root / "content/bad.md", "no front matter\n")
