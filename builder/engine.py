@@ -493,7 +493,7 @@ class Engine:
             out.take_index(made, index, targets, outputs)
             for path, text in targets.extra.items():
                 out.write(path, text, targets.digests[path])
-            removed = sorted(set(outputs) - set(targets.digests) - {SEARCH})
+            removed = sorted(outputs.keys() - targets.digests.keys() - {SEARCH})
             if targets.generation != self._generation and (out.written or removed):
                 self.state.forget()     # until the output matches it again
             out.writer.commit(out.written, removed)
@@ -821,7 +821,7 @@ class Engine:
         walked = ((s.key, seal(s.rows)) for s in shards if s.fresh and s.key is not None)
         parts = ((p.identity, p.key, seal(p.rows)) for s in shards for p in s.parts if p.fresh)
         return self.state.save(generation, settings.derive_salt, sources,
-                               set(known) - set(loaded), changed, set(outputs) - set(digests),
+                               known.keys() - loaded.keys(), changed, outputs.keys() - digests.keys(),
                                replace_all, blobs, walked,
                                {s.key for s in shards if s.key is not None}, parts, identities)
 
