@@ -736,6 +736,8 @@ def photo_files(published: Sequence[Derived], config: PhotoConfig) -> dict[str, 
     many articles or pages show the photo."""
     files: dict[str, PhotoFile] = {}
     for derived in published:
+        if not derived.photos:  # most articles: no folder to make (0.12 s at 100,000)
+            continue
         folder = derived.article.path.parent
         for used in derived.photos:
             for version in published_versions(used.photo, config, used.photo == derived.lead):
