@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder.errors import BuildError
+from builder.plan import Rows, WalkedShard, _clash
 from builder.script import ScriptChars
 from builder.site import build
 
@@ -548,6 +549,28 @@ def test_an_alias_in_the_way_of_a_page_or_another_alias_names_its_article(make_s
         build(root)
     assert "would replace another page" in caught.value.problems[0].message
     assert caught.value.problems[0].path.name in ("a.md", "b.md")
+
+
+def _rows(*pages: tuple[str, str | None]) -> WalkedShard:
+    return WalkedShard(None, Rows(tuple(p for p, _ in pages), tuple(b"d" for _ in pages),
+                                  tuple(None for _ in pages), tuple(None for _ in pages),
+                                  tuple(a for _, a in pages)), True)
+
+
+@pytest.mark.parametrize(("shards", "message"), [
+    ([_rows(("a.html", None), ("b.html", None)), _rows(("b.html", None))],
+     "two pages would be written to 'b.html'"),
+    ([_rows(("a.html", None), ("a.html", None))], "two pages would be written to 'a.html'"),
+    ([_rows(("a.html", None)), _rows(("c.html", None), ("a.html", "content/x.md"))],
+     "alias 'a.html' would replace another page")])
+def test_the_first_page_at_a_path_already_walked_is_the_error(shards, message):
+    """What a walk reports when its shards' rows name a path twice (`_clash`), in
+    another shard or in the same one: the later page, and an alias by its article."""
+    with pytest.raises(BuildError) as caught:
+        _clash(shards)
+    problem = caught.value.problems[0]
+    assert problem.message == message
+    assert problem.path == (Path("content/x.md") if "alias" in message else None)
 
 
 def test_a_static_file_in_the_way_of_a_page_is_refused(make_site):
