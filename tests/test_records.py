@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import sys
+from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,8 +58,12 @@ def test_packed_texts_read_as_the_texts_they_hold_and_pickle_packed(values, data
     made = tuple(_edition_text(f"zh-{i}", Text(html, plain), summary)
                  for i, (html, plain, summary) in enumerate(values))
     packed = PackedTexts.of(made)
+    # equal texts made apart (each title its own object, not shared with the authors):
+    # other bytes, the same texts
+    apart = tuple(replace(t, authors=(Text(t.title.html, t.title.plain),)) for t in made)
+    assert PackedTexts.of(apart)._packed != packed._packed
     for kept in (packed, pickle.loads(pickle.dumps(packed)), pickle.loads(dumps_unshared(packed)),
-                 PackedTexts.of(list(made))):
+                 PackedTexts.of(list(made)), PackedTexts.of(apart)):
         assert kept == made and kept == packed and hash(kept) == hash(made)
         assert len(kept) == len(made) and list(kept) == list(made) and kept[-1] == made[-1]
     other = data.draw(st.sampled_from(made))
