@@ -36,7 +36,9 @@ HELD_SHARDS = 256    # a patch of more shards is written as it is made, not held
 PASS_DOCS = 50_000   # documents whose postings a whole index gathers in one pass
 TARGET_SHARD_BYTES = 48 * 1024
 TITLE_WEIGHT = 5
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# The ideographs of the supplementary planes too (Extensions B–H: characters of names and
+# places that the standard list of characters in use took in), as static/js/search.js
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _RUNS = re.compile(rf"[{_HAN}]+|[a-z0-9]+")
 
 

@@ -19,6 +19,9 @@ from builder.search import (
     shard_of,
     terms,
 )
+from builder.site import build
+
+from .conftest import article, static_server
 
 MAPPING = {"貸": "贷", "餘": "余", "額": "额", "態": "态"}
 
@@ -29,11 +32,13 @@ def test_fold_and_terms():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from("生态城贷款㐀龥豈﨩ab09 ，。-\u00e9\U00020000"), max_size=40))
+@given(st.text(alphabet=st.sampled_from("生态城贷款㐀龥豈﨩ab09 ，。-\u00e9\U00020000\U0002c317\U0001f600"),
+               max_size=40))
 def test_terms_are_each_han_character_and_pair_and_each_other_word(text):
     import re
     expected = []
-    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+", text):
+    han = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+    for run in re.findall(rf"[{han}]+|[a-z0-9]+", text):
         if re.fullmatch(r"[a-z0-9]+", run):
             expected.append(run)
         else:
@@ -195,6 +200,26 @@ def test_search_page_finds_across_scripts(browser, served_seed, edition: str, qu
     assert first.get_attribute("href").startswith(f"/news/{edition}/articles/")
     assert errors == []
     page.close()
+
+
+def test_search_finds_words_with_characters_past_the_basic_plane(browser, make_site):
+    """Names and terms with ideographs of the supplementary planes (牙𬌗: U+2C317, in
+    the standard list of characters in use) are found, alone and in a word: the page
+    splits the query by code point, as the index splits the text."""
+    root = make_site({"a.md": article("牙𬌗修复技术进展", "口腔医院介绍牙𬌗修复的新方法。"),
+                      "b.md": article("港口吞吐量增长", "港口货物吞吐量继续增长。")})
+    www = root / "www"
+    build(root, out=www / "news", base_url="https://example.org/news/")
+    with static_server(www, "/news/") as origin:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        for query in ("𬌗", "牙𬌗", "𬌗修复"):
+            page.goto(f"{origin}/news/zh-hans/search/?q={query}")
+            page.locator("#search-results li a").first.wait_for(timeout=10_000)
+            assert page.locator("#search-results li a").all_inner_texts() == ["牙𬌗修复技术进展"]
+        assert errors == []
+        page.close()
 
 
 def test_search_from_the_address_bar_and_no_result(browser, served_seed):

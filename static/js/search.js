@@ -35,15 +35,17 @@
     for (var i = 0; i < chars.length; i++) out += fold[chars[i]] || chars[i];
     return out;
   }
-  var HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff";
-  var RUNS = new RegExp("[" + HAN + "]+|[a-z0-9]+", "g");
-  var HAN_RUN = new RegExp("^[" + HAN + "]+$");
+  // with the supplementary planes' ideographs, as builder/search.py; "u": by code point
+  var HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3134F}";
+  var RUNS = new RegExp("[" + HAN + "]+|[a-z0-9]+", "gu");
+  var HAN_RUN = new RegExp("^[" + HAN + "]+$", "u");
   function terms(folded) {
     var out = [], runs = folded.match(RUNS) || [];
     runs.forEach(function (run) {
       if (!HAN_RUN.test(run)) { out.push(run); return; }
-      if (run.length === 1) { out.push(run); return; }
-      for (var i = 0; i + 1 < run.length; i++) out.push(run.slice(i, i + 2));
+      var chars = Array.from(run);  // a character past the BMP is two code units
+      if (chars.length === 1) { out.push(run); return; }
+      for (var i = 0; i + 1 < chars.length; i++) out.push(chars[i] + chars[i + 1]);
     });
     return out;
   }
