@@ -6,7 +6,8 @@ needs), so an unchanged file is neither read nor derived again; the stamps and
 entries are kept in `buckets` of up to `BUCKET`, pickled together, and the
 table says which bucket holds a file. `outputs`: for
 every published file, a digest of everything it was made from, so an unchanged
-page is neither rendered nor written again. `shards`: each shard of pages the
+page is neither rendered nor written again; kept in `OUTPUT_CHUNKS` maps by a
+hash of the path. `shards`: each shard of pages the
 last build walked, by a digest of its inputs, with what the walk found, so an
 unchanged shard is not walked again; `parts`: the same for each article's own
 pages, by the article, so that in a shard walked again only the articles whose
@@ -36,7 +37,7 @@ from pathlib import Path
 from .fingerprint import Stamp
 from .records import dumps_unshared
 
-SCHEMA = "builder-state-3"
+SCHEMA = "builder-state-4"
 FOLDER = Path(".cache") / "state"
 # Entries pickled together, in the order they were first recorded: one pickle an entry
 # (a row, a digest, a class looked up by name for every record of every entry) took
@@ -47,6 +48,10 @@ BUCKET = 128
 # at 100,000 articles changes a few of its keys, and sealing the taxonomy's memo again
 # whole (35 MB, two maps of 100,000 keys) took 0.85 s of it.
 CHUNKS = 64
+# The outputs' digests, in maps by a hash of the path: 529,000 files at 100,000 articles
+# are read back in 0.22 s, against 0.47 s as a row each; an edit seals again the maps
+# of the few dozen files it changed (a thousand files each).
+OUTPUT_CHUNKS = 512
 # SQLite's primary result codes for a damaged file and for one that is not a database
 _DAMAGED = {11, 26}     # SQLITE_CORRUPT, SQLITE_NOTADB
 
@@ -109,8 +114,8 @@ class State:
                 db.execute("CREATE INDEX IF NOT EXISTS by_bucket ON sources (bucket)")
                 db.execute("CREATE TABLE IF NOT EXISTS buckets (id INTEGER PRIMARY KEY, "
                            "entries BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, "
-                           "digest BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS outputs (id INTEGER PRIMARY KEY, "
+                           "digests BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS shards (key BLOB PRIMARY KEY, rows BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS parts (identity BLOB PRIMARY KEY, "
@@ -201,7 +206,16 @@ class State:
         return unseal(row[1]) if row and row[0] == key else None
 
     def outputs(self) -> dict[str, bytes]:
-        return self._safe(lambda db: dict(db.execute("SELECT path, digest FROM outputs"))) or {}
+        """Every published file's digest, by path; nothing if a map of them is damaged
+        (a full build then: a file left out would never be removed)."""
+        rows = self._safe(lambda db: db.execute("SELECT digests FROM outputs").fetchall())
+        found: dict[str, bytes] = {}
+        for (data,) in rows or ():
+            chunk = unseal(data)
+            if not isinstance(chunk, dict):
+                return {}
+            found.update(chunk)
+        return found
 
     def save(self, generation: str, settings: str,
              sources: Iterable[tuple[str, Stamp, object]] | None,
@@ -232,8 +246,7 @@ class State:
                     for table in ("sources", "buckets", "outputs", "shards", "parts"):
                         db.execute(f"DELETE FROM {table}")
                 _save_sources(db, sources or (), removed_sources, fresh=replace_all)
-                db.executemany("DELETE FROM outputs WHERE path = ?", ((p,) for p in removed_outputs))
-                db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", outputs)
+                _save_outputs(db, outputs, removed_outputs, fresh=replace_all)
                 if kept_shards is not None:
                     _keep_only(db, "shards", "key", kept_shards)
                 db.executemany("INSERT OR REPLACE INTO shards VALUES (?, ?)", shards)
@@ -329,8 +342,35 @@ def chunk_blobs(key: str, head: object, maps: Mapping[str, Mapping[str, object]]
 _ABSENT = object()
 
 
-def _chunk(key: str) -> int:
-    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % CHUNKS
+def _chunk(key: str, count: int = CHUNKS) -> int:
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) % count
+
+
+def _save_outputs(db: sqlite3.Connection, changed: Iterable[tuple[str, bytes]],
+                  removed: Iterable[str], fresh: bool) -> None:
+    """Each changed file's digest into its map, each removed file out of it; each map
+    touched sealed again whole. `fresh`: the table is empty. A damaged map fails the
+    save (the next build is then a full one), rather than forget files silently."""
+    touched: dict[int, dict[str, bytes | None]] = {}
+    for path, value in changed:
+        touched.setdefault(_chunk(path, OUTPUT_CHUNKS), {})[path] = value
+    for path in removed:
+        touched.setdefault(_chunk(path, OUTPUT_CHUNKS), {})[path] = None
+    for number, patch in touched.items():
+        row = None if fresh else db.execute("SELECT digests FROM outputs WHERE id = ?",
+                                            (number,)).fetchone()
+        chunk = unseal(row[0]) if row else {}
+        if not isinstance(chunk, dict):
+            raise sqlite3.DatabaseError(f"the state's map of outputs {number} is damaged")
+        for path, value in patch.items():
+            if value is None:
+                chunk.pop(path, None)
+            else:
+                chunk[path] = value
+        if chunk:
+            db.execute("INSERT OR REPLACE INTO outputs VALUES (?, ?)", (number, seal(chunk)))
+        else:
+            db.execute("DELETE FROM outputs WHERE id = ?", (number,))
 
 
 def _save_sources(db: sqlite3.Connection, sources: Iterable[tuple[str, Stamp, object]],

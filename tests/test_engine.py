@@ -36,6 +36,7 @@ from builder.fingerprint import MARKER
 from builder.pages import Listed, sitemap_pages
 from builder.site import build
 from builder.state import FOLDER as STATE_FOLDER
+from builder.state import State
 from builder.views import Urls
 
 from .conftest import MINIMAL_CONFIG, article, create_site, snapshot
@@ -321,8 +322,9 @@ def _built(make_site, tmp_path) -> tuple[Path, Path, Path]:
 
 def test_the_state_records_every_published_file(make_site, tmp_path):
     _, out, state = _built(make_site, tmp_path)
-    with sqlite3.connect(state) as db:
-        recorded = {path for (path,) in db.execute("SELECT path FROM outputs")}
+    store = State(state)
+    recorded = set(store.outputs())
+    store.close()
     published = set(snapshot(out))
     assert published <= recorded and all(p.startswith("\0") for p in recorded - published)
 
@@ -790,6 +792,36 @@ def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
     clean = build(root, out=tmp_path / "clean", clean=True)
     assert result.walked == clean.walked and not result.full
     assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+def test_a_damaged_map_of_outputs_means_a_full_build_and_the_next_is_incremental(make_site,
+                                                                                 tmp_path):
+    """The published files' digests are kept in maps by a hash of the path: one damaged
+    would leave its files out of what the output is known to hold (never removed when
+    they go), so the build is a full one; it records them all again."""
+    root, out, state = _built(make_site, tmp_path)
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT count(*) FROM outputs").fetchone()[0] > 1
+        db.execute("UPDATE outputs SET digests = substr(digests, 1, 40) WHERE id = "
+                   "(SELECT min(id) FROM outputs)")
+    touch(root / "content/b.md", B.replace("银行信贷", "信贷投放"))
+    assert build(root, out=out).full
+    assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean", clean=True).out)
+    touch(root / "content/b.md", B)
+    again = build(root, out=out)
+    assert not again.full and snapshot(out) == snapshot(
+        build(root, out=tmp_path / "clean2", clean=True).out)
+
+
+def test_a_map_of_outputs_damaged_before_it_is_saved_again_fails_the_save(tmp_path):
+    """Found damaged when a build would patch it: the save fails (the next build is a
+    full one) rather than seal a map without the files it held."""
+    store = State(tmp_path / "state.sqlite")
+    assert store.save("g1", "s", [], (), [("a.html", b"1"), ("b.html", b"2")], (), True)
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        db.execute("UPDATE outputs SET digests = substr(digests, 1, 40)")
+    assert not store.save("g2", "s", [], (), [("a.html", b"3")], (), False)
+    assert store.problem is not None and "damaged" in store.problem
 
 
 def test_a_warm_engine_collects_cycles_only_once_the_frozen_objects_grew_by_a_quarter():
