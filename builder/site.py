@@ -162,10 +162,9 @@ def _stray_files(project: Project, listed: Sequence[str]) -> Iterator[Note]:
     for relative in listed:
         if relative.endswith(ARTICLE_SUFFIX):
             continue
-        path = project.root / relative
-        if (path.parent / BUNDLE_INDEX).is_file():
+        if (project.root / relative).with_name(BUNDLE_INDEX).is_file():
             continue    # a page bundle's file: the article shows it, or a note says it does not
-        yield Note(path.relative_to(project.root),
+        yield Note(Path(relative),
                    f"ignored: only {ARTICLE_SUFFIX} files in content/ are articles; a photo goes "
                    f"in a page bundle, a folder with the article as {BUNDLE_INDEX}")
     for folder in symlinked_folders(project.content):
