@@ -81,6 +81,7 @@ from .plan import (
     root_files,
     search_index,
     search_key,
+    shard_keys,
     walk,
 )
 from .render import Renderer, template_digests
@@ -208,7 +209,8 @@ class Engine:
         self.state = State(state_path(self.root, self.out))
         # warm between runs (the preview); a build starts from the saved state
         self._known: dict[str, Known] | None = None
-        self._outputs: dict[str, bytes] | None = None
+        self._outputs: dict[str, bytes] | None = None   # see `_recorded`
+        self._shards: dict[bytes, Rows | None] | None = None
         self._settings: Settings | None = None
         self._generation: str | None = None     # of the output, when its state is trusted
         self._last: tuple[SitePlan, Renderer] | None = None  # the preview's last plan
@@ -246,18 +248,18 @@ class Engine:
             now = now or dt.datetime.now(config.zone)
             self._frozen = _release_frozen(self._frozen)
             with _kept():
-                known, outputs = self._recorded(settings, clean)
+                known, outputs, shards = self._recorded(settings, clean)
             clock.lap("state")
             checkpoint()
-            return self._run(settings, known, outputs, now, progress, fingerprint, clock,
-                             checkpoint, cache, helper, scanned)
+            return self._run(settings, known, outputs, shards, now, progress, fingerprint,
+                             clock, checkpoint, cache, helper, scanned)
         finally:
             if helper is not None:
                 helper.close()
 
     def _run(self, settings: Settings, known: dict[str, Known], outputs: dict[str, bytes],
-             now: dt.datetime, progress: Progress, fingerprint: str, clock: Clock,
-             checkpoint: Callable[[], None], cache: DerivedCache,
+             shards: dict[bytes, Rows | None], now: dt.datetime, progress: Progress,
+             fingerprint: str, clock: Clock, checkpoint: Callable[[], None], cache: DerivedCache,
              helper: Helper | None, scanned: Iterable[tuple[str, Stamp | None]] | None
              ) -> Outcome:
         loaded = self._load_articles(settings, known, cache, progress, helper, scanned)
@@ -318,7 +320,7 @@ class Engine:
                 len(loaded), not outputs or look != last_look, plan)
             targets, made, planned = self._publish(
                 settings, plan, files, static, photos, photo_cache, index, search, outputs,
-                lambda generation: root_files(settings.config, marker_text(
+                shards, lambda generation: root_files(settings.config, marker_text(
                     fingerprint, due, generation)), jobs, progress, outcome, checkpoint,
                 changed)
             clock.lap("publish")
@@ -460,8 +462,9 @@ class Engine:
     def _publish(self, settings: Settings, plan: SitePlan, files: dict[str, bytes],
                  static: StaticFiles, photos: dict[str, PhotoFile], photo_cache: PhotoCache,
                  index: Background | None, search: bytes, outputs: dict[str, bytes],
-                 root: Callable[[str], dict[str, str]], jobs: int, progress: Progress,
-                 outcome: Outcome, checkpoint: Callable[[], None] = lambda: None,
+                 shards: dict[bytes, Rows | None], root: Callable[[str], dict[str, str]],
+                 jobs: int, progress: Progress, outcome: Outcome,
+                 checkpoint: Callable[[], None] = lambda: None,
                  changed: Sequence[int] = ()) -> tuple[_Targets, SpooledIndex | None, Planned]:
         """Walk the plan and write what changed: a first build into a new folder swapped
         in whole, else the changed files renamed into place. Every worker walks its
@@ -473,45 +476,84 @@ class Engine:
         wrote. `changed`: the places of the articles that changed, whose listings are
         walked first. What the output now holds, and the search index if it was made
         again."""
-        full = outcome.full = not outputs
+        before = self._before(settings, plan, outputs, shards, jobs)
+        full = outcome.full = before is None
         if full and self.in_place:
             shutil.rmtree(self.out, ignore_errors=True)     # nothing in it is known
+        before = before or _Before({}, None, {})
         out = _Publication(self.out, writer_for(self.out, in_place=self.in_place, full=full),
-                           {} if full else outputs, full)
+                           before.current, full)
         try:
             # the files pages use first: the preview serves each page as soon as it is written
             out.copy_files(files, static, photos, photo_cache)
             planned = self._walk(settings, plan, out, index, jobs, progress, checkpoint,
-                                 changed)
+                                 changed, {} if full else shards, before.keys)
             out.render_sitemaps(planned, settings.renderer, walked_elsewhere=jobs > 1)
             outcome.pages, outcome.walked = len(planned.digests), planned.walked
             targets = _targets(planned, files, static, search, outputs, root)
-            outcome.files = len(targets.digests)
+            outcome.files = len(targets.digests) + sum(
+                len(s.rows) for s in planned.shards if s.key is not None)
             if jobs == 1:
                 checkpoint()
             made = self._index_made(index, jobs, checkpoint)
             out.take_index(made, index, targets, outputs)
             for path, text in targets.extra.items():
                 out.write(path, text, targets.digests[path])
-            removed = sorted(outputs.keys() - targets.digests.keys() - {SEARCH})
+            # what the output held that no page or file of this run is (the pages of the
+            # shards kept are this run's as well)
+            removed = sorted(p for p in before.current if p not in targets.digests
+                             and p not in planned.digests and p != SEARCH)
             if targets.generation != self._generation and (out.written or removed):
                 self.state.forget()     # until the output matches it again
             out.writer.commit(out.written, removed)
         except BaseException as exc:
             out.writer.discard()
             if self.in_place:
-                self._forget_written(out, jobs)
+                self._forget_written(out, jobs, before.gone)
             if isinstance(exc, OSError):
                 raise write_failure(exc, self.out) from None
             raise
         outcome.written, outcome.removed = out.written, removed
         return targets, made, planned
 
+    def _before(self, settings: Settings, plan: SitePlan, outputs: dict[str, bytes],
+                shards: dict[bytes, Rows | None], jobs: int) -> _Before | None:
+        """What the output holds before the walk, as far as the walk needs to know: None
+        when nothing is known (a full build). Walked in this process, the shards whose
+        keys are as recorded are not walked again, nor looked at: only the pages of the
+        shards whose keys are gone are read back (an edit at 100,000 articles reads a
+        few dozen shards' rows, not 524,000 pages'). Walked on every core, where nothing
+        is recalled, every page's. Rows needed and unreadable: nothing is known (their
+        files could not be removed when they go)."""
+        if not outputs:
+            return None
+        keys = shard_keys(plan, settings.look) if jobs == 1 else None
+        current, gone = dict(outputs), {}
+        for key in (shards.keys() - set(keys.values())) if keys is not None else shards:
+            rows = self._rows(shards, key)
+            if rows is None:
+                return None
+            current.update(zip(rows.paths, rows.digests, strict=True))
+            gone[key] = rows
+        return _Before(current, keys, gone if keys is not None else {})
+
+    def _rows(self, shards: dict[bytes, Rows | None], key: bytes) -> Rows | None:
+        """The recorded rows of a shard the output holds (`shards`: by key, those in
+        memory), if they can be read."""
+        rows = shards.get(key)
+        if rows is None:
+            found = self.state.shard(key)
+            rows = found if isinstance(found, Rows) else None
+        return rows
+
     def _walk(self, settings: Settings, plan: SitePlan, out: _Publication,
               index: Background | None, jobs: int, progress: Progress,
-              checkpoint: Callable[[], None], changed: Sequence[int]) -> Planned:
-        """Every shard of the plan walked (those whose inputs are as recorded, recalled
-        from the state instead, in this process), its changed pages rendered as met."""
+              checkpoint: Callable[[], None], changed: Sequence[int],
+              shards: dict[bytes, Rows | None], keys: dict[Shard, bytes | None] | None
+              ) -> Planned:
+        """Every shard of the plan walked (those whose keys are as recorded, recalled
+        instead, in this process), its changed pages rendered as met. `shards`: the
+        shards the output holds as recorded, by key; `keys`: every shard's, if made."""
         renderer, current = settings.renderer, out.current
         emit = partial(_render_changed, current=current, renderer=renderer,
                        writer=out.writer, written=out.written)  # in this process only
@@ -547,8 +589,8 @@ class Engine:
             return done  # type: ignore[return-value]
 
         def recall(key: bytes) -> Rows | None:
-            """A shard's rows as recorded, if the output holds every page as then."""
-            return out.held(self.state.shard(key))
+            """A shard's rows as recorded, if the output holds its pages as then."""
+            return self._rows(shards, key) if key in shards else None
 
         def recall_part(identity: bytes, key: bytes) -> Rows | None:
             """An article's rows as recorded under `key`, if the output holds them."""
@@ -559,7 +601,7 @@ class Engine:
             planned = walk(plan, settings.config, settings.salt, settings.templates,
                            mapper, emit, settings.look,
                            # the store is not shared with forked workers
-                           *((recall, recall_part) if jobs == 1 else ()))
+                           *((recall, recall_part) if jobs == 1 else ()), keys=keys)
         progress.finish()
         if jobs == 1:   # a preview's save that comes in now need not wait for the rest
             checkpoint()
@@ -576,18 +618,26 @@ class Engine:
                 checkpoint()
         return index.result()
 
-    def _forget_written(self, out: _Publication, jobs: int) -> None:
+    def _forget_written(self, out: _Publication, jobs: int, gone: dict[bytes, Rows]) -> None:
         """A run given up or failed in place (the preview): what is recorded of the files
-        it wrote is stale."""
+        it wrote is stale. `gone`: the rows of the shards whose keys the run replaced,
+        which it read back."""
         self.state.forget()
-        if jobs == 1 and self._outputs is not None:    # and known: only those
-            for path in out.written:
-                self._outputs.pop(path, None)
+        if jobs == 1 and self._outputs is not None and self._shards is not None:
+            # and known: only those. A shard some of whose pages it wrote is no longer
+            # held as recorded: its pages are known one by one, those written as unknown
+            # (made again, or removed, by the next run)
+            written = set(out.written)
+            for key, rows in gone.items():
+                if key in self._shards and not written.isdisjoint(rows.paths):
+                    del self._shards[key]
+                    self._outputs.update(zip(rows.paths, rows.digests, strict=True))
+            self._outputs.update(dict.fromkeys(out.written, b""))
             if out.placed:  # an index newer than what it is recorded as made from
                 self._outputs.pop(SEARCH, None)
             self._generation = None
         else:
-            self._known = self._outputs = self._generation = None
+            self._known = self._outputs = self._shards = self._generation = None
 
     def _encode(self, photos: dict[str, PhotoFile], files: dict[str, bytes],
                 outputs: dict[str, bytes], cache: PhotoCache, progress: Progress) -> None:
@@ -688,27 +738,31 @@ class Engine:
         return Helper(partial(_ready_deriver, tools, cache), now=self.executor.workers > 1)
 
     def _recorded(self, settings: Settings, clean: bool
-                  ) -> tuple[dict[str, Known], dict[str, bytes]]:
-        """What the output holds, from memory (warm) or the saved state; nothing when the
-        state is missing, damaged, made with other settings or for another output."""
+                  ) -> tuple[dict[str, Known], dict[str, bytes], dict[bytes, Rows | None]]:
+        """The article files as last loaded, and what the output holds: the digests of
+        its files but the pages of shards with keys, and the keys of those shards (with
+        their rows, when in memory); from memory (warm) or the saved state. Nothing when
+        the state is missing, damaged, made with other settings or for another output."""
         if clean:
-            self._known = self._outputs = self._generation = self._memo = None
-        if self._known is not None and self._outputs is not None and self._settings is not None:
+            self._known = self._outputs = self._shards = self._generation = self._memo = None
+        if (self._known is not None and self._outputs is not None and self._shards is not None
+                and self._settings is not None):
             if self._settings.derive_salt != settings.derive_salt:
                 self._known, self._memo = {}, None
             self._settings = settings
-            return self._known, self._outputs
+            return self._known, self._outputs, self._shards
         self._settings = settings
         generation = marker_fields(self.out / MARKER).get(GENERATION)
         if clean or generation is None or generation != self.state.generation():
-            return {}, {}
+            return {}, {}, {}
         self._generation = generation
         outputs = self.state.outputs()
+        shards: dict[bytes, Rows | None] = dict.fromkeys(self.state.shard_keys())
         if self.state.settings() != settings.derive_salt:
-            return {}, outputs
+            return {}, outputs, shards
         known = {path: Known(stamp, value) for path, stamp, value in self.state.sources()
                  if value is None or isinstance(value, Derived)}
-        return known, outputs
+        return known, outputs, shards
 
     def _load_articles(self, settings: Settings, known: dict[str, Known], cache: DerivedCache,
                        progress: Progress, helper: Helper | None,
@@ -813,12 +867,16 @@ class Engine:
         build (False: not in the state). A state that cannot be written only costs the
         next build its head start."""
         self._known, self._outputs, self._generation = loaded, digests, generation
+        self._shards = {s.key: s.rows for s in shards if s.key is not None}
         replace_all = full or not known
         # streamed into the store: all of them sealed at once would be 300 MB at 100,000
         sources = ((p, k.stamp, k.entry) for p, k in loaded.items()
                    if replace_all or known.get(p) is not k)
         changed = ((p, d) for p, d in digests.items() if replace_all or outputs.get(p) != d)
-        walked = ((s.key, seal(s.rows)) for s in shards if s.fresh and s.key is not None)
+        # every shard the output holds is in the store: one left out would be a shard
+        # whose pages are never removed when they go
+        walked = ((s.key, seal(s.rows)) for s in shards
+                  if (s.fresh or replace_all) and s.key is not None)
         parts = ((p.identity, p.key, seal(p.rows)) for s in shards for p in s.parts if p.fresh)
         return self.state.save(generation, settings.derive_salt, sources,
                                known.keys() - loaded.keys(), changed, outputs.keys() - digests.keys(),
@@ -1109,8 +1167,18 @@ class _Publication:
 
 
 @dataclass(frozen=True)
+class _Before:
+    """What the output holds before a run's walk (`Engine._before`)."""
+
+    current: dict[str, bytes]   # by path, the digest of each file but the kept shards' pages
+    keys: dict[Shard, bytes | None] | None  # every shard's key, when made before the walk
+    gone: dict[bytes, Rows]     # the rows of the shards whose keys are gone, by key
+
+
+@dataclass(frozen=True)
 class _Targets:
-    """Every file the output should hold, with its digest, and the root files' texts."""
+    """Every file the output should hold but the pages of shards with keys, with its
+    digest; the root files' texts; and the generation, which names them all."""
 
     digests: dict[str, bytes]
     extra: dict[str, str]
@@ -1131,26 +1199,31 @@ def _file_digests(static: StaticFiles, photos: dict[str, PhotoFile],
 def _targets(planned: Planned, files: dict[str, bytes], static: StaticFiles, search: bytes,
              outputs: dict[str, bytes], root: Callable[[str], dict[str, str]]) -> _Targets:
     """`root(generation)`: the root files, the output's marker naming the generation."""
-    digests = dict(planned.digests)
     reserved = root("")
     for _, relative in static.files:
-        if relative in digests or relative in reserved:
+        if relative in planned.digests or relative in reserved:
             raise BuildError.single(f"static/{relative} would replace a page the site makes",
                                     Path("static") / relative,
                                     hint="rename or move the file in static/")
+    digests: dict[str, bytes] = {}
+    for walked in planned.shards:
+        if walked.key is None:
+            digests.update(zip(walked.rows.paths, walked.rows.digests, strict=True))
+    digests.update((page.path, planned.digests[page.path]) for page in planned.sitemaps)
     digests.update(files)
     # the search index: the files it had, until it is made again
     digests[SEARCH] = search
     if outputs.get(SEARCH) == search:
         digests.update((p, d) for p, d in outputs.items() if p.startswith(f"{INDEX_DIR}/"))
-    # The generation names what the output holds, a digest of every file's digest (the
-    # search index by what it is made from; the marker's aside): the same sources make
-    # the same output, marker included. In the order the files come in, which the same
-    # sources give (the pages in the plan's order of shards, then the static files and
-    # photos in theirs): sorting 524,000 pairs first was 0.3 s of an edit at 100,000.
+    # The generation names what the output holds: the keys of the shards, which name
+    # their pages, and every other file's digest (the search index by what it is made
+    # from; the marker's aside), so the same sources make the same output, marker
+    # included. In the order they come in, which the same sources give (the shards in
+    # the plan's order, then the static files and photos in theirs).
     named = [(p, d) for p, d in digests.items() if not p.startswith(f"{INDEX_DIR}/")]
     named += [(p, digest(b"", p, text)) for p, text in reserved.items() if p != MARKER]
-    generation = digest(b"", named).hex()
+    generation = digest(b"", [s.key for s in planned.shards if s.key is not None],
+                        named).hex()
     extra = root(generation)
     digests.update((p, digest(b"", p, text)) for p, text in extra.items())
     return _Targets(digests, extra, generation)

@@ -581,24 +581,32 @@ Mapper = Callable[[Callable[[Shard], WalkedShard], list[Shard]], list[WalkedShar
 Emit = Callable[[Page, bytes], None]
 
 
+def shard_keys(plan: SitePlan, look: bytes) -> dict[Shard, bytes | None]:
+    """Every shard's key (`SitePlan.shard_key`), as `walk` makes them with `look`."""
+    framed = digest(look, "frame", plan.frame)
+    return {shard: plan.shard_key(shard, framed) for shard in plan.shards()}
+
+
 def walk(plan: SitePlan, config: SiteConfig, salt: bytes, templates: Callable[[str], bytes],
          mapper: Mapper = lambda func, shards: [func(s) for s in shards],
          emit: Emit | None = None, look: bytes = b"",
          recall: Recall = lambda key: None,
-         recall_part: RecallPart = lambda identity, key: None) -> Planned:
+         recall_part: RecallPart = lambda identity, key: None,
+         keys: Mapping[Shard, bytes | None] | None = None) -> Planned:
     """Every page of the plan with its digest, shard by shard, each page handed to `emit`
     where it is made (`mapper` may walk the shards on other cores, as
     `[func(s) for s in shards]` would, in order); a shard whose key `recall` knows is
     not walked (`look`: a digest of the salt and every template), nor, in a shard of
     articles walked again, an article whose pages `recall_part` knows. Then the sitemap
-    files, made from them. Two pages at one path are an error."""
+    files, made from them. Two pages at one path are an error. `keys`: `shard_keys(plan,
+    look)`, when the caller made them first."""
     salt = digest(salt, "frame", plan.frame)
     shards = plan.shards()
     digests: dict[str, bytes] = {}
     listed: list[Listed] = []
     done = mapper(partial(walk_shard, plan, salt=salt, templates=templates, emit=emit,
                           look=digest(look, "frame", plan.frame), recall=recall,
-                          recall_part=recall_part), shards)
+                          recall_part=recall_part, keys=keys), shards)
     for walked in done:
         rows, count = walked.rows, len(digests)
         digests.update(zip(rows.paths, rows.digests, strict=True))
@@ -633,10 +641,11 @@ def walk_shard(plan: SitePlan, shard: Shard, salt: bytes, templates: Callable[[s
                emit: Emit | None = None, look: bytes = b"",
                recall: Recall = lambda key: None,
                bodies: Mapping[tuple[str, str], Derived] | None = None,
-               recall_part: RecallPart = lambda identity, key: None) -> WalkedShard:
+               recall_part: RecallPart = lambda identity, key: None,
+               keys: Mapping[Shard, bytes | None] | None = None) -> WalkedShard:
     """`salt`: covers the settings, the code and the plan's frame; `look`: those and
-    every template; `bodies`: see `SitePlan.shard_pages`."""
-    key = plan.shard_key(shard, look)
+    every template; `bodies`: see `SitePlan.shard_pages`; `keys`: see `walk`."""
+    key = keys[shard] if keys is not None else plan.shard_key(shard, look)
     if key is not None and (recalled := recall(key)) is not None:
         return WalkedShard(key, recalled, False)
     if shard.part == "articles":

@@ -4,15 +4,16 @@
 and its compact entry (the derived article without its body: what planning
 needs), so an unchanged file is neither read nor derived again; the stamps and
 entries are kept in `buckets` of up to `BUCKET`, pickled together, and the
-table says which bucket holds a file. `outputs`: for
-every published file, a digest of everything it was made from, so an unchanged
-page is neither rendered nor written again; kept in `OUTPUT_CHUNKS` maps by a
-hash of the path. `shards`: each shard of pages the
-last build walked, by a digest of its inputs, with what the walk found, so an
-unchanged shard is not walked again; `parts`: the same for each article's own
-pages, by the article, so that in a shard walked again only the articles whose
-inputs changed are. `blobs`: values the engine keeps whole, or with their large
-maps in chunks (`chunk_blobs`).
+table says which bucket holds a file. `shards`: each shard of pages the last
+build made, by a digest of its inputs, with what its walk found (every page's
+path and a digest of everything it was made from), so an unchanged shard is not
+walked again and a changed one's pages are rendered and written only where
+their digests changed; `parts`: the same for each article's own pages, by the
+article, so that in a shard walked again only the articles whose inputs changed
+are. `outputs`: the same digest for every other published file (static files,
+photos, sitemaps, the search index, the pages of shards without a key), kept in
+`OUTPUT_CHUNKS` maps by a hash of the path. `blobs`: values the engine keeps
+whole, or with their large maps in chunks (`chunk_blobs`).
 
 The store is a cache: whatever is wrong with it (a damaged or foreign file, a
 schema from another version, a disk that cannot be written) means a full
@@ -37,7 +38,7 @@ from pathlib import Path
 from .fingerprint import Stamp
 from .records import dumps_unshared
 
-SCHEMA = "builder-state-4"
+SCHEMA = "builder-state-5"
 FOLDER = Path(".cache") / "state"
 # Entries pickled together, in the order they were first recorded: one pickle an entry
 # (a row, a digest, a class looked up by name for every record of every entry) took
@@ -48,9 +49,9 @@ BUCKET = 128
 # at 100,000 articles changes a few of its keys, and sealing the taxonomy's memo again
 # whole (35 MB, two maps of 100,000 keys) took 0.85 s of it.
 CHUNKS = 64
-# The outputs' digests, in maps by a hash of the path: 529,000 files at 100,000 articles
-# are read back in 0.22 s, against 0.47 s as a row each; an edit seals again the maps
-# of the few dozen files it changed (a thousand files each).
+# The outputs' digests, in maps by a hash of the path (an archive's photos come to
+# hundreds of thousands of files): an edit seals again the maps of the few files it
+# changed, a thousandth of them each.
 OUTPUT_CHUNKS = 512
 # SQLite's primary result codes for a damaged file and for one that is not a database
 _DAMAGED = {11, 26}     # SQLITE_CORRUPT, SQLITE_NOTADB
@@ -198,6 +199,11 @@ class State:
                                                (key,)).fetchone())
         return unseal(row[0]) if row else None
 
+    def shard_keys(self) -> set[bytes]:
+        """The keys of the shards saved with `save(shards=…)`: the last build's."""
+        rows = self._safe(lambda db: db.execute("SELECT key FROM shards").fetchall())
+        return {key for (key,) in rows or ()}
+
     def part(self, identity: bytes, key: bytes) -> object | None:
         """An article's rows saved with `save(parts=…)` under `key`, if they are intact
         (as `shard`)."""
@@ -206,8 +212,9 @@ class State:
         return unseal(row[1]) if row and row[0] == key else None
 
     def outputs(self) -> dict[str, bytes]:
-        """Every published file's digest, by path; nothing if a map of them is damaged
-        (a full build then: a file left out would never be removed)."""
+        """The digest of every published file not a page of a shard with a key, by path;
+        nothing if a map of them is damaged (a full build then: a file left out would
+        never be removed)."""
         rows = self._safe(lambda db: db.execute("SELECT digests FROM outputs").fetchall())
         found: dict[str, bytes] = {}
         for (data,) in rows or ():

@@ -321,11 +321,16 @@ def _built(make_site, tmp_path) -> tuple[Path, Path, Path]:
 
 
 def test_the_state_records_every_published_file(make_site, tmp_path):
+    """Pages by the shard that made them, every other file in the outputs' maps; each
+    file once."""
     _, out, state = _built(make_site, tmp_path)
     store = State(state)
-    recorded = set(store.outputs())
+    files = store.outputs()
+    pages = [path for key in store.shard_keys() for path in store.shard(key).paths]
     store.close()
+    recorded = set(files) | set(pages)
     published = set(snapshot(out))
+    assert len(pages) == len(set(pages)) and not set(pages) & set(files)
     assert published <= recorded and all(p.startswith("\0") for p in recorded - published)
 
 
@@ -783,15 +788,29 @@ def test_an_edit_seals_again_only_the_chunks_of_the_memo_it_changed(make_site, t
 
 
 def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
+    """A shard whose key is as recorded and whose rows are damaged is walked again; one
+    whose key is gone needs its rows (its pages that go are removed by them), so with
+    them damaged the build is a full one, and the next is incremental again."""
     root, out, state = _built(make_site, tmp_path)
-    with sqlite3.connect(state) as db:
-        assert db.execute("SELECT count(*) FROM shards").fetchone()[0] > 1
-        db.execute("UPDATE shards SET rows = substr(rows, 1, 40)")
-    touch(root / "content/b.md", B.replace("银行信贷", "信贷投放"))
+
+    def damage() -> None:
+        with sqlite3.connect(state) as db:
+            assert db.execute("SELECT count(*) FROM shards").fetchone()[0] > 1
+            db.execute("UPDATE shards SET rows = substr(rows, 1, 40)")
+
+    damage()
+    os.utime(root / "content/b.md", ns=(1, 1))     # read again, and the same
     result = build(root, out=out)
     clean = build(root, out=tmp_path / "clean", clean=True)
     assert result.walked == clean.walked and not result.full
     assert snapshot(out) == snapshot(tmp_path / "clean")
+    damage()
+    touch(root / "content/b.md", B.replace("银行信贷", "信贷投放"))
+    assert build(root, out=out).full
+    assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean2", clean=True).out)
+    touch(root / "content/b.md", B)
+    assert not build(root, out=out).full
+    assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean3", clean=True).out)
 
 
 def test_a_damaged_map_of_outputs_means_a_full_build_and_the_next_is_incremental(make_site,
