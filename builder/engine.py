@@ -28,11 +28,11 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from .cache import DerivedCache, code_salt
 from .config import CONFIG_FILE, SiteConfig, load_config
@@ -73,6 +73,7 @@ from .plan import (
     Rows,
     Shard,
     SitePlan,
+    Summary,
     WalkedShard,
     carried,
     digest,
@@ -210,7 +211,7 @@ class Engine:
         # warm between runs (the preview); a build starts from the saved state
         self._known: dict[str, Known] | None = None
         self._outputs: dict[str, bytes] | None = None   # see `_recorded`
-        self._shards: dict[bytes, Rows | None] | None = None
+        self._shards: dict[bytes, Kept] | None = None
         self._settings: Settings | None = None
         self._generation: str | None = None     # of the output, when its state is trusted
         self._last: tuple[SitePlan, Renderer] | None = None  # the preview's last plan
@@ -258,7 +259,7 @@ class Engine:
                 helper.close()
 
     def _run(self, settings: Settings, known: dict[str, Known], outputs: dict[str, bytes],
-             shards: dict[bytes, Rows | None], now: dt.datetime, progress: Progress,
+             shards: dict[bytes, Kept], now: dt.datetime, progress: Progress,
              fingerprint: str, clock: Clock, checkpoint: Callable[[], None], cache: DerivedCache,
              helper: Helper | None, scanned: Iterable[tuple[str, Stamp | None]] | None
              ) -> Outcome:
@@ -332,7 +333,7 @@ class Engine:
                                                 look if look != last_look else None)
                 recorded = self._record(settings, loaded, known, targets.digests, outputs,
                                         targets.generation, outcome.full, blobs,
-                                        planned.shards, set(plan.identities))
+                                        planned.shards, shards, set(plan.identities))
                 self._memo = plan.taxonomy.memo
                 self._memo_saved = memo_saved if recorded else None
                 clock.lap("record")
@@ -462,7 +463,7 @@ class Engine:
     def _publish(self, settings: Settings, plan: SitePlan, files: dict[str, bytes],
                  static: StaticFiles, photos: dict[str, PhotoFile], photo_cache: PhotoCache,
                  index: Background | None, search: bytes, outputs: dict[str, bytes],
-                 shards: dict[bytes, Rows | None], root: Callable[[str], dict[str, str]],
+                 shards: dict[bytes, Kept], root: Callable[[str], dict[str, str]],
                  jobs: int, progress: Progress, outcome: Outcome,
                  checkpoint: Callable[[], None] = lambda: None,
                  changed: Sequence[int] = ()) -> tuple[_Targets, SpooledIndex | None, Planned]:
@@ -489,10 +490,10 @@ class Engine:
             planned = self._walk(settings, plan, out, index, jobs, progress, checkpoint,
                                  changed, {} if full else shards, before.keys)
             out.render_sitemaps(planned, settings.renderer, walked_elsewhere=jobs > 1)
-            outcome.pages, outcome.walked = len(planned.digests), planned.walked
-            targets = _targets(planned, files, static, search, outputs, root)
+            outcome.pages, outcome.walked = planned.pages, planned.walked
+            targets = _targets(planned, files, static, search, outputs, before.current, root)
             outcome.files = len(targets.digests) + sum(
-                len(s.rows) for s in planned.shards if s.key is not None)
+                s.summary.pages for s in planned.shards if s.key is not None)
             if jobs == 1:
                 checkpoint()
             made = self._index_made(index, jobs, checkpoint)
@@ -517,7 +518,7 @@ class Engine:
         return targets, made, planned
 
     def _before(self, settings: Settings, plan: SitePlan, outputs: dict[str, bytes],
-                shards: dict[bytes, Rows | None], jobs: int) -> _Before | None:
+                shards: dict[bytes, Kept], jobs: int) -> _Before | None:
         """What the output holds before the walk, as far as the walk needs to know: None
         when nothing is known (a full build). Walked in this process, the shards whose
         keys are as recorded are not walked again, nor looked at: only the pages of the
@@ -537,19 +538,18 @@ class Engine:
             gone[key] = rows
         return _Before(current, keys, gone if keys is not None else {})
 
-    def _rows(self, shards: dict[bytes, Rows | None], key: bytes) -> Rows | None:
-        """The recorded rows of a shard the output holds (`shards`: by key, those in
-        memory), if they can be read."""
-        rows = shards.get(key)
-        if rows is None:
-            found = self.state.shard(key)
-            rows = found if isinstance(found, Rows) else None
-        return rows
+    def _rows(self, shards: dict[bytes, Kept], key: bytes) -> Rows | None:
+        """The recorded rows of a shard the output holds, if they can be read."""
+        kept = shards.get(key)
+        if kept is not None and kept.rows is not None:
+            return kept.rows
+        found = self.state.shard(key)
+        return found if isinstance(found, Rows) else None
 
     def _walk(self, settings: Settings, plan: SitePlan, out: _Publication,
               index: Background | None, jobs: int, progress: Progress,
               checkpoint: Callable[[], None], changed: Sequence[int],
-              shards: dict[bytes, Rows | None], keys: dict[Shard, bytes | None] | None
+              shards: dict[bytes, Kept], keys: dict[Shard, bytes | None] | None
               ) -> Planned:
         """Every shard of the plan walked (those whose keys are as recorded, recalled
         instead, in this process), its changed pages rendered as met. `shards`: the
@@ -588,9 +588,10 @@ class Engine:
                     out.place_index(index.result())
             return done  # type: ignore[return-value]
 
-        def recall(key: bytes) -> Rows | None:
-            """A shard's rows as recorded, if the output holds its pages as then."""
-            return self._rows(shards, key) if key in shards else None
+        def recall(key: bytes) -> Summary | None:
+            """What is recorded of a shard, if the output holds its pages as then."""
+            kept = shards.get(key)
+            return kept.summary if kept is not None else None
 
         def recall_part(identity: bytes, key: bytes) -> Rows | None:
             """An article's rows as recorded under `key`, if the output holds them."""
@@ -601,7 +602,8 @@ class Engine:
             planned = walk(plan, settings.config, settings.salt, settings.templates,
                            mapper, emit, settings.look,
                            # the store is not shared with forked workers
-                           *((recall, recall_part) if jobs == 1 else ()), keys=keys)
+                           *((recall, recall_part) if jobs == 1 else ()), keys=keys,
+                           recall_rows=partial(self._rows, shards), known=out.current)
         progress.finish()
         if jobs == 1:   # a preview's save that comes in now need not wait for the rest
             checkpoint()
@@ -738,11 +740,11 @@ class Engine:
         return Helper(partial(_ready_deriver, tools, cache), now=self.executor.workers > 1)
 
     def _recorded(self, settings: Settings, clean: bool
-                  ) -> tuple[dict[str, Known], dict[str, bytes], dict[bytes, Rows | None]]:
+                  ) -> tuple[dict[str, Known], dict[str, bytes], dict[bytes, Kept]]:
         """The article files as last loaded, and what the output holds: the digests of
-        its files but the pages of shards with keys, and the keys of those shards (with
-        their rows, when in memory); from memory (warm) or the saved state. Nothing when
-        the state is missing, damaged, made with other settings or for another output."""
+        its files but the pages of shards with keys, and those shards by key; from memory
+        (warm) or the saved state. Nothing when the state is missing, damaged, made with
+        other settings or for another output."""
         if clean:
             self._known = self._outputs = self._shards = self._generation = self._memo = None
         if (self._known is not None and self._outputs is not None and self._shards is not None
@@ -757,7 +759,10 @@ class Engine:
             return {}, {}, {}
         self._generation = generation
         outputs = self.state.outputs()
-        shards: dict[bytes, Rows | None] = dict.fromkeys(self.state.shard_keys())
+        summaries = self.state.shard_summaries()
+        if summaries is None or not all(isinstance(s, Summary) for s in summaries.values()):
+            return {}, {}, {}   # a shard left out would never have its pages removed
+        shards = {key: Kept(summary, None) for key, summary in summaries.items()}  # type: ignore[arg-type]
         if self.state.settings() != settings.derive_salt:
             return {}, outputs, shards
         known = {path: Known(stamp, value) for path, stamp, value in self.state.sources()
@@ -862,21 +867,21 @@ class Engine:
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
                 digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
                 full: bool, blobs: dict[str, object], shards: Sequence[WalkedShard],
-                identities: set[bytes]) -> bool:
+                before: dict[bytes, Kept], identities: set[bytes]) -> bool:
         """Remember what the output now holds: in memory, and in the state for the next
         build (False: not in the state). A state that cannot be written only costs the
-        next build its head start."""
+        next build its head start. `before`: the shards the output held."""
         self._known, self._outputs, self._generation = loaded, digests, generation
-        self._shards = {s.key: s.rows for s in shards if s.key is not None}
+        self._shards = {s.key: Kept(s.summary, s.rows if s.rows is not None else
+                                    before[s.key].rows if s.key in before else None)
+                        for s in shards if s.key is not None}
         replace_all = full or not known
         # streamed into the store: all of them sealed at once would be 300 MB at 100,000
         sources = ((p, k.stamp, k.entry) for p, k in loaded.items()
                    if replace_all or known.get(p) is not k)
         changed = ((p, d) for p, d in digests.items() if replace_all or outputs.get(p) != d)
-        # every shard the output holds is in the store: one left out would be a shard
-        # whose pages are never removed when they go
-        walked = ((s.key, seal(s.rows)) for s in shards
-                  if (s.fresh or replace_all) and s.key is not None)
+        walked = ((s.key, seal(s.rows), seal(s.summary)) for s in shards
+                  if s.fresh and s.key is not None)
         parts = ((p.identity, p.key, seal(p.rows)) for s in shards for p in s.parts if p.fresh)
         return self.state.save(generation, settings.derive_salt, sources,
                                known.keys() - loaded.keys(), changed, outputs.keys() - digests.keys(),
@@ -1166,6 +1171,13 @@ class _Publication:
             self.place_index(made)
 
 
+class Kept(NamedTuple):
+    """A shard the output holds as a build recorded it: its rows, when in memory."""
+
+    summary: Summary
+    rows: Rows | None
+
+
 @dataclass(frozen=True)
 class _Before:
     """What the output holds before a run's walk (`Engine._before`)."""
@@ -1197,11 +1209,15 @@ def _file_digests(static: StaticFiles, photos: dict[str, PhotoFile],
 
 
 def _targets(planned: Planned, files: dict[str, bytes], static: StaticFiles, search: bytes,
-             outputs: dict[str, bytes], root: Callable[[str], dict[str, str]]) -> _Targets:
-    """`root(generation)`: the root files, the output's marker naming the generation."""
+             outputs: dict[str, bytes], known: Container[str],
+             root: Callable[[str], dict[str, str]]) -> _Targets:
+    """`known`: every path the output held but the kept shards' pages (a static file
+    among them is not one of those); `root(generation)`: the root files, the output's
+    marker naming the generation."""
     reserved = root("")
     for _, relative in static.files:
-        if relative in planned.digests or relative in reserved:
+        if relative in planned.digests or relative in reserved or (
+                relative not in known and relative in planned.kept()):
             raise BuildError.single(f"static/{relative} would replace a page the site makes",
                                     Path("static") / relative,
                                     hint="rename or move the file in static/")

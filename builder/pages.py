@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -64,8 +65,9 @@ class Page:
 
 
 class Listed(NamedTuple):
-    """What the sitemap needs of a page. A named tuple: 524,000 are made from the walk's
-    columns at 100,000 articles, in 0.14 s (as a frozen dataclass, 0.24 s)."""
+    """What the sitemap needs of a page: made from a walk's columns for the sitemap files
+    rendered (a named tuple: 524,000 were made in 0.14 s, 0.24 s as a frozen
+    dataclass)."""
 
     path: str
     local: str | None
@@ -540,61 +542,110 @@ class SitemapUrl:
 
 
 SITEMAP_LIMIT = 50_000   # URLs a sitemap file may hold
-SITEMAP_ONE_FILE = 5_000  # up to this many URLs, one sitemap.xml; past it, files by section
+SITEMAP_ONE_FILE = 5_000  # up to this many URLs, one sitemap.xml; past it, files by group
 
 
-def sitemap_pages(pages: Sequence[Page | Listed], config: SiteConfig, urls: Urls,
+class Listing(NamedTuple):
+    """One shard's pages of one edition that the sitemaps list, without them: what the
+    state keeps of a shard beside its rows, so that the sitemaps of a build that keeps
+    most shards need only the pages of the shards it walks."""
+
+    edition: str    # the edition's folder as the pages' paths begin: "zh-hans/"
+    count: int
+    digest: bytes   # of their paths, local paths and days
+    latest: int     # the latest day's ordinal; 0: none
+
+
+def listings(paths: Sequence[str], locals_: Sequence[str | None],
+             lastmods: Sequence[dt.date | None]) -> tuple[Listing, ...]:
+    """The listings of a shard's pages, by edition, in the order they come."""
+    found: dict[str, tuple[list[str], list[str], list[int]]] = {}
+    for path, local, lastmod in zip(paths, locals_, lastmods, strict=True):
+        if local is None:
+            continue
+        edition = _edition_of(path, local)
+        columns = found.get(edition)
+        if columns is None:
+            columns = found[edition] = ([], [], [])
+        columns[0].append(path)
+        columns[1].append(local)
+        columns[2].append(lastmod.toordinal() if lastmod else 0)
+    return tuple(Listing(edition, len(paths_), _listing_digest(paths_, locals_of, days),
+                         max(days))
+                 for edition, (paths_, locals_of, days) in found.items())
+
+
+def listed_in(edition: str, paths: Sequence[str], locals_: Sequence[str | None],
+              lastmods: Sequence[dt.date | None]) -> list[Listed]:
+    """A shard's pages of `edition` that the sitemaps list (those of its `Listing`)."""
+    return [Listed(path, local, lastmod)
+            for path, local, lastmod in zip(paths, locals_, lastmods, strict=True)
+            if local is not None and _edition_of(path, local) == edition]
+
+
+def _edition_of(path: str, local: str) -> str:
+    return path.removesuffix(_index(local))
+
+
+def _listing_digest(*columns: list) -> bytes:
+    return hashlib.blake2b(pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL),
+                           digest_size=16).digest()
+
+
+class SitemapPart(NamedTuple):
+    """One shard's pages of one edition in a sitemap file: its `Listing`, the file's name
+    in the edition (`group`), and the pages themselves, read only to make the file."""
+
+    group: str
+    listing: Listing
+    listed: Callable[[], Sequence[Listed]]
+
+
+def sitemap_pages(parts: Sequence[SitemapPart], config: SiteConfig, urls: Urls,
                   limit: int = SITEMAP_LIMIT, one_file: int | None = None) -> list[Page]:
     """sitemap.xml with hreflang alternates. Past `one_file` URLs, an index of files by
-    edition and section (articles and terms by the first letter of their slug), so a
-    change renders again only the files whose URLs changed, not every URL of the site
-    (a new tag at 100,000 articles: 11 files of 50,000 URLs, 14 s). Each file is in its
-    edition's folder: a sitemap may list only URLs under its own folder. A section past
-    `limit` URLs is cut into parts (`-p1`, `-p2`: a section's name has one character
-    after its dash)."""
-    listed = [page for page in pages if page.local is not None]
-    if len(listed) <= (SITEMAP_ONE_FILE if one_file is None else one_file):
-        return [_sitemap_file("sitemap.xml", listed, config, urls)]
-    sections: dict[str, list[Page | Listed]] = {}
-    for page in listed:
-        edition = page.path.removesuffix(_index(page.local or ""))
-        sections.setdefault(f"{edition}sitemap-{_section(page.local or '')}", []).append(page)
+    edition and group of shards (`SitePlan.sitemap_group`): the groups keep their shards
+    as the site grows, so a change renders again only the files of the shards whose
+    listed pages changed (a new tag at 100,000 articles rendered 11 files of 50,000 URLs
+    again, 14 s, when every URL was in one list cut in files), and a file is made from
+    its shards' pages alone. Each file is in its edition's folder: a sitemap may list
+    only URLs under its own folder. A group past `limit` URLs is cut into parts (`-p1`,
+    `-p2`) between its shards (a shard lists a few hundred pages of an edition)."""
+    if sum(part.listing.count for part in parts) <= (
+            SITEMAP_ONE_FILE if one_file is None else one_file):
+        return [_sitemap_file("sitemap.xml", parts, config, urls)]
+    groups: dict[str, list[SitemapPart]] = {}
+    for part in parts:
+        groups.setdefault(f"{part.listing.edition}sitemap-{part.group}", []).append(part)
     files = []
-    for name, members in sections.items():
-        parts = [members[i:i + limit] for i in range(0, len(members), limit)]
-        for number, part in enumerate(parts, start=1):
-            files.append((_sitemap_file(f"{name}-p{number}.xml" if len(parts) > 1 else f"{name}.xml",
-                                        part, config, urls), part))
-    latest = [max((p.lastmod for p in part if p.lastmod), default=None) for _, part in files]
-    index = [SitemapUrl(urls.absolute(f.path), day.isoformat() if day else "")
-             for (f, _), day in zip(files, latest, strict=True)]
+    for name, members in groups.items():
+        cut: list[list[SitemapPart]] = [[]]
+        for part in members:
+            if cut[-1] and sum(p.listing.count for p in cut[-1]) + part.listing.count > limit:
+                cut.append([])
+            cut[-1].append(part)
+        files += [(_sitemap_file(f"{name}-p{number}.xml" if len(cut) > 1 else f"{name}.xml",
+                                 chunk, config, urls),
+                   max(p.listing.latest for p in chunk))
+                  for number, chunk in enumerate(cut, start=1)]
+    index = [SitemapUrl(urls.absolute(f.path),
+                        dt.date.fromordinal(latest).isoformat() if latest else "")
+             for f, latest in files]
     return [*(f for f, _ in files), Page("sitemap.xml", "sitemap-index.xml", {"sitemaps": index},
                                          key=tuple((m.loc, m.lastmod) for m in index))]
 
 
-def _section(local: str) -> str:
-    """The sitemap file of a page in an edition: `tags-d` for tags/daikuan/ and its
-    numbered pages, `articles-q` for an article whose slug begins with q."""
-    head, _, rest = local.partition("/")
-    if head in ("", "page", "search"):      # the front page, its numbered pages, search
-        return "index"
-    first = rest[:1].lower()
-    return f"{head}-{first}" if first.isascii() and first.isalnum() else head
-
-
-def _sitemap_file(path: str, listed: Sequence[Page | Listed], config: SiteConfig,
+def _sitemap_file(path: str, parts: Sequence[SitemapPart], config: SiteConfig,
                   urls: Urls) -> Page:
-    # The URLs are made only if the file is rendered. Its key by columns, the days as
-    # numbers: a tuple of each URL with its date took 0.6 s of every build to digest at
-    # 100,000 articles (524,000 URLs), these 0.15 s.
-    return Page(path, "sitemap.xml", partial(_sitemap_context, listed, config, urls),
-                key=(tuple(p.path for p in listed), tuple(p.local for p in listed),
-                     tuple(p.lastmod.toordinal() if p.lastmod else 0 for p in listed)))
+    # named by its parts' digests; the URLs are made only if the file is rendered
+    return Page(path, "sitemap.xml", partial(_sitemap_context, parts, config, urls),
+                key=tuple(part.listing.digest for part in parts))
 
 
-def _sitemap_context(listed: Sequence[Page | Listed], config: SiteConfig,
+def _sitemap_context(parts: Sequence[SitemapPart], config: SiteConfig,
                      urls: Urls) -> dict[str, Any]:
-    return {"urls": _sitemap_urls(listed, config, urls)}
+    return {"urls": _sitemap_urls([page for part in parts for page in part.listed()],
+                                  config, urls)}
 
 
 def _sitemap_urls(listed: Sequence[Page | Listed], config: SiteConfig,

@@ -14,9 +14,17 @@ import hashlib
 import io
 import pickle
 import zlib
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Container,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, fields, replace
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
@@ -33,7 +41,9 @@ from .pages import (
     Cards,
     EditionContext,
     Listed,
+    Listing,
     Page,
+    SitemapPart,
     SiteView,
     alias_pages,
     archive_chunks,
@@ -41,6 +51,8 @@ from .pages import (
     article_pages,
     card_identities,
     front_pages,
+    listed_in,
+    listings,
     not_found_page,
     robots_txt,
     root_page,
@@ -226,6 +238,23 @@ class SitePlan:
             return False
 
         return {shard for shard in self.shards() if lists(shard)}
+
+    def sitemap_group(self, shard: Shard) -> str:
+        """The sitemap file of a shard's pages in each edition, past one file: groups of a
+        few thousand pages that keep their shards as the site grows (articles and
+        numbered pages counted from the oldest, terms by bucket), so that a new article
+        changes the files of the newest group and of its lists, not every file."""
+        if shard.part == "articles":
+            return f"articles-{(len(self.derived) - shard.stop) // (ARTICLES_PER_SHARD * 10)}"
+        if shard.part == "pages":
+            return f"pages-{(shard.start - 1) // (FRONT_PAGES_PER_SHARD * 10)}"
+        if shard.part == "terms":
+            return f"{shard.kind}-{shard.start // 16}"
+        if shard.part == "term-pages":
+            return f"{shard.kind}-{shard.term}-{(shard.start - 1) // (TERM_PAGES_PER_SHARD * 20)}"
+        if shard.part == "archive":
+            return f"archive-{shard.stop}"
+        return "front"      # the front page, search, the lists of terms and months
 
     @property
     def _page_size(self) -> int:
@@ -542,22 +571,37 @@ class Part(NamedTuple):
     fresh: bool             # walked now; else recalled from the last build
 
 
+class Summary(NamedTuple):
+    """What the state keeps of a shard beside its rows, read for every shard a build
+    keeps: how many pages it has, and what of them the sitemaps list."""
+
+    pages: int
+    listings: tuple[Listing, ...]
+
+    @staticmethod
+    def of(rows: Rows) -> Summary:
+        return Summary(len(rows), listings(rows.paths, rows.locals, rows.lastmods))
+
+
 class WalkedShard(NamedTuple):
     key: bytes | None       # `SitePlan.shard_key`, salted with the look
-    rows: Rows
+    rows: Rows | None       # None: kept, its pages as the last build made them
     fresh: bool             # walked now; else recalled from the last build
     parts: tuple[Part, ...] = ()    # a shard of articles walked again, article by article
+    summary: Summary = Summary(0, ())
 
     @property
     def walked(self) -> int:
         """Its pages walked now, not recalled."""
         if self.parts:
             return sum(len(part.rows) for part in self.parts if part.fresh)
-        return len(self.rows) if self.fresh else 0
+        return len(self.rows) if self.fresh and self.rows is not None else 0
 
 
-# A shard's rows as a build recorded them, by key, if the output holds its pages as then.
-Recall = Callable[[bytes], "Rows | None"]
+# What a build recorded of a shard by this key, if the output holds its pages as then.
+Recall = Callable[[bytes], "Summary | None"]
+# A kept shard's rows as recorded, if they can be read.
+RecallRows = Callable[[bytes], "Rows | None"]
 # An article's rows as a build recorded them, by identity, if its key is the same and the
 # output holds its pages as then.
 RecallPart = Callable[[bytes, bytes], "Rows | None"]
@@ -565,16 +609,22 @@ RecallPart = Callable[[bytes, bytes], "Rows | None"]
 
 @dataclass(frozen=True)
 class Planned:
-    """The plan walked: each page's digest, and the sitemap files, made from them."""
+    """The plan walked: the digests of the pages walked and of the sitemap files, which
+    are made from them and the summaries of the shards kept."""
 
     digests: dict[str, bytes]
     sitemaps: list[Page]
     shards: list[WalkedShard]   # in the order of `SitePlan.shards`
+    kept: Callable[[], set[str]]    # the paths of the kept shards' pages, read when asked
 
     @property
     def walked(self) -> int:
         """The pages walked now, not recalled."""
         return sum(s.walked for s in self.shards)
+
+    @property
+    def pages(self) -> int:
+        return sum(s.summary.pages for s in self.shards) + len(self.sitemaps)
 
 
 Mapper = Callable[[Callable[[Shard], WalkedShard], list[Shard]], list[WalkedShard]]
@@ -592,31 +642,65 @@ def walk(plan: SitePlan, config: SiteConfig, salt: bytes, templates: Callable[[s
          emit: Emit | None = None, look: bytes = b"",
          recall: Recall = lambda key: None,
          recall_part: RecallPart = lambda identity, key: None,
-         keys: Mapping[Shard, bytes | None] | None = None) -> Planned:
+         keys: Mapping[Shard, bytes | None] | None = None,
+         recall_rows: RecallRows = lambda key: None,
+         known: Container[str] = ()) -> Planned:
     """Every page of the plan with its digest, shard by shard, each page handed to `emit`
     where it is made (`mapper` may walk the shards on other cores, as
     `[func(s) for s in shards]` would, in order); a shard whose key `recall` knows is
-    not walked (`look`: a digest of the salt and every template), nor, in a shard of
-    articles walked again, an article whose pages `recall_part` knows. Then the sitemap
-    files, made from them. Two pages at one path are an error. `keys`: `shard_keys(plan,
-    look)`, when the caller made them first."""
+    kept, not walked (`look`: a digest of the salt and every template), nor, in a shard
+    of articles walked again, an article whose pages `recall_part` knows. Then the
+    sitemap files, made from the pages walked and what is recorded of the shards kept
+    (their rows read by `recall_rows` only for a file made again). `keys`:
+    `shard_keys(plan, look)`, when the caller made them first. Two pages at one path are
+    an error: a page at a path the last build had nowhere else (`known`: every path of
+    it but the kept shards' pages) is looked for among the kept shards' pages."""
     salt = digest(salt, "frame", plan.frame)
+    look = digest(look, "frame", plan.frame)
     shards = plan.shards()
     digests: dict[str, bytes] = {}
-    listed: list[Listed] = []
     done = mapper(partial(walk_shard, plan, salt=salt, templates=templates, emit=emit,
-                          look=digest(look, "frame", plan.frame), recall=recall,
-                          recall_part=recall_part, keys=keys), shards)
+                          look=look, recall=recall, recall_part=recall_part, keys=keys),
+                  shards)
+
+    def rows(place: int) -> Rows:
+        """A shard's rows: a kept one's as recorded, or, unreadable, walked again."""
+        walked = done[place]
+        if walked.rows is None:
+            found = recall_rows(walked.key) if walked.key is not None else None
+            done[place] = (walked._replace(rows=found) if found is not None else walk_shard(
+                plan, shards[place], salt, templates, emit, look, keys=keys))
+        return done[place].rows    # type: ignore[return-value]
+
     for walked in done:
-        rows, count = walked.rows, len(digests)
-        digests.update(zip(rows.paths, rows.digests, strict=True))
-        if len(digests) != count + len(rows):   # a path met before
-            _clash(done)
-        listed += map(Listed, rows.paths, rows.locals, rows.lastmods)
-    sitemaps = sitemap_pages(listed, config, Urls(config.base_url, config.base_path))
+        if walked.rows is not None:
+            count = len(digests)
+            digests.update(zip(walked.rows.paths, walked.rows.digests, strict=True))
+            if len(digests) != count + len(walked.rows):   # a path met before
+                _clash(done)
+    kept_places = [i for i, walked in enumerate(done) if walked.rows is None]
+
+    @cache
+    def kept() -> set[str]:
+        return {path for i in kept_places for path in rows(i).paths}
+
+    if kept_places and any(path not in known for path in digests) and not kept().isdisjoint(
+            digests):
+        _clash([done[i] if done[i].rows is not None else done[i]._replace(rows=rows(i))
+                for i in range(len(done))])
+    parts = [SitemapPart(plan.sitemap_group(shard), listing, partial(_listed, rows, place,
+                                                                     listing.edition))
+             for place, (shard, walked) in enumerate(zip(shards, done, strict=True))
+             for listing in walked.summary.listings]
+    sitemaps = sitemap_pages(parts, config, Urls(config.base_url, config.base_path))
     for page in sitemaps:
         digests[page.path] = page_digest(salt, page, templates)
-    return Planned(digests, sitemaps, done)
+    return Planned(digests, sitemaps, done, kept)
+
+
+def _listed(rows: Callable[[int], Rows], place: int, edition: str) -> list[Listed]:
+    found = rows(place)
+    return listed_in(edition, found.paths, found.locals, found.lastmods)
 
 
 def _clash(done: Sequence[WalkedShard]) -> NoReturn:
@@ -625,6 +709,8 @@ def _clash(done: Sequence[WalkedShard]) -> NoReturn:
 
     seen: set[str] = set()
     for walked in done:
+        if walked.rows is None:
+            continue
         for path, alias_of in zip(walked.rows.paths, walked.rows.aliases, strict=True):
             if path in seen:
                 if alias_of is not None:    # aliases come last: this one is in the way
@@ -646,8 +732,8 @@ def walk_shard(plan: SitePlan, shard: Shard, salt: bytes, templates: Callable[[s
     """`salt`: covers the settings, the code and the plan's frame; `look`: those and
     every template; `bodies`: see `SitePlan.shard_pages`; `keys`: see `walk`."""
     key = keys[shard] if keys is not None else plan.shard_key(shard, look)
-    if key is not None and (recalled := recall(key)) is not None:
-        return WalkedShard(key, recalled, False)
+    if key is not None and (summary := recall(key)) is not None:
+        return WalkedShard(key, None, False, (), summary)
     if shard.part == "articles":
         # Article by article: a change moves the related articles of the few that name
         # it, spread over every shard (when an addition moved hundreds, at 10,000
@@ -660,9 +746,10 @@ def walk_shard(plan: SitePlan, shard: Shard, salt: bytes, templates: Callable[[s
                          else Part(identity, part_key, _walk_pages(
                              plan.article_shard_pages(index, bodies), salt, templates, emit),
                              True))
-        return WalkedShard(key, Rows.joined([part.rows for part in parts]), True, tuple(parts))
-    return WalkedShard(key, _walk_pages(plan.shard_pages(shard, bodies), salt, templates, emit),
-                       True)
+        rows = Rows.joined([part.rows for part in parts])
+        return WalkedShard(key, rows, True, tuple(parts), Summary.of(rows))
+    rows = _walk_pages(plan.shard_pages(shard, bodies), salt, templates, emit)
+    return WalkedShard(key, rows, True, (), Summary.of(rows))
 
 
 def _walk_pages(pages: Iterable[Page], salt: bytes, templates: Callable[[str], bytes],

@@ -6,9 +6,10 @@ needs), so an unchanged file is neither read nor derived again; the stamps and
 entries are kept in `buckets` of up to `BUCKET`, pickled together, and the
 table says which bucket holds a file. `shards`: each shard of pages the last
 build made, by a digest of its inputs, with what its walk found (every page's
-path and a digest of everything it was made from), so an unchanged shard is not
-walked again and a changed one's pages are rendered and written only where
-their digests changed; `parts`: the same for each article's own pages, by the
+path and a digest of everything it was made from) and a summary of it (its
+count of pages, what the sitemaps list), so an unchanged shard is not walked
+again, nor its rows read, and a changed one's pages are rendered and written
+only where their digests changed; `parts`: the same for each article's own pages, by the
 article, so that in a shard walked again only the articles whose inputs changed
 are. `outputs`: the same digest for every other published file (static files,
 photos, sitemaps, the search index, the pages of shards without a key), kept in
@@ -38,7 +39,7 @@ from pathlib import Path
 from .fingerprint import Stamp
 from .records import dumps_unshared
 
-SCHEMA = "builder-state-5"
+SCHEMA = "builder-state-6"
 FOLDER = Path(".cache") / "state"
 # Entries pickled together, in the order they were first recorded: one pickle an entry
 # (a row, a digest, a class looked up by name for every record of every entry) took
@@ -118,7 +119,8 @@ class State:
                 db.execute("CREATE TABLE IF NOT EXISTS outputs (id INTEGER PRIMARY KEY, "
                            "digests BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS shards (key BLOB PRIMARY KEY, rows BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS shards (key BLOB PRIMARY KEY, rows BLOB, "
+                           "summary BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS parts (identity BLOB PRIMARY KEY, "
                            "key BLOB, rows BLOB)")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
@@ -199,10 +201,12 @@ class State:
                                                (key,)).fetchone())
         return unseal(row[0]) if row else None
 
-    def shard_keys(self) -> set[bytes]:
-        """The keys of the shards saved with `save(shards=…)`: the last build's."""
-        rows = self._safe(lambda db: db.execute("SELECT key FROM shards").fetchall())
-        return {key for (key,) in rows or ()}
+    def shard_summaries(self) -> dict[bytes, object] | None:
+        """The summaries of the shards saved with `save(shards=…)` (the last build's), by
+        key; None if one is damaged (of the type the caller gave: the caller checks it)."""
+        rows = self._safe(lambda db: db.execute("SELECT key, summary FROM shards").fetchall())
+        found = {key: unseal(summary) for key, summary in rows or ()}
+        return None if None in found.values() else found
 
     def part(self, identity: bytes, key: bytes) -> object | None:
         """An article's rows saved with `save(parts=…)` under `key`, if they are intact
@@ -229,7 +233,7 @@ class State:
              removed_sources: Iterable[str],
              outputs: Iterable[tuple[str, bytes]], removed_outputs: Iterable[str],
              replace_all: bool, blobs: dict[str, object] | None = None,
-             shards: Iterable[tuple[bytes, bytes]] = (),
+             shards: Iterable[tuple[bytes, bytes, bytes]] = (),
              kept_shards: set[bytes] | None = None,
              parts: Iterable[tuple[bytes, bytes, bytes]] = (),
              kept_parts: set[bytes] | None = None) -> bool:
@@ -237,8 +241,8 @@ class State:
         again). `replace_all`: the tables are rewritten whole.
         `sources`: the article files new or changed, with their entries (None: a draft);
         `removed_sources`: those gone. `shards`: the shards walked, by key, with their
-        sealed rows; `kept_shards`: every shard of the build (the others are dropped;
-        None keeps them). `parts` and `kept_parts`: the same for articles' own pages, by
+        sealed rows and summaries; `kept_shards`: every shard of the build (the others
+        are dropped; None keeps them). `parts` and `kept_parts`: the same for articles' own pages, by
         identity, with their keys."""
         def write(db: sqlite3.Connection) -> bool:
             db.execute("BEGIN IMMEDIATE")
@@ -249,14 +253,14 @@ class State:
                 # added by recording with the blobs last, 23 MB with them first)
                 db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?)",
                                ((k, seal(v)) for k, v in (blobs or {}).items()))
-                if replace_all:
-                    for table in ("sources", "buckets", "outputs", "shards", "parts"):
+                if replace_all:     # shards and parts: by what is kept, below
+                    for table in ("sources", "buckets", "outputs"):
                         db.execute(f"DELETE FROM {table}")
                 _save_sources(db, sources or (), removed_sources, fresh=replace_all)
                 _save_outputs(db, outputs, removed_outputs, fresh=replace_all)
                 if kept_shards is not None:
                     _keep_only(db, "shards", "key", kept_shards)
-                db.executemany("INSERT OR REPLACE INTO shards VALUES (?, ?)", shards)
+                db.executemany("INSERT OR REPLACE INTO shards VALUES (?, ?, ?)", shards)
                 if kept_parts is not None:
                     _keep_only(db, "parts", "identity", kept_parts)
                 db.executemany("INSERT OR REPLACE INTO parts VALUES (?, ?, ?)", parts)

@@ -4,6 +4,7 @@ work a change needs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import shutil
@@ -32,8 +33,9 @@ from builder import plan as plan_module
 from builder import state as state_module
 from builder.config import load_config
 from builder.engine import Cancelled, Engine
+from builder.errors import BuildError
 from builder.fingerprint import MARKER
-from builder.pages import Listed, sitemap_pages
+from builder.pages import Listed, SitemapPart, listings, sitemap_pages
 from builder.site import build
 from builder.state import FOLDER as STATE_FOLDER
 from builder.state import State
@@ -197,6 +199,9 @@ def test_incremental_equals_clean(monkeypatch):
     monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
     monkeypatch.setattr(plan_module, "TERM_PAGES_PER_SHARD", 1)
     monkeypatch.setattr(plan_module, "FRONT_PAGES_PER_SHARD", 1)
+    # and sitemaps in files by group past a few dozen URLs: the sites of the steps go
+    # both ways, and a file is made again from the rows of shards kept
+    monkeypatch.setattr(pages_module, "SITEMAP_ONE_FILE", 40)
     run_state_machine_as_test(IncrementalEqualsClean)
 
 
@@ -326,7 +331,7 @@ def test_the_state_records_every_published_file(make_site, tmp_path):
     _, out, state = _built(make_site, tmp_path)
     store = State(state)
     files = store.outputs()
-    pages = [path for key in store.shard_keys() for path in store.shard(key).paths]
+    pages = [path for key in store.shard_summaries() for path in store.shard(key).paths]
     store.close()
     recorded = set(files) | set(pages)
     published = set(snapshot(out))
@@ -396,8 +401,11 @@ def sitemap_urls(out: Path, name: str) -> list[str]:
     return [loc.text for loc in ET.parse(out / name).getroot().iterfind("s:*/s:loc", ns)]
 
 
-def test_a_large_sitemap_is_split_by_section_and_a_new_tag_renders_one_file_again(
+def test_a_large_sitemap_is_split_by_group_and_a_new_tag_renders_only_its_files_again(
         make_site, tmp_path, monkeypatch):
+    """Past one file, a file a group of shards in each edition: a new tag changes the
+    file of its terms' group alone (the sitemaps list URLs and days, which the lists of
+    terms and the articles keep), and not the index of files."""
     monkeypatch.setattr(pages_module, "SITEMAP_ONE_FILE", 10)
     root = make_site({"a.md": A, "b.md": B})
     out = tmp_path / "out"
@@ -413,29 +421,47 @@ def test_a_large_sitemap_is_split_by_section_and_a_new_tag_renders_one_file_agai
         folder = name.rpartition("/")[0] + "/"      # a sitemap lists only URLs below it
         assert folder in ("zh-hans/", "zh-hant/")
         assert all(url.startswith(base + folder) for url in sitemap_urls(out, name))
-    assert "zh-hans/sitemap-tags-f.xml" in files and "zh-hans/sitemap-articles-a.xml" in files
+    assert {"zh-hans/sitemap-tags-0.xml", "zh-hans/sitemap-articles-0.xml"} <= set(files)
 
     touch(root / "content/b.md", B.replace('tags = ["贷款"]', 'tags = ["贷款", "港口"]'))
     written = set(engine.run().written)
-    assert {"sitemap.xml", "zh-hans/sitemap-tags-g.xml", "zh-hant/sitemap-tags-g.xml"} <= written
-    assert not written & {"zh-hans/sitemap-tags-f.xml", "zh-hans/sitemap-articles-a.xml",
-                          "zh-hans/sitemap-index.xml"}
-    assert f"{base}zh-hant/tags/gangkou/" in sitemap_urls(out, "zh-hant/sitemap-tags-g.xml")
+    assert {"zh-hans/sitemap-tags-0.xml", "zh-hant/sitemap-tags-0.xml"} <= written
+    assert not written & {"zh-hans/sitemap-articles-0.xml", "zh-hant/sitemap-articles-0.xml",
+                          "zh-hans/sitemap-topics-0.xml", "zh-hans/sitemap-front.xml",
+                          "sitemap.xml"}
+    assert f"{base}zh-hant/tags/gangkou/" in sitemap_urls(out, "zh-hant/sitemap-tags-0.xml")
+    build(root, out=tmp_path / "clean", clean=True)
+    made, clean = snapshot(out), snapshot(tmp_path / "clean")
+    del made[MARKER], clean[MARKER]     # they name the fingerprint a build takes
+    assert made == clean
 
 
-def test_a_sitemap_section_past_the_limit_is_cut_into_parts(make_site):
+def test_a_sitemap_group_past_the_limit_is_cut_into_parts_between_its_shards(make_site):
+    """Files by edition and group; a group past the limit in parts, each shard's pages
+    in one part; the index names each file with its latest day."""
     config = load_config(make_site({}))
-    listed = [Listed(f"zh-hans/tags/{slug}/index.html", f"tags/{slug}/", None)
-              for slug in ("da", "db", "dc", "dd", "dx")] + [
-        Listed("zh-hant/tags/index.html", "tags/", None)]
-    files = sitemap_pages(listed, config, Urls(config.base_url, config.base_path), limit=2,
-                          one_file=3)
-    assert [f.path for f in files] == ["zh-hans/sitemap-tags-d-p1.xml", "zh-hans/sitemap-tags-d-p2.xml",
-                                       "zh-hans/sitemap-tags-d-p3.xml", "zh-hant/sitemap-tags.xml",
+
+    def part(group: str, edition: str, slugs: str, day: int = 0) -> SitemapPart:
+        pages = [Listed(f"{edition}tags/{slug}/index.html", f"tags/{slug}/",
+                        dt.date.fromordinal(day) if day else None) for slug in slugs]
+        [listing] = listings(*zip(*pages, strict=True))
+        return SitemapPart(group, listing, lambda: pages)
+
+    parts = [part("tags-0", "zh-hans/", "ab", 738000), part("tags-0", "zh-hans/", "c"),
+             part("tags-0", "zh-hant/", "a"), part("tags-0", "zh-hans/", "de", 738001),
+             part("front", "zh-hans/", "x")]
+    files = sitemap_pages(parts, config, Urls(config.base_url, config.base_path), limit=3,
+                          one_file=6)
+    assert [f.path for f in files] == ["zh-hans/sitemap-tags-0-p1.xml",
+                                       "zh-hans/sitemap-tags-0-p2.xml",
+                                       "zh-hant/sitemap-tags-0.xml", "zh-hans/sitemap-front.xml",
                                        "sitemap.xml"]
-    assert [len(f.view()["urls"]) for f in files[:-1]] == [2, 2, 1, 1]
-    assert [m.loc for m in files[-1].view()["sitemaps"]] == [
-        f"https://example.org/news/{f.path}" for f in files[:-1]]
+    assert [len(f.view()["urls"]) for f in files[:-1]] == [3, 2, 1, 1]
+    assert [(m.loc, m.lastmod) for m in files[-1].view()["sitemaps"]] == [
+        (f"https://example.org/news/{f.path}", day) for f, day in zip(
+            files[:-1], ("2021-07-29", "2021-07-30", "", ""), strict=True)]
+    [one] = sitemap_pages(parts, config, Urls(config.base_url, config.base_path), one_file=7)
+    assert one.path == "sitemap.xml" and len(one.view()["urls"]) == 7
 
 
 def test_a_render_reads_each_articles_body_once_for_all_its_pages(make_site, tmp_path,
@@ -787,10 +813,10 @@ def test_an_edit_seals_again_only_the_chunks_of_the_memo_it_changed(make_site, t
     assert snapshot(out) == snapshot(tmp_path / "clean")
 
 
-def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
-    """A shard whose key is as recorded and whose rows are damaged is walked again; one
-    whose key is gone needs its rows (its pages that go are removed by them), so with
-    them damaged the build is a full one, and the next is incremental again."""
+def test_damaged_shard_rows_are_read_only_where_needed(make_site, tmp_path):
+    """The rows of a shard whose key is as recorded are not read (its pages are as the
+    state says); those of a shard whose key is gone are (its pages that go are removed
+    by them): damaged, the build is a full one, and the next is incremental again."""
     root, out, state = _built(make_site, tmp_path)
 
     def damage() -> None:
@@ -800,10 +826,8 @@ def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
 
     damage()
     os.utime(root / "content/b.md", ns=(1, 1))     # read again, and the same
-    result = build(root, out=out)
-    clean = build(root, out=tmp_path / "clean", clean=True)
-    assert result.walked == clean.walked and not result.full
-    assert snapshot(out) == snapshot(tmp_path / "clean")
+    assert not build(root, out=out).full
+    assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean", clean=True).out)
     damage()
     touch(root / "content/b.md", B.replace("银行信贷", "信贷投放"))
     assert build(root, out=out).full
@@ -811,6 +835,72 @@ def test_damaged_shard_rows_are_walked_again(make_site, tmp_path):
     touch(root / "content/b.md", B)
     assert not build(root, out=out).full
     assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean3", clean=True).out)
+
+
+def test_a_sitemap_made_again_walks_again_the_kept_shards_whose_rows_are_damaged(
+        make_site, tmp_path, monkeypatch):
+    """A sitemap file made again reads the pages of the shards it lists, kept ones too:
+    their rows damaged, those shards are walked again, and the build stays incremental.
+    Six articles with nothing in common in shards of two: a later day for the third
+    makes the articles' file again, which lists the oldest two's shard, kept."""
+    monkeypatch.setattr(pages_module, "SITEMAP_ONE_FILE", 10)
+    monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
+    words = ("防汛抢险", "贷款余额", "港口吞吐", "科技城区", "地铁线路", "粮食收购")
+    root = make_site({f"a{i}.md": article(word, f"{word}。" * 3, date=f"2024-07-{10 + i}",
+                                          tags=f'["{word}"]')
+                      for i, word in enumerate(words)})
+    out = tmp_path / "out"
+    build(root, out=out)
+    [state] = (root / STATE_FOLDER).glob("*.sqlite")
+    saved = tmp_path / "saved"
+    shutil.copytree(root, saved / "root")
+    shutil.copytree(out, saved / "out")
+
+    def keys() -> set[bytes]:
+        with sqlite3.connect(state) as db:
+            return {key for (key,) in db.execute("SELECT key FROM shards")}
+
+    changed = article(words[2], f"{words[2]}。" * 3, date="2024-07-12", tags=f'["{words[2]}"]',
+                      updated="2024-07-25T10:00:00")
+    before = keys()
+    touch(root / "content/a2.md", changed)
+    undamaged = Engine(root, out).run()
+    assert "zh-hans/sitemap-articles-0.xml" in undamaged.written
+    kept = before & keys()
+    for folder in (root, out):
+        shutil.rmtree(folder)
+    shutil.copytree(saved / "root", root)
+    shutil.copytree(saved / "out", out)
+    with sqlite3.connect(state) as db:
+        db.executemany("UPDATE shards SET rows = substr(rows, 1, 40) WHERE key = ?",
+                       [(key,) for key in kept])
+    touch(root / "content/a2.md", changed)
+    result = Engine(root, out).run()
+    assert not result.full and result.walked > undamaged.walked
+    made, clean = snapshot(out), snapshot(build(root, out=tmp_path / "clean", clean=True).out)
+    del made[MARKER], clean[MARKER]     # they name the fingerprint a build takes
+    assert made == clean
+
+
+@pytest.mark.parametrize("change", ["alias", "static"])
+def test_a_new_path_in_the_way_of_a_kept_page_is_refused(make_site, tmp_path, change):
+    """A build reads no rows of the shards it keeps, but a path new to the output (an
+    alias, a static file) is looked for among their pages: in the way of one, the build
+    fails and the output is as it was. The list of tags is kept: an alias changes its
+    article's card, not the names of the tags."""
+    root, out, _ = _built(make_site, tmp_path)
+    before = snapshot(out)
+    if change == "alias":
+        touch(root / "content/a.md", A.replace("+++\n\n", 'aliases = ["zh-hans/tags/"]\n'
+                                                              "+++\n\n", 1))
+    else:
+        touch(root / "static/zh-hans/tags/index.html", "mine")
+    with pytest.raises(BuildError) as caught:
+        build(root, out=out)
+    assert ("alias 'zh-hans/tags/index.html' would replace another page"
+            if change == "alias" else "static/zh-hans/tags/index.html would replace a page"
+            ) in caught.value.problems[0].message
+    assert snapshot(out) == before
 
 
 def test_a_damaged_map_of_outputs_means_a_full_build_and_the_next_is_incremental(make_site,
