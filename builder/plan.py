@@ -241,17 +241,18 @@ class SitePlan:
 
     def sitemap_group(self, shard: Shard) -> str:
         """The sitemap file of a shard's pages in each edition, past one file: groups of a
-        few thousand pages that keep their shards as the site grows (articles and
+        few hundred pages that keep their shards as the site grows (articles and
         numbered pages counted from the oldest, terms by bucket), so that a new article
-        changes the files of the newest group and of its lists, not every file."""
+        changes the files of the newest group and of its lists, not every file (a file
+        of 2,000 articles' pages in an edition is 2 MB with its alternates)."""
         if shard.part == "articles":
-            return f"articles-{(len(self.derived) - shard.stop) // (ARTICLES_PER_SHARD * 10)}"
+            return f"articles-{(len(self.derived) - shard.stop) // (ARTICLES_PER_SHARD * 2)}"
         if shard.part == "pages":
-            return f"pages-{(shard.start - 1) // (FRONT_PAGES_PER_SHARD * 10)}"
+            return f"pages-{(shard.start - 1) // (FRONT_PAGES_PER_SHARD * 2)}"
         if shard.part == "terms":
-            return f"{shard.kind}-{shard.start // 16}"
+            return f"{shard.kind}-{shard.start // 4}"
         if shard.part == "term-pages":
-            return f"{shard.kind}-{shard.term}-{(shard.start - 1) // (TERM_PAGES_PER_SHARD * 20)}"
+            return f"{shard.kind}-{shard.term}-{(shard.start - 1) // (TERM_PAGES_PER_SHARD * 4)}"
         if shard.part == "archive":
             return f"archive-{shard.stop}"
         return "front"      # the front page, search, the lists of terms and months
