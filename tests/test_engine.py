@@ -574,23 +574,30 @@ def _walked_shards(monkeypatch) -> list:
     return walked
 
 
+UNRELATED = ("防汛抢险", "贷款余额", "港口吞吐", "科技城区", "地铁线路", "粮食收购")
+
+
+def _unrelated() -> dict[str, str]:
+    """Six articles with nothing in common, a day apart: a0.md (the oldest) to a5.md."""
+    return {f"a{i}.md": article(word, f"{word}。" * 3, date=f"2024-07-{10 + i}",
+                                tags=f'["{word}"]')
+            for i, word in enumerate(UNRELATED)}
+
+
 def test_an_edit_walks_only_the_shards_whose_inputs_changed(make_site, tmp_path, monkeypatch):
     """Six articles with nothing in common, in shards of two: an edit to one walks its
     own shard, its terms' buckets and the pages that list every article (the front page,
     the archive, the lists of terms), and recalls the rest; a template walks them all."""
     monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
     monkeypatch.setattr(plan_module, "TERM_PAGES_PER_SHARD", 1)
-    words = ("防汛抢险", "贷款余额", "港口吞吐", "科技城区", "地铁线路", "粮食收购")
-    root = make_site({f"a{i}.md": article(word, f"{word}。" * 3, date=f"2024-07-{10 + i}",
-                                          tags=f'["{word}"]')
-                      for i, word in enumerate(words)})
+    root = make_site(_unrelated())
     out = tmp_path / "out"
     engine = Engine(root, out)
     first = engine.run()
     walked = _walked_shards(monkeypatch)
     assert engine.run().walked == 2 and walked == [("site", {"index.html", "404.html"})]
-    touch(root / "content/a2.md", article(words[2], "港口吞吐。新的一句。", date="2024-07-12",
-                                          tags=f'["{words[2]}"]'))
+    touch(root / "content/a2.md", article(UNRELATED[2], "港口吞吐。新的一句。", date="2024-07-12",
+                                          tags=f'["{UNRELATED[2]}"]'))
     walked.clear()
     edit = engine.run()
     pages = {path for _, paths in walked for path in paths}
@@ -601,7 +608,7 @@ def test_an_edit_walks_only_the_shards_whose_inputs_changed(make_site, tmp_path,
     assert articles == {"a2", "a3", "a4", "a5"}
     tags = {p for p in pages if p.startswith("zh-hans/tags/") and p.count("/") == 3}
     assert "zh-hans/tags/gangkoutuntu/index.html" in tags
-    assert len(tags) < len(words)     # a bucket of a tag or two, not all six
+    assert len(tags) < len(UNRELATED)     # a bucket of a tag or two, not all six
     build(root, out=tmp_path / "clean", clean=True)
     made, clean = snapshot(out), snapshot(tmp_path / "clean")
     del made[MARKER], clean[MARKER]     # they name the fingerprint a build takes
@@ -845,10 +852,7 @@ def test_a_sitemap_made_again_walks_again_the_kept_shards_whose_rows_are_damaged
     makes the articles' file again, which lists the oldest two's shard, kept."""
     monkeypatch.setattr(pages_module, "SITEMAP_ONE_FILE", 10)
     monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
-    words = ("防汛抢险", "贷款余额", "港口吞吐", "科技城区", "地铁线路", "粮食收购")
-    root = make_site({f"a{i}.md": article(word, f"{word}。" * 3, date=f"2024-07-{10 + i}",
-                                          tags=f'["{word}"]')
-                      for i, word in enumerate(words)})
+    root = make_site(_unrelated())
     out = tmp_path / "out"
     build(root, out=out)
     [state] = (root / STATE_FOLDER).glob("*.sqlite")
@@ -860,8 +864,8 @@ def test_a_sitemap_made_again_walks_again_the_kept_shards_whose_rows_are_damaged
         with sqlite3.connect(state) as db:
             return {key for (key,) in db.execute("SELECT key FROM shards")}
 
-    changed = article(words[2], f"{words[2]}。" * 3, date="2024-07-12", tags=f'["{words[2]}"]',
-                      updated="2024-07-25T10:00:00")
+    changed = article(UNRELATED[2], f"{UNRELATED[2]}。" * 3, date="2024-07-12",
+                      tags=f'["{UNRELATED[2]}"]', updated="2024-07-25T10:00:00")
     before = keys()
     touch(root / "content/a2.md", changed)
     undamaged = Engine(root, out).run()
