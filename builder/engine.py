@@ -774,9 +774,10 @@ class Engine:
         self._generation = generation
         outputs = self.state.outputs()
         summaries = self.state.shard_summaries()
-        if summaries is None or not all(isinstance(s, Summary) for s in summaries.values()):
+        shards = {key: Kept(summary, None) for key, summary in (summaries or {}).items()
+                  if isinstance(summary, Summary)}
+        if summaries is None or len(shards) != len(summaries):
             return {}, {}, {}   # a shard left out would never have its pages removed
-        shards = {key: Kept(summary, None) for key, summary in summaries.items()}  # type: ignore[arg-type]
         if self.state.settings() != settings.derive_salt:
             return {}, outputs, shards
         known = {path: Known(stamp, value) for path, stamp, value in self.state.sources()
@@ -1196,7 +1197,7 @@ class Kept(NamedTuple):
 class _Before:
     """What the output holds before a run's walk (`Engine._before`)."""
 
-    current: dict[str, bytes]   # by path, the digest of each file but the kept shards' pages
+    current: dict[str, bytes]   # by path: the output's files and the pages read back
     keys: dict[Shard, bytes | None] | None  # every shard's key, when made before the walk
     gone: dict[bytes, Rows]     # the rows read back, by key (of every shard, unless keyed)
 

@@ -844,6 +844,22 @@ def test_damaged_shard_rows_are_read_only_where_needed(make_site, tmp_path):
     assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean3", clean=True).out)
 
 
+def test_a_damaged_summary_of_a_shard_means_a_full_build(make_site, tmp_path):
+    """What is recorded of every shard the output holds is read by every build: one
+    damaged, the pages of that shard would never be removed, so the build is a full one;
+    the next is incremental again."""
+    root, out, state = _built(make_site, tmp_path)
+    with sqlite3.connect(state) as db:
+        db.execute("UPDATE shards SET summary = substr(summary, 1, 40) WHERE key = "
+                   "(SELECT min(key) FROM shards)")
+    touch(root / "content/b.md", B.replace("银行信贷", "信贷投放"))
+    assert build(root, out=out).full
+    assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean", clean=True).out)
+    touch(root / "content/b.md", B)
+    assert not build(root, out=out).full
+    assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean2", clean=True).out)
+
+
 def test_a_sitemap_made_again_walks_again_the_kept_shards_whose_rows_are_damaged(
         make_site, tmp_path, monkeypatch):
     """A sitemap file made again reads the pages of the shards it lists, kept ones too:
