@@ -1048,6 +1048,32 @@ def test_a_build_from_nothing_derives_on_workers_that_start_with_the_tools_loade
     assert len(derivers) == 2 and os.getpid() not in derivers and loaders[0] not in derivers
 
 
+def test_a_walk_on_every_core_from_the_state_equals_a_clean_build(make_site, tmp_path,
+                                                                  monkeypatch):
+    """Many pages to render (a template changed) walk on every core, where nothing is
+    recalled: every shard's recorded pages are read back, so what goes is removed and
+    what stays is compared page by page."""
+    import builder.engine as engine_module
+    from builder.parallel import Local
+
+    monkeypatch.setattr(engine_module, "PARALLEL_ARTICLES", 1)
+    monkeypatch.setattr(plan_module, "ARTICLES_PER_SHARD", 2)
+    root = make_site(_unrelated())
+    out = tmp_path / "out"
+    Engine(root, out, executor=Local(2)).run()
+    template = root / "templates/list.html"
+    for step in range(2):
+        touch(template, template.read_text(encoding="utf-8") + "\n")
+        if step:
+            (root / "content/a2.md").unlink()
+        result = Engine(root, out, executor=Local(2)).run()
+        assert not result.full and (result.removed != []) == bool(step)
+        build(root, out=tmp_path / f"clean{step}", clean=True)
+        made, clean = snapshot(out), snapshot(tmp_path / f"clean{step}")
+        del made[MARKER], clean[MARKER]     # they name the fingerprint a build takes
+        assert made == clean
+
+
 def test_a_fresh_checkout_walks_only_what_its_edit_moves(tmp_path, monkeypatch):
     """CI checks every file out anew: each has a new stamp and the same text, keeps its
     recorded entry and moves no page. With one edit among them, a build walks what the
