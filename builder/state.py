@@ -9,9 +9,9 @@ build made, by a digest of its inputs, with what its walk found (every page's
 path and a digest of everything it was made from) and a summary of it (its
 count of pages, what the sitemaps list), so an unchanged shard is not walked
 again, nor its rows read, and a changed one's pages are rendered and written
-only where their digests changed; `parts`: the same for each article's own pages, by the
-article, so that in a shard walked again only the articles whose inputs changed
-are. `outputs`: the same digest for every other published file (static files,
+only where their digests changed; `parts`: the same for each article's own
+pages, by the article, so that in a shard walked again only the articles whose
+inputs changed are. `outputs`: the same digest for every other published file (static files,
 photos, sitemaps, the search index, the pages of shards without a key), kept in
 `OUTPUT_CHUNKS` maps by a hash of the path. `blobs`: values the engine keeps
 whole, or with their large maps in chunks (`chunk_blobs`).
@@ -54,8 +54,10 @@ CHUNKS = 64
 # hundreds of thousands of files): an edit seals again the maps of the few files it
 # changed, a thousandth of them each.
 OUTPUT_CHUNKS = 512
-# SQLite's primary result codes for a damaged file and for one that is not a database
-_DAMAGED = {11, 26}     # SQLITE_CORRUPT, SQLITE_NOTADB
+# SQLite's primary result codes for a damaged file, for one that is not a database, and
+# for a query this version's tables cannot answer (a table or column missing: a store
+# altered or made by another program under this schema's name)
+_DAMAGED = {11, 26, 1}  # SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_ERROR
 
 
 def state_path(root: Path, out: Path) -> Path:
@@ -203,9 +205,12 @@ class State:
 
     def shard_summaries(self) -> dict[bytes, object] | None:
         """The summaries of the shards saved with `save(shards=…)` (the last build's), by
-        key; None if one is damaged (of the type the caller gave: the caller checks it)."""
+        key; None if one is damaged or they cannot be read (of the type the caller gave:
+        the caller checks it)."""
         rows = self._safe(lambda db: db.execute("SELECT key, summary FROM shards").fetchall())
-        found = {key: unseal(summary) for key, summary in rows or ()}
+        if rows is None:
+            return None
+        found = {key: unseal(summary) for key, summary in rows}
         return None if None in found.values() else found
 
     def part(self, identity: bytes, key: bytes) -> object | None:

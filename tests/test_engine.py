@@ -844,20 +844,28 @@ def test_damaged_shard_rows_are_read_only_where_needed(make_site, tmp_path):
     assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean3", clean=True).out)
 
 
-def test_a_damaged_summary_of_a_shard_means_a_full_build(make_site, tmp_path):
+@pytest.mark.parametrize("damage", [
+    "UPDATE shards SET summary = substr(summary, 1, 40) WHERE key = (SELECT min(key) FROM shards)",
+    "ALTER TABLE shards DROP COLUMN summary"])
+def test_a_damaged_or_unreadable_summary_of_a_shard_means_a_full_build(make_site, tmp_path,
+                                                                        damage):
     """What is recorded of every shard the output holds is read by every build: one
-    damaged, the pages of that shard would never be removed, so the build is a full one;
-    the next is incremental again."""
+    damaged, or none readable, the pages of those shards would never be removed (here,
+    a deleted article's), so the build is a full one. A store that cannot answer is
+    made anew: the build after is full too (nothing recorded), the next incremental."""
     root, out, state = _built(make_site, tmp_path)
     with sqlite3.connect(state) as db:
-        db.execute("UPDATE shards SET summary = substr(summary, 1, 40) WHERE key = "
-                   "(SELECT min(key) FROM shards)")
-    touch(root / "content/b.md", B.replace("银行信贷", "信贷投放"))
+        db.execute(damage)
+    (root / "content/b.md").unlink()
     assert build(root, out=out).full
     assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean", clean=True).out)
-    touch(root / "content/b.md", B)
-    assert not build(root, out=out).full
-    assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean2", clean=True).out)
+    fulls = []
+    for step, text in enumerate((B, B.replace("银行信贷", "信贷投放"))):
+        touch(root / "content/b.md", text)
+        fulls.append(build(root, out=out).full)
+        clean = build(root, out=tmp_path / f"clean{step}", clean=True).out
+        assert snapshot(out) == snapshot(clean)
+    assert fulls == ([True, False] if "DROP" in damage else [False, False])
 
 
 def test_a_sitemap_made_again_walks_again_the_kept_shards_whose_rows_are_damaged(
