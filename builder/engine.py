@@ -1145,8 +1145,9 @@ class _Publication:
 
     def render_sitemaps(self, planned: Planned, renderer: Renderer,
                         walked_elsewhere: bool) -> None:
-        """The sitemaps, which need every page's digest, rendered here; and, when workers
-        walked, the pages they rendered counted as written (those whose digests changed)."""
+        """The sitemap files whose digests changed, rendered here (made from the pages
+        walked and the kept shards' summaries); and, when workers walked, the pages they
+        rendered counted as written (those whose digests changed)."""
         sitemaps = {page.path: page for page in planned.sitemaps}
         if walked_elsewhere:
             self.written += [p for p, d in planned.digests.items()
@@ -1270,9 +1271,9 @@ def _render_changed(page: Page, value: bytes, current: dict[str, bytes], rendere
 
 def _render_all(pages: Sequence[Page], renderer: Renderer, writer: Writer) -> list[str]:
     """`pages` rendered here, the paths written. Here, not on every core: the sitemaps
-    come after the walk, when this process holds every page's digest, and each worker
-    forked then started as large (1.56 GB at 100,000 articles, for 12 files of 50,000
-    URLs that take a second each)."""
+    come after the walk, when this process holds the walk's rows, and each worker forked
+    then started as large (1.56 GB at 100,000 articles, when the sitemaps were 12 files
+    of 50,000 URLs that took a second each)."""
     for page in pages:
         writer.write(page.path, renderer.render(page.template, page.view()))
     return [page.path for page in pages]

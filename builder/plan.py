@@ -542,10 +542,10 @@ def key_digest(page: Page) -> bytes:
 
 @record
 class Rows:
-    """Pages as a walk found them, by column. What the state keeps of every shard, and
-    reads back for every shard not walked again: 524,000 pages at 100,000 articles, which
-    as a record a page took 0.39 s to unpickle and 0.61 s to go through (as columns:
-    0.21 s and 0.32 s, the digests taken in by `dict.update`)."""
+    """Pages as a walk found them, by column: what the state keeps of every shard, read
+    back for the shards a change replaces and the sitemap files it makes again (524,000
+    pages at 100,000 articles took 0.39 s to unpickle as a record a page, 0.21 s as
+    columns, when every build read them all)."""
 
     paths: tuple[str, ...]
     digests: tuple[bytes, ...]

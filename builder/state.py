@@ -11,10 +11,10 @@ count of pages, what the sitemaps list), so an unchanged shard is not walked
 again, nor its rows read, and a changed one's pages are rendered and written
 only where their digests changed; `parts`: the same for each article's own
 pages, by the article, so that in a shard walked again only the articles whose
-inputs changed are. `outputs`: the same digest for every other published file (static files,
-photos, sitemaps, the search index, the pages of shards without a key), kept in
-`OUTPUT_CHUNKS` maps by a hash of the path. `blobs`: values the engine keeps
-whole, or with their large maps in chunks (`chunk_blobs`).
+inputs changed are. `outputs`: the same digest for every other published file
+(static files, photos, sitemaps, the search index, the pages of shards without
+a key), kept in `OUTPUT_CHUNKS` maps by a hash of the path. `blobs`: values the
+engine keeps whole, or with their large maps in chunks (`chunk_blobs`).
 
 The store is a cache: whatever is wrong with it (a damaged or foreign file, a
 schema from another version, a disk that cannot be written) means a full
@@ -243,12 +243,13 @@ class State:
              parts: Iterable[tuple[bytes, bytes, bytes]] = (),
              kept_parts: set[bytes] | None = None) -> bool:
         """Record a build, all or nothing (False: nothing; the store is then not used
-        again). `replace_all`: the tables are rewritten whole.
+        again). `replace_all`: the sources, their entries and the outputs' maps are
+        rewritten whole (shards and parts go by what is kept).
         `sources`: the article files new or changed, with their entries (None: a draft);
         `removed_sources`: those gone. `shards`: the shards walked, by key, with their
         sealed rows and summaries; `kept_shards`: every shard of the build (the others
-        are dropped; None keeps them). `parts` and `kept_parts`: the same for articles' own pages, by
-        identity, with their keys."""
+        are dropped; None keeps them). `parts` and `kept_parts`: the same for articles'
+        own pages, by identity, with their keys."""
         def write(db: sqlite3.Connection) -> bool:
             db.execute("BEGIN IMMEDIATE")
             try:
