@@ -501,10 +501,10 @@ class Engine:
             for path, text in targets.extra.items():
                 out.write(path, text, targets.digests[path])
             # what the output held that no page or file of this run is: the pages of the
-            # shards kept are this run's too (read back by the preview, which keys as it
-            # walks: a build keys first and reads back only the others)
-            held = {path for s in planned.shards if not s.fresh and s.key in before.gone
-                    for path in before.gone[s.key].paths}
+            # shards kept are this run's too (read back with the others where the walk
+            # keyed as it went, as the preview's does: the set the walk's own check of
+            # new paths made; a build that keyed first read back none of them)
+            held = planned.kept() if before.keys is None else frozenset()
             removed = sorted(p for p in before.current if p not in targets.digests
                              and p not in planned.digests and p not in held and p != SEARCH)
             if targets.generation != self._generation and (out.written or removed):
