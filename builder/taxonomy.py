@@ -21,7 +21,7 @@ import re
 import sys
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -35,6 +35,10 @@ from .segment import Segmenter
 from .slugs import Spelling
 
 T = TypeVar("T")
+# The articles, by place, whose tag candidates (`Analysis.words`) hold each of these words,
+# as the engine keeps them (`State.readers`); None: not known. More articles than hold a
+# word do no harm (the lists and the checks read each article's own words), fewer would.
+Readers = Callable[[Collection[str]], Mapping[str, Collection[int]] | None]
 
 # Nouns, names, places, organisations, other proper nouns, verbal nouns.
 TAG_POS = frozenset({"n", "nr", "nrfg", "nrt", "ns", "nt", "nz", "vn", "nw"})
@@ -415,13 +419,15 @@ def _frequencies(inputs: Sequence[TaxonomyInput], memo: Memo, change: Change | N
 def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
                    names: Callable[[str, Script], tuple[tuple[str, str], ...]],
                    memo: Memo | None = None, spell: Spelling | None = None,
-                   previous: Callable[[str], TaxonomyInput | None] = lambda identity: None
-                   ) -> Taxonomy:
+                   previous: Callable[[str], TaxonomyInput | None] = lambda identity: None,
+                   readers: Readers = lambda words: None) -> Taxonomy:
     """`inputs` in the article order (newest first); `names`: text in a script → its
     name in every edition (`Term.names`); `memo`: the last build's `Taxonomy.memo`, and
     `spell` made from its slugs; `previous`: an article by identity as that build read
     it, if known (what lets this one patch the memo's counts and lists rather than
-    count and list every article again)."""
+    count and list every article again); `readers`: which of `inputs` hold a word among
+    their tag candidates, if known (what lets the related-articles search of a change
+    read the lists of the words it touched without a pass over every article)."""
     memo = memo or Memo()
     spell = spell or Spelling({})
     count = len(inputs)
@@ -472,7 +478,7 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
 
     def found() -> tuple[tuple[ArticleTerms, ...], Memo]:
         related, kept = _related_all(inputs, picked, topic_lists, too_common, memo.related,
-                                     touched)
+                                     touched, readers, tag_members)
         # by `map`, not a generator an article (with `related` by `map` too: 0.15 s less
         # of every build at 100,000 articles)
         return (tuple(map(ArticleTerms, *(
@@ -483,6 +489,7 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
                 Memo(kept, spell.used, chosen, chosen_from, df))
 
     groups: dict[str, tuple[tuple[Term, tuple[int, ...]], ...]] = {}
+    tag_members: Mapping[str, list[int]] = {}
     for kind, lists, terms in (("tags", tag_lists, tag_terms), ("topics", topic_lists, topic_terms),
                                ("authors", author_lists, author_terms),
                                ("sources", source_lists, source_terms)):
@@ -493,6 +500,8 @@ def build_taxonomy(inputs: Sequence[TaxonomyInput], config: SiteConfig,
                 members[key].append(i)
         order = (list(topic_terms) if kind == "topics"
                  else sorted(members, key=lambda k, terms=terms: (-len(members[k]), terms[k].slug)))
+        if kind == "tags":
+            tag_members = members
         groups[kind] = tuple((terms[k], tuple(members[k])) for k in order if members.get(k))
 
     months: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -595,12 +604,15 @@ class Touched:
 
 
 class _Lists:
-    """The posting lists of words and tags, each made whole when first asked for, by one
-    pass over every article (`make`)."""
+    """The posting lists of words and tags, each made whole when first asked for from the
+    articles that hold it (`make`)."""
 
     def __init__(self, inputs: Sequence[TaxonomyInput], chosen: Sequence[Chosen],
-                 too_common: frozenset[str], cap: int):
+                 too_common: frozenset[str], cap: int, readers: Readers,
+                 tag_members: Mapping[str, Sequence[int]]):
         self.inputs, self.chosen, self.too_common, self.cap = inputs, chosen, too_common, cap
+        self.readers: Readers | None = readers
+        self.tag_members = tag_members     # each tag's articles, by place
         # Postings are (-score, article): sorted as tuples, strongest first and ties to the
         # earlier article, in C (a key function was half the time of an unchanged search).
         self.words: dict[str, list[tuple[float, int]]] = {}
@@ -611,6 +623,27 @@ class _Lists:
     def candidates(self) -> list[list[str]]:
         """Each article's candidate words, strongest first."""
         return [item.analysis.words.split() for item in self.inputs]
+
+    def holding(self, words: Collection[str]) -> Mapping[str, Collection[int]]:
+        """The articles that hold each word among their candidates: as the engine keeps
+        them, or else found by one pass over every article's (splitting 100,000 articles'
+        candidates was 0.55 s of an edit, and the pass 0.45 s more)."""
+        if not words:
+            return {}
+        found = self.readers(words) if self.readers is not None else None
+        if found is not None:
+            return found
+        self.readers = None     # not asked again in this search
+        held: dict[str, list[int]] = defaultdict(list)
+        wanted = set(words)
+        for j, candidates in enumerate(self.candidates):
+            for word in wanted.intersection(candidates):
+                held[word].append(j)
+        return held
+
+    def query(self, j: int) -> list[str]:
+        """The words an article's search reads: its `QUERY_TERMS` strongest candidates."""
+        return self.inputs[j].analysis.words.split(" ", QUERY_TERMS)[:QUERY_TERMS]
 
     def make(self, words: Iterable[str] | None = None, tags: Iterable[str] | None = None
              ) -> None:
@@ -626,19 +659,19 @@ class _Lists:
         postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
         tag_postings: dict[str, list[tuple[float, int]]] = defaultdict(list)
         too_common, cap = self.too_common, self.cap
-        candidates = None if everything else self.candidates
-        for j, item in enumerate(self.inputs):
-            # each list cut to its strongest as it grows (all of them at once, with every
-            # article's candidates, were half a gigabyte at 100,000 articles)
-            if candidates is None:
+        # each list cut to its strongest as it grows (all of them at once, with every
+        # article's candidates, were half a gigabyte at 100,000 articles)
+        if everything:
+            for j, item in enumerate(self.inputs):
                 _post(postings, [(w, s) for w, s in item.analysis.terms if w not in too_common],
                       j, cap)
                 _post(tag_postings, self.chosen[j].weighed, j, cap)
-                continue
-            if words and not words.isdisjoint(candidates[j]):
-                _post(postings, [(w, s) for w, s in item.analysis.terms
-                                 if w in words and w not in too_common], j, cap)
-            if tags and not tags.isdisjoint(self.chosen[j].tags):
+        else:
+            held = self.holding(words)
+            for j in sorted({j for word in words for j in held.get(word, ())}):
+                _post(postings, [(w, s) for w, s in self.inputs[j].analysis.terms
+                                 if w in words], j, cap)
+            for j in sorted({j for tag in tags for j in self.tag_members.get(tag, ())}):
                 _post(tag_postings, [(t, s) for t, s in self.chosen[j].weighed if t in tags],
                       j, cap)
         for made, found in ((self.words, postings), (self.tags, tag_postings)):
@@ -670,7 +703,9 @@ def _floors(lists: Mapping[str, list[tuple[float, int]]], cap: int,
 
 def _related_all(inputs: Sequence[TaxonomyInput], chosen: Sequence[Chosen],
                  topic_lists: Sequence[tuple[str, ...]], too_common: frozenset[str],
-                 memo: RelatedMemo, touched: Touched | None = None, most: int = 5,
+                 memo: RelatedMemo, touched: Touched | None = None,
+                 readers: Readers = lambda words: None,
+                 tag_members: Mapping[str, Sequence[int]] | None = None, most: int = 5,
                  least: int = 3, posting_cap: int = 32
                  ) -> tuple[list[tuple[int, ...]], RelatedMemo]:
     """For each article, the articles that share its tags and words, then its topic; and
@@ -692,13 +727,20 @@ def _related_all(inputs: Sequence[TaxonomyInput], chosen: Sequence[Chosen],
     `touched`, when the memo's build differs from this one by a few articles: the lists
     it names are made again, the others' digests kept from the memo, and only the
     articles that read a list that changed are looked at (otherwise every list is made
-    and every article looked at).
+    and every article looked at). Which articles a list reads, and which hold a word,
+    come from `readers` and `tag_members` (each tag's articles by place; None: found
+    here), not from a pass over every article.
 
     `chosen`: each article's tags, their strengths unpacked only where a list or a query
     reads them (unpacking every article's was 0.27 s of an edit at 100,000)."""
     ids = [item.identity for item in inputs]
     place = {identity: j for j, identity in enumerate(ids)}
-    lists = _Lists(inputs, chosen, too_common, posting_cap)
+    if tag_members is None:
+        tag_members = defaultdict(list)
+        for j, found in enumerate(chosen):
+            for tag in found.tags:
+                tag_members[tag].append(j)
+    lists = _Lists(inputs, chosen, too_common, posting_cap, readers, tag_members)
     if touched is None:
         lists.make()
         words, tags_read = _list_digests(ids, lists.words), _list_digests(ids, lists.tags)
@@ -731,19 +773,23 @@ def _related_all(inputs: Sequence[TaxonomyInput], chosen: Sequence[Chosen],
                         tuple(ids[j] for j in range(max(0, i - least - 1),
                                                     min(len(ids), i + least + 2)))))
 
-    kept: dict[str, Found] = {}
-    looked_at = []     # articles whose answer may have changed
-    for i, identity in enumerate(ids):
-        before = memo.found.get(identity)
-        # Its query and tags as before (touched names every article whose are not), and
-        # no list it reads changed: the answer stands, unless its fill moved.
-        if (touched is not None and before is not None and identity not in touched.articles
-                and stale_words.isdisjoint(lists.candidates[i][:QUERY_TERMS])
-                and stale_tags.isdisjoint(chosen[i].tags)
-                and (before.fill is None or before.fill == fill_of(i))):
-            kept[identity] = before
-        else:
-            looked_at.append(i)
+    # Articles whose answer may have changed: all of them, or, told what changed, those
+    # whose query or tags are not as before (touched names them), that read a list that
+    # changed, or whose fill moved. Every other answer stands.
+    kept = {identity: before for identity in ids
+            if (before := memo.found.get(identity)) is not None}
+    if touched is None:
+        looked_at: Sequence[int] = range(len(ids))
+    else:
+        looked = {place[identity] for identity in touched.articles if identity in place}
+        looked.update(i for i, identity in enumerate(ids) if identity not in kept)
+        for word, held in lists.holding(stale_words).items():
+            looked.update(j for j in held if word in lists.query(j))
+        looked.update(j for tag in stale_tags for j in tag_members.get(tag, ()))
+        looked.update(i for identity, before in memo.found.items()
+                      if before.fill is not None and (i := place.get(identity)) is not None
+                      and before.fill != fill_of(i))
+        looked_at = sorted(looked)
     queries = {i: inputs[i].analysis.terms[:QUERY_TERMS] for i in looked_at}
     if touched is not None:
         lists.make({w for query in queries.values() for w, _ in query},
@@ -765,8 +811,7 @@ def _related_all(inputs: Sequence[TaxonomyInput], chosen: Sequence[Chosen],
                            tuple(ids[j] for j in ranked), _packed(scores))
         kept[ids[i]] = before
     related = [tuple(map(place.__getitem__, kept[identity].answer)) for identity in ids]
-    return related, RelatedMemo({identity: kept[identity] for identity in ids}, words, tags_read,
-                                floors, tag_floors)
+    return related, RelatedMemo(kept, words, tags_read, floors, tag_floors)
 
 
 def _stands(i: int, before: Found, changed: Sequence[list[tuple[float, int]]],

@@ -263,10 +263,21 @@ def _archive_and_change(draw):
     return before, after
 
 
-def _search(archive, too_common, cap, memo, touched=None):
+def _search(archive, too_common, cap, memo, touched=None, readers=lambda words: None):
     return _related_all([a for a, _, _ in archive],
                         [Chosen.of(a.digest, _weighed(a.analysis, t, {}), ()) for a, t, _ in archive],
-                        [t for _, _, t in archive], too_common, memo, touched, posting_cap=cap)
+                        [t for _, _, t in archive], too_common, memo, touched, readers,
+                        posting_cap=cap)
+
+
+def _readers(archive, every: bool):
+    """Which articles hold each word among their candidates, as the engine keeps them:
+    exactly, or with every article for every word (what a record of files whose entries
+    were lost may hold more, taken to its end)."""
+    def readers(words):
+        return {w: [j for j, (a, _, _) in enumerate(archive)
+                    if every or w in a.analysis.words.split()] for w in words}
+    return readers
 
 
 def _touched(before, after, memo) -> Touched:
@@ -283,19 +294,24 @@ def _touched(before, after, memo) -> Touched:
 @settings(max_examples=600, deadline=None)
 @given(_archive_and_change(), st.sampled_from((1, 2, 3, 32)),
        st.frozensets(st.sampled_from(_WORDS), max_size=2),
-       st.frozensets(st.sampled_from(_WORDS), max_size=2))
+       st.frozensets(st.sampled_from(_WORDS), max_size=2),
+       st.sampled_from((None, False, True)))
 def test_related_articles_remembered_from_the_last_build_equal_a_search_afresh(
-        change, cap, common_before, common_after):
+        change, cap, common_before, common_after, every):
     """The memo's key must name everything an article's search reads: posting lists cut
     short (small caps), ties, the topic fill and the neighbours in time included. With
     the words too common to list unchanged, the search may also be told what changed
-    (`Touched`) and look only at the lists and articles it names."""
+    (`Touched`) and look only at the lists and articles it names, finding which articles
+    hold a word by a pass over them all or from the engine's record (`readers`: exact, or
+    with more articles than hold it)."""
     before, after = change
     _, memo = _search(before, common_before, cap, RelatedMemo())
     afresh = _search(after, common_after, cap, RelatedMemo())
     assert _search(after, common_after, cap, memo) == afresh
     if common_before == common_after:
-        assert _search(after, common_after, cap, memo, _touched(before, after, memo)) == afresh
+        readers = (lambda words: None) if every is None else _readers(after, every)
+        assert _search(after, common_after, cap, memo, _touched(before, after, memo),
+                       readers) == afresh
 
 
 @settings(max_examples=300, deadline=None)
