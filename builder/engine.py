@@ -28,7 +28,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -88,7 +89,7 @@ from .plan import (
 from .render import Renderer, template_digests
 from .search import INDEX_DIR, Index, IndexState
 from .slugs import slugify
-from .state import Chunked, State, chunk_blobs, seal, state_path
+from .state import Chunked, ReadersChange, State, chunk_blobs, seal, state_path
 from .taxonomy import Memo
 
 PARALLEL_ARTICLES = 500  # articles × editions: below this, the pages are walked in one process
@@ -290,6 +291,10 @@ class Engine:
                     self._index_state(settings, outputs),
                     lambda key: cache.search_terms(*key), partial(self._published_text, outputs)),
                     spool))
+            # what the state records of the words' files holds for the articles it
+            # recorded, those of the last build: trusted while it is that build's
+            readers = _Readers(self.state if known and self.state.generation() == self._generation
+                               else None, known, loaded)
             with _kept():   # the memo and the plan live on until the run ends
                 memo = self._taxonomy_memo(settings, outputs)
                 plan = plan_site(published, settings.config, tools.converter,
@@ -297,7 +302,7 @@ class Engine:
                                  lambda path: k.entry if (k := known.get(path)) is not None
                                  else None,
                                  # the preview's tools are loaded here, pypinyin with them
-                                 None if self.in_place else _spell_elsewhere)
+                                 None if self.in_place else _spell_elsewhere, readers)
             if self.in_place:   # the preview's next save starts from this plan
                 self._last = (plan, settings.renderer)
             clock.lap("plan")
@@ -333,7 +338,8 @@ class Engine:
                                                 look if look != last_look else None)
                 recorded = self._record(settings, loaded, known, targets.digests, outputs,
                                         targets.generation, outcome.full, blobs,
-                                        planned.shards, shards, set(plan.identities))
+                                        planned.shards, shards, set(plan.identities),
+                                        readers.lost)
                 self._memo = plan.taxonomy.memo
                 self._memo_saved = memo_saved if recorded else None
                 clock.lap("record")
@@ -882,10 +888,12 @@ class Engine:
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
                 digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
                 full: bool, blobs: dict[str, object], shards: Sequence[WalkedShard],
-                before: dict[bytes, Kept], identities: set[bytes]) -> bool:
+                before: dict[bytes, Kept], identities: set[bytes], readers_lost: bool
+                ) -> bool:
         """Remember what the output now holds: in memory, and in the state for the next
         build (False: not in the state). A state that cannot be written only costs the
-        next build its head start. `before`: the shards the output held."""
+        next build its head start. `before`: the shards the output held; `readers_lost`:
+        the state's record of the words' files could not be read (it is made anew)."""
         self._known, self._outputs, self._generation = loaded, digests, generation
         self._shards = {s.key: Kept(s.summary, s.rows if s.rows is not None else
                                     before[s.key].rows if s.key in before else None)
@@ -901,7 +909,8 @@ class Engine:
         return self.state.save(generation, settings.derive_salt, sources,
                                known.keys() - loaded.keys(), changed, outputs.keys() - digests.keys(),
                                replace_all, blobs, walked,
-                               {s.key for s in shards if s.key is not None}, parts, identities)
+                               {s.key for s in shards if s.key is not None}, parts, identities,
+                               _readers_change(loaded, known, replace_all or readers_lost))
 
 
 def racy_since(root: Path) -> int:
@@ -1185,6 +1194,58 @@ class _Publication:
                 self.written.append(path)
         if made is not None and not self.placed:
             self.place_index(made)
+
+
+class _Readers:
+    """Which article files hold each word among their tag candidates (`plan_site`): the
+    state's record, patched with the files this run read again; None when the state has
+    none to trust. `lost`: the record was asked for and could not be read."""
+
+    def __init__(self, state: State | None, known: Mapping[str, Known],
+                 loaded: Mapping[str, Known]):
+        self.state, self.lost = state, False
+        self.fresh = [(path, k.entry) for path, k in loaded.items() if k.entry is not None
+                      and ((was := known.get(path)) is None or was.entry is not k.entry)]
+
+    def __call__(self, words: Collection[str]) -> dict[str, list[str]] | None:
+        found = self.state.readers(words) if self.state is not None else None
+        if found is None:
+            self.lost = self.state is not None
+            return None
+        for path, entry in self.fresh:
+            for word in _words(entry):
+                if word in words:
+                    found.setdefault(word, []).append(path)
+        return found
+
+
+def _words(entry: Derived | None) -> list[str]:
+    return entry.analysis.words.split() if entry is not None else []
+
+
+def _readers_change(loaded: Mapping[str, Known], known: Mapping[str, Known], whole: bool
+                    ) -> ReadersChange:
+    """How the files that hold each word changed from `known` to `loaded`; `whole`: every
+    file's words, the record made anew. A file whose entry was not known (a damaged
+    bucket) is not taken from the words it held: a word's files may be more, never fewer."""
+    added: dict[str, list[str]] = defaultdict(list)
+    removed: dict[str, list[str]] = defaultdict(list)
+    for path, k in loaded.items():
+        was = None if whole else known.get(path)
+        if was is not None and was.entry is k.entry:
+            continue
+        old = set(_words(was.entry)) if was is not None else set()
+        new = _words(k.entry)
+        for word in new:
+            if word not in old:
+                added[word].append(path)
+        for word in old.difference(new):
+            removed[word].append(path)
+    if not whole:
+        for path in known.keys() - loaded.keys():
+            for word in _words(known[path].entry):
+                removed[word].append(path)
+    return ReadersChange(added, removed, whole)
 
 
 class Kept(NamedTuple):

@@ -449,12 +449,16 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
               whole: Callable[[Derived], Derived] | None = None,
               memo: Memo | None = None,
               previous: Callable[[str], Derived | None] = lambda path: None,
-              spell_elsewhere: Callable[[list[str]], list[str]] | None = None) -> SitePlan:
+              spell_elsewhere: Callable[[list[str]], list[str]] | None = None,
+              readers: Callable[[Collection[str]], Mapping[str, Collection[str]] | None]
+              = lambda words: None) -> SitePlan:
     """`derived`: newest first, with or without their bodies (`whole` gives them back).
     `shown_from`: articles dated after it are scheduled ones shown ahead of time, marked
     as such (`build --future`, the preview). `memo`: the last plan's
     `taxonomy.memo`; `previous`: by its file's path, an article as the plan that made
-    the memo had it, if known (`build_taxonomy`); `spell_elsewhere`: see `Spelling`."""
+    the memo had it, if known (`build_taxonomy`); `spell_elsewhere`: see `Spelling`;
+    `readers`: by path, the article files that hold each word among their tag
+    candidates, if known (files not among `derived` may be named too)."""
     urls = Urls(config.base_url, config.base_path)
     memo = memo or Memo()
     spell = Spelling(memo.slugs, spell_elsewhere, expected=() if config.feed_id else (config.title,))
@@ -466,8 +470,19 @@ def plan_site(derived: list[Derived], config: SiteConfig, converter: Converter,
         found = previous(identity.split("\n", 1)[0])
         return taxonomy_input(found) if found is not None else None
 
-    taxonomy = build_taxonomy([taxonomy_input(d) for d in derived], config, names, memo, spell,
-                              before)
+    inputs = [taxonomy_input(d) for d in derived]
+
+    @cache
+    def places() -> dict[str, int]:
+        return {item.identity.split("\n", 1)[0]: i for i, item in enumerate(inputs)}
+
+    def held(words: Collection[str]) -> dict[str, list[int]] | None:
+        found = readers(words)
+        return None if found is None else {
+            word: [i for path in paths if (i := places().get(path)) is not None]
+            for word, paths in found.items()}
+
+    taxonomy = build_taxonomy(inputs, config, names, memo, spell, before, held)
     if not config.feed_id:  # the authority of tag: URIs, the title in pinyin: spelled once
         config = replace(config, feed_id=spell(config.title) or "news")
     identities = card_identities(derived, shown_from)

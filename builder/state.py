@@ -11,7 +11,10 @@ count of pages, what the sitemaps list), so an unchanged shard is not walked
 again, nor its rows read, and a changed one's pages are rendered and written
 only where their digests changed; `parts`: the same for each article's own
 pages, by the article, so that in a shard walked again only the articles whose
-inputs changed are. `outputs`: the same digest for every other published file
+inputs changed are. `readers`: for every word among the entries' tag
+candidates, the files whose entries hold it, so that the related-articles
+search of a change finds the articles on a word's list without reading every
+entry's words. `outputs`: the same digest for every other published file
 (static files, photos, sitemaps, the search index, the pages of shards without
 a key), kept in `OUTPUT_CHUNKS` maps by a hash of the path. `blobs`: values the
 engine keeps whole, or with their large maps in chunks (`chunk_blobs`).
@@ -32,14 +35,14 @@ import os
 import pickle
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .fingerprint import Stamp
 from .records import dumps_unshared
 
-SCHEMA = "builder-state-6"
+SCHEMA = "builder-state-7"
 FOLDER = Path(".cache") / "state"
 # Entries pickled together, in the order they were first recorded: one pickle an entry
 # (a row, a digest, a class looked up by name for every record of every entry) took
@@ -125,6 +128,8 @@ class State:
                            "summary BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS parts (identity BLOB PRIMARY KEY, "
                            "key BLOB, rows BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS readers (word TEXT PRIMARY KEY, "
+                           "paths BLOB)")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA,))
                 # No `PRAGMA quick_check` here: it read the whole store (0.3–0.6 s of an
                 # edit at 100,000 articles). Damage past the schema is found by the query
@@ -220,6 +225,25 @@ class State:
                                                (identity,)).fetchone())
         return unseal(row[1]) if row and row[0] == key else None
 
+    def readers(self, words: Collection[str]) -> dict[str, list[str]] | None:
+        """The files whose entries hold each of these words among their tag candidates,
+        as saved with `save(readers=…)` (a word no file holds is left out); None when one
+        is damaged or they cannot be read. A file's entry lost to a damaged bucket may
+        leave it among a word's files without the word: more, never fewer."""
+        def read(db: sqlite3.Connection) -> list[tuple[str, bytes]]:
+            return [(word, row[0]) for word in words
+                    for row in db.execute("SELECT paths FROM readers WHERE word = ?", (word,))]
+        rows = self._safe(read)
+        if rows is None:
+            return None
+        found: dict[str, list[str]] = {}
+        for word, data in rows:
+            paths = unseal(data)
+            if not isinstance(paths, str):
+                return None
+            found[word] = paths.split("\n")
+        return found
+
     def outputs(self) -> dict[str, bytes]:
         """The digest of every published file not a page of a shard with a key, by path;
         nothing if a map of them is damaged (a full build then: a file left out would
@@ -241,7 +265,8 @@ class State:
              shards: Iterable[tuple[bytes, bytes, bytes]] = (),
              kept_shards: set[bytes] | None = None,
              parts: Iterable[tuple[bytes, bytes, bytes]] = (),
-             kept_parts: set[bytes] | None = None) -> bool:
+             kept_parts: set[bytes] | None = None,
+             readers: ReadersChange | None = None) -> bool:
         """Record a build, all or nothing (False: nothing; the store is then not used
         again). `replace_all`: the sources, their entries and the outputs' maps are
         rewritten whole (shards and parts go by what is kept).
@@ -249,7 +274,8 @@ class State:
         `removed_sources`: those gone. `shards`: the shards walked, by key, with their
         sealed rows and summaries; `kept_shards`: every shard of the build (the others
         are dropped; None keeps them). `parts` and `kept_parts`: the same for articles'
-        own pages, by identity, with their keys."""
+        own pages, by identity, with their keys. `readers`: how the files that hold each
+        word changed (None: as they were)."""
         def write(db: sqlite3.Connection) -> bool:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -270,6 +296,8 @@ class State:
                 if kept_parts is not None:
                     _keep_only(db, "parts", "identity", kept_parts)
                 db.executemany("INSERT OR REPLACE INTO parts VALUES (?, ?, ?)", parts)
+                if readers is not None:
+                    _save_readers(db, readers)
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)", (settings,))
                 db.execute("COMMIT")
@@ -449,6 +477,40 @@ def _members(data: bytes) -> list[tuple[str, tuple[int, int, int], object]]:
     """A bucket's (path, stamp, entry) triples; none if it is damaged."""
     value = unseal(data)
     return value if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class ReadersChange:
+    """How the files that hold each word among their tag candidates changed
+    (`State.readers`)."""
+
+    added: Mapping[str, Sequence[str]]      # word → files that hold it now, not before
+    removed: Mapping[str, Sequence[str]]    # word → files that held it, no longer
+    whole: bool = False     # `added` is every word's files: the record is made anew
+
+
+def _save_readers(db: sqlite3.Connection, change: ReadersChange) -> None:
+    """Each changed word's files patched; a word's record found damaged is left as it is
+    (`State.readers` then answers None, until a build records them anew)."""
+    if change.whole:
+        db.execute("DELETE FROM readers")
+    for word in change.added.keys() | change.removed.keys():
+        added = change.added.get(word, ())
+        if change.whole:
+            paths = list(added)
+        else:
+            row = db.execute("SELECT paths FROM readers WHERE word = ?", (word,)).fetchone()
+            held = unseal(row[0]) if row else ""
+            if not isinstance(held, str):
+                continue
+            gone = set(change.removed.get(word, ()))
+            paths = [p for p in held.split("\n") if p and p not in gone]
+            paths += sorted(set(added).difference(paths))
+        if paths:
+            db.execute("INSERT OR REPLACE INTO readers VALUES (?, ?)",
+                       (word, seal("\n".join(paths))))
+        else:
+            db.execute("DELETE FROM readers WHERE word = ?", (word,))
 
 
 def _keep_only(db: sqlite3.Connection, table: str, column: str, kept: set) -> None:

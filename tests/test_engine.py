@@ -820,6 +820,86 @@ def test_an_edit_seals_again_only_the_chunks_of_the_memo_it_changed(make_site, t
     assert snapshot(out) == snapshot(tmp_path / "clean")
 
 
+# No word too common to tag in sites this small (their share moves with every change):
+# the taxonomy's memo then stands, and a change's related-articles search looks only at
+# what it changed.
+SEARCHED_AS_CHANGED = MINIMAL_CONFIG + "[tags]\nmin_corpus = 1000\n"
+
+
+def _readers(state: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The state's record of the files that hold each word among their tag candidates,
+    and the same made from the entries it holds."""
+    store = State(state)
+    made: dict[str, list[str]] = {}
+    for path, _, entry in store.sources():
+        for word in entry.analysis.words.split() if entry is not None else ():
+            made.setdefault(word, []).append(path)
+    with sqlite3.connect(state) as db:
+        words = [w for (w,) in db.execute("SELECT word FROM readers")]
+    recorded = store.readers(words)
+    store.close()
+    assert recorded is not None
+    return ({w: sorted(paths) for w, paths in recorded.items()},
+            {w: sorted(paths) for w, paths in made.items()})
+
+
+def test_the_state_records_the_files_that_hold_each_word_through_edits(make_site, tmp_path,
+                                                                       monkeypatch):
+    """Patched by every build with the files it read again or lost, as a record made
+    afresh from the entries would be; an edit's related-articles search asks it, and
+    makes no pass over every article's candidates."""
+    from builder import taxonomy
+
+    root = make_site({f"a{i}.md": article(f"新闻{i}", PARAGRAPHS[i % 5] + PARAGRAPHS[(i + 1) % 5],
+                                          date=f"2024-07-{10 + i}") for i in range(8)},
+                     SEARCHED_AS_CHANGED)
+    out = tmp_path / "out"
+    build(root, out=out)
+    [state] = (root / STATE_FOLDER).glob("*.sqlite")
+    recorded, made = _readers(state)
+    assert recorded == made and len(made) > 10
+
+    def unasked(lists):
+        raise AssertionError("a pass over every article's candidates")
+
+    monkeypatch.setattr(taxonomy._Lists, "candidates", property(unasked))
+    asked: list[str] = []
+    real = State.readers
+    monkeypatch.setattr(State, "readers", lambda self, words: asked.extend(words) or real(
+        self, words))
+    for change in (lambda: touch(root / "content/a3.md", article("新闻3", PARAGRAPHS[2],
+                                                                 date="2024-07-13")),
+                   # a0's words: the strongest on the lists a0 reads, which its answer moves by
+                   lambda: touch(root / "content/new.md", article("新闻", PARAGRAPHS[0] + PARAGRAPHS[1],
+                                                                  date="2024-07-30")),
+                   lambda: (root / "content/a5.md").unlink()):
+        change()
+        asked.clear()
+        assert not build(root, out=out).full and asked
+        recorded, made = _readers(state)
+        assert recorded == made
+        assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean", clean=True).out)
+
+
+def test_a_damaged_record_of_a_words_files_is_made_anew(make_site, tmp_path):
+    """Found damaged by the search that asks for it: the search finds the word's files
+    by a pass over every article, as without a record, and the build records every word
+    afresh."""
+    root = make_site({f"a{i}.md": article(f"新闻{i}", PARAGRAPHS[i % 5], date=f"2024-07-1{i}")
+                      for i in range(6)}, SEARCHED_AS_CHANGED)
+    out = tmp_path / "out"
+    build(root, out=out)
+    [state] = (root / STATE_FOLDER).glob("*.sqlite")
+    with sqlite3.connect(state) as db:
+        assert db.execute("UPDATE readers SET paths = substr(paths, 1, 40)").rowcount > 10
+    touch(root / "content/a2.md", article("新闻2", PARAGRAPHS[2] + PARAGRAPHS[3],
+                                          date="2024-07-12"))
+    assert not build(root, out=out).full
+    recorded, made = _readers(state)
+    assert recorded == made
+    assert snapshot(out) == snapshot(build(root, out=tmp_path / "clean", clean=True).out)
+
+
 def test_damaged_shard_rows_are_read_only_where_needed(make_site, tmp_path):
     """The rows of a shard whose key is as recorded are not read (its pages are as the
     state says); those of a shard whose key is gone are (its pages that go are removed
