@@ -109,6 +109,8 @@ class IncrementalEqualsClean(RuleBasedStateMachine):
     @rule(data=st.data())
     def add(self, data):
         name = f"a{len(self.names) + data.draw(st.integers(0, 50))}.md"
+        if f"moved/{name}" in self.names:   # the same slug twice: a build refuses it
+            name = f"moved/{name}"
         if name not in self.names:
             self.names.append(name)
         touch(self.root / "content" / name, an_article(data))
