@@ -265,6 +265,13 @@ class Engine:
              helper: Helper | None, scanned: Iterable[tuple[str, Stamp | None]] | None
              ) -> Outcome:
         loaded = self._load_articles(settings, known, cache, progress, helper, scanned)
+        # the files new or changed since the state's record (one pass over every file), and
+        # those of them whose entries changed: a file touched, not changed (a fresh
+        # checkout, a file just written) keeps its entry, and moves no page
+        moved = {p: k for p, k in loaded.items() if known.get(p) is not k}
+        gone = known.keys() - loaded.keys()
+        fresh = {p: k.entry for p, k in moved.items()
+                 if (was := known.get(p)) is None or was.entry is not k.entry}
         if helper is not None:
             helper.close()  # its memory back before the plan
         gc.freeze()     # the articles, as the plan holds them
@@ -294,7 +301,7 @@ class Engine:
             # what the state records of the words' files holds for the articles it
             # recorded, those of the last build: trusted while it is that build's
             readers = _Readers(self.state if known and self.state.generation() == self._generation
-                               else None, known, loaded)
+                               else None, fresh)
             with _kept():   # the memo and the plan live on until the run ends
                 memo = self._taxonomy_memo(settings, outputs)
                 plan = plan_site(published, settings.config, tools.converter,
@@ -311,18 +318,14 @@ class Engine:
             files = _file_digests(static, photos, photo_cache.key)
             self._encode(photos, files, outputs, photo_cache, progress)
             checkpoint()    # next, it writes (in place, the preview's pages as it walks)
-            # a file touched, not changed (a fresh checkout, a file just written) keeps
-            # its entry: it moves no page
-            fresh = [k.entry for p, k in loaded.items()
-                     if (was := known.get(p)) is None or was.entry is not k.entry]
             outcome = Outcome(settings.config, published,
-                              read=[d for d in fresh if d is not None], schedule=schedule,
+                              read=[d for d in fresh.values() if d is not None], schedule=schedule,
                               cache_problem=cache.problem, linked_folders=static.linked_folders,
                               timings=clock.laps)
             due = None if self.future else schedule.next_due
             look, last_look = digest(settings.look, plan.frame), self._saved(LOOK, settings, bytes)
             jobs, changed = self._jobs(
-                outcome.read, len(fresh) + sum(1 for p in known if p not in loaded),
+                outcome.read, len(fresh) + len(gone),
                 len(loaded), not outputs or look != last_look, plan)
             targets, made, planned = self._publish(
                 settings, plan, files, static, photos, photo_cache, index, search, outputs,
@@ -332,11 +335,12 @@ class Engine:
             clock.lap("publish")
             # articles read again (touched, or just written) are recorded even when no
             # output changed, so the next build need not read them once more
-            if (made is not None or outcome.changed or loaded != known
+            if (made is not None or outcome.changed or moved or gone
                     or any(s.fresh and s.key is not None for s in planned.shards)):
                 blobs, memo_saved = self._blobs(settings, plan.taxonomy.memo, memo, made,
                                                 look if look != last_look else None)
-                recorded = self._record(settings, loaded, known, targets.digests, outputs,
+                recorded = self._record(settings, loaded, known, moved, gone, targets.digests,
+                                        outputs,
                                         targets.generation, outcome.full, blobs,
                                         planned.shards, shards, set(plan.identities),
                                         readers.lost)
@@ -886,13 +890,15 @@ class Engine:
         return made
 
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
-                digests: dict[str, bytes], outputs: dict[str, bytes], generation: str,
+                moved: dict[str, Known], gone: set[str], digests: dict[str, bytes],
+                outputs: dict[str, bytes], generation: str,
                 full: bool, blobs: dict[str, object], shards: Sequence[WalkedShard],
                 before: dict[bytes, Kept], identities: set[bytes], readers_lost: bool
                 ) -> bool:
         """Remember what the output now holds: in memory, and in the state for the next
         build (False: not in the state). A state that cannot be written only costs the
-        next build its head start. `before`: the shards the output held; `readers_lost`:
+        next build its head start. `moved` and `gone`: how `loaded`, the article files now,
+        differ from `known`, those recorded; `before`: the shards the output held; `readers_lost`:
         the state's record of the words' files could not be read (it is made anew)."""
         self._known, self._outputs, self._generation = loaded, digests, generation
         self._shards = {s.key: Kept(s.summary, s.rows if s.rows is not None else
@@ -900,17 +906,18 @@ class Engine:
                         for s in shards if s.key is not None}
         replace_all = full or not known
         # streamed into the store: all of them sealed at once would be 300 MB at 100,000
-        sources = ((p, k.stamp, k.entry) for p, k in loaded.items()
-                   if replace_all or known.get(p) is not k)
+        sources = ((p, k.stamp, k.entry) for p, k in (loaded if replace_all else moved).items())
         changed = ((p, d) for p, d in digests.items() if replace_all or outputs.get(p) != d)
         walked = ((s.key, seal(s.rows), seal(s.summary)) for s in shards
                   if s.fresh and s.key is not None)
         parts = ((p.identity, p.key, seal(p.rows)) for s in shards for p in s.parts if p.fresh)
-        return self.state.save(generation, settings.derive_salt, sources,
-                               known.keys() - loaded.keys(), changed, outputs.keys() - digests.keys(),
+        whole = replace_all or readers_lost
+        return self.state.save(generation, settings.derive_salt, sources, gone, changed,
+                               outputs.keys() - digests.keys(),
                                replace_all, blobs, walked,
                                {s.key for s in shards if s.key is not None}, parts, identities,
-                               _readers_change(loaded, known, replace_all or readers_lost))
+                               _readers_change(loaded if whole else moved, known,
+                                               () if whole else gone, whole))
 
 
 def racy_since(root: Path) -> int:
@@ -1201,11 +1208,9 @@ class _Readers:
     state's record, patched with the files this run read again; None when the state has
     none to trust. `lost`: the record was asked for and could not be read."""
 
-    def __init__(self, state: State | None, known: Mapping[str, Known],
-                 loaded: Mapping[str, Known]):
+    def __init__(self, state: State | None, fresh: Mapping[str, Derived | None]):
         self.state, self.lost = state, False
-        self.fresh = [(path, k.entry) for path, k in loaded.items() if k.entry is not None
-                      and ((was := known.get(path)) is None or was.entry is not k.entry)]
+        self.fresh = [(path, entry) for path, entry in fresh.items() if entry is not None]
 
     def __call__(self, words: Collection[str]) -> dict[str, list[str]] | None:
         found = self.state.readers(words) if self.state is not None else None
@@ -1223,14 +1228,15 @@ def _words(entry: Derived | None) -> list[str]:
     return entry.analysis.words.split() if entry is not None else []
 
 
-def _readers_change(loaded: Mapping[str, Known], known: Mapping[str, Known], whole: bool
-                    ) -> ReadersChange:
-    """How the files that hold each word changed from `known` to `loaded`; `whole`: every
-    file's words, the record made anew. A file whose entry was not known (a damaged
-    bucket) is not taken from the words it held: a word's files may be more, never fewer."""
+def _readers_change(moved: Mapping[str, Known], known: Mapping[str, Known],
+                    gone: Iterable[str], whole: bool) -> ReadersChange:
+    """How the files that hold each word changed from `known` by the files `moved` (new or
+    changed) and `gone`; `whole`: `moved` is every file, the record made anew. A file
+    whose entry was not known (a damaged bucket) is not taken from the words it held: a
+    word's files may be more, never fewer."""
     added: dict[str, list[str]] = defaultdict(list)
     removed: dict[str, list[str]] = defaultdict(list)
-    for path, k in loaded.items():
+    for path, k in moved.items():
         was = None if whole else known.get(path)
         if was is not None and was.entry is k.entry:
             continue
@@ -1241,10 +1247,9 @@ def _readers_change(loaded: Mapping[str, Known], known: Mapping[str, Known], who
                 added[word].append(path)
         for word in old.difference(new):
             removed[word].append(path)
-    if not whole:
-        for path in known.keys() - loaded.keys():
-            for word in _words(known[path].entry):
-                removed[word].append(path)
+    for path in gone:
+        for word in _words(known[path].entry):
+            removed[word].append(path)
     return ReadersChange(added, removed, whole)
 
 
