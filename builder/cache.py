@@ -57,7 +57,7 @@ class DerivedCache:
         return self.problem is None
 
     def key(self, article: Article) -> str:
-        return self.key_of(article.path.as_posix(), article.digest)
+        return self.key_of(article.path, article.digest)
 
     def key_of(self, path: str, digest: str) -> str:
         return hashlib.sha256(f"{self.salt}\n{path}\n{digest}".encode()).hexdigest()

@@ -11,6 +11,7 @@ import re
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .config import DeriveSettings
 from .content import Article
@@ -168,7 +169,7 @@ def derive(article: Article, tools: Tools) -> Derived:
     if dropped is not None:
         raise BuildError.single(
             f"quotes or lists nested more than {MAX_NESTING} levels deep: Markdown would drop "
-            "the text from here on", article.path, article.body_line + dropped,
+            "the text from here on", Path(article.path), article.body_line + dropped,
             hint="nest less deeply (a quote inside a quote inside …)")
     photos, lead_photo = _photos(article, tools.markdown.images(tokens))
     written = article.script or tools.converter.detect(
@@ -269,6 +270,7 @@ def _photos(article: Article, images: list[Image]) -> tuple[tuple[UsedPhoto, ...
     """The bundle's photos the body shows, and the lead photo; a BuildError naming each
     image that is not a photo of the bundle, or cannot be published."""
     files = {photo.name: photo for photo in article.photos}
+    source = Path(article.path)
     used: dict[str, UsedPhoto] = {}
     problems = []
     for image in images:
@@ -276,20 +278,20 @@ def _photos(article: Article, images: list[Image]) -> tuple[tuple[UsedPhoto, ...
         photo = files.get(name)
         if "://" in name or name.startswith(("//", "data:")):
             problems.append(Problem(
-                f"image {image.src!r} is on another site", article.path, line,
+                f"image {image.src!r} is on another site", source, line,
                 hint="download it into the article's page bundle, beside its index.md: the site "
                      "publishes and sizes its own photos"))
         elif not article.bundle:
             problems.append(Problem(
-                f"image {name!r}: only a page bundle has photos", article.path, line,
-                hint=f"make the article a folder, {article.path.parent.as_posix()}/"
-                     f"{article.path.stem}/index.md, with {name} beside it"))
+                f"image {name!r}: only a page bundle has photos", source, line,
+                hint=f"make the article a folder, {source.parent.as_posix()}/"
+                     f"{source.stem}/index.md, with {name} beside it"))
         elif photo is None:
             problems.append(Problem(
-                f"image {name!r} is not beside the article", article.path, line,
-                hint=f"put the photo in {article.path.parent.as_posix()}/, or fix the name"))
+                f"image {name!r} is not beside the article", source, line,
+                hint=f"put the photo in {source.parent.as_posix()}/, or fix the name"))
         elif photo.problem:
-            problems.append(Problem(f"photo {name!r}: {photo.problem}", article.path, line,
+            problems.append(Problem(f"photo {name!r}: {photo.problem}", source, line,
                                     hint=photo.hint or REPLACE_HINT))
         elif name not in used:
             used[name] = UsedPhoto(photo, line)

@@ -443,7 +443,7 @@ class Engine:
         plan, renderer = self._last
         settings, written = self._settings, []
         cache = DerivedCache(self.root, settings.derive_salt)
-        place = {d.article.path.as_posix(): i for i, d in enumerate(plan.derived)}
+        place = {d.article.path: i for i, d in enumerate(plan.derived)}
         for path in paths:
             index = place.get(path)
             if index is None:
@@ -810,7 +810,7 @@ class Engine:
                        if d is None], cache, progress, helper))
         for (stamp, article), d in zip(fresh, cached, strict=True):
             light = d if d is not None else next(made)
-            loaded[article.path.as_posix()] = Known(stamp, light)
+            loaded[article.path] = Known(stamp, light)
         return loaded
 
     def _read_changed(self, settings: Settings, known: dict[str, Known],

@@ -117,7 +117,7 @@ class YearGroup:
 def source_key(derived: Derived) -> tuple[str, str]:
     """Names the whole derived article: it is a pure function of the file's text (and of
     the settings and code, which every page's digest holds)."""
-    return (derived.article.path.as_posix(), derived.article.digest)
+    return (derived.article.path, derived.article.digest)
 
 
 def _index(path: str) -> str:
@@ -178,7 +178,7 @@ def card_identities(articles: Sequence[Derived], shown_from: dt.datetime | None)
     function of them, with the settings and code every page's digest holds) and whether
     it is shown ahead of its time. Listings are keyed by these, so a card is made only
     for a page that is rendered."""
-    return [hashlib.blake2b(f"{d.article.path.as_posix()}\n{d.article.digest}\n"
+    return [hashlib.blake2b(f"{d.article.path}\n{d.article.digest}\n"
                             f"{shown_from is not None and d.article.date > shown_from}".encode(),
                             digest_size=12).digest() for d in articles]
 
@@ -423,7 +423,7 @@ def article_pages(ctx: EditionContext, derived: Derived, terms: ArticleTerms,
     make = partial(article_context, ctx, derived, terms, cards, index)
     key = (source_key(derived), ctx.scheduled(derived), cards[index].summary,
            terms.key, tuple(cards[j].related_key for j in terms.related))
-    source = derived.article.path.as_posix()
+    source = derived.article.path
     return (Page(_index(f"{edition.path}/{path}"), "article.html", partial(make, False),
                  local=path, lastmod=lastmod, article=source, key=key),
             Page(_index(f"{edition.path}/{path}parallel/"), "parallel.html", partial(make, True),
@@ -500,7 +500,7 @@ def alias_pages(articles: Sequence[Derived], config: SiteConfig, urls: Urls) -> 
                         derived.edition(edition).title.plain, edition.lang)
         for alias in derived.article.aliases:
             yield Page(alias, "alias.html", {"redirect": view},
-                       article=derived.article.path.as_posix(),
+                       article=derived.article.path,
                        key=(view.target, view.canonical, view.title, view.lang))
 
 

@@ -438,7 +438,7 @@ def _term_fields(term: Term) -> tuple[object, ...]:
 def taxonomy_input(d: Derived) -> TaxonomyInput:
     """What the taxonomy reads of an article. Its identity is the file, then the article's
     place in the order of articles (date, slug)."""
-    return TaxonomyInput(f"{d.article.path.as_posix()}\n{d.article.date.isoformat()}\n"
+    return TaxonomyInput(f"{d.article.path}\n{d.article.date.isoformat()}\n"
                          f"{d.article.slug}", d.article.digest, d.analysis, d.tags,
                          d.article.topics, d.authors, d.sources, d.article.date.year,
                          d.article.date.month)
@@ -850,10 +850,10 @@ def photo_files(published: Sequence[Derived], config: PhotoConfig) -> dict[str, 
     for derived in published:
         if not derived.photos:  # most articles: no folder to make (0.12 s at 100,000)
             continue
-        folder = derived.article.path.parent
+        folder = Path(derived.article.path).parent
         for used in derived.photos:
             for version in published_versions(used.photo, config, used.photo == derived.lead):
                 if version.path not in files:
                     files[version.path] = PhotoFile(used.photo, version, folder / used.photo.name,
-                                                    derived.article.path, used.line)
+                                                    Path(derived.article.path), used.line)
     return files

@@ -142,7 +142,7 @@ def _warnings(project: Project, listed: Sequence[str], outcome: Outcome,
         shown = {used.photo.name for used in derived.photos}
         for photo in derived.article.photos:
             if photo.name not in shown:
-                yield Note(derived.article.path.parent / photo.name,
+                yield Note(Path(derived.article.path).parent / photo.name,
                            "not published: the article beside it does not show it; "
                            f"show it with ![…]({photo.name}), or set image = \"{photo.name}\"")
     for folder in outcome.linked_folders:
@@ -177,7 +177,7 @@ def _conversion_notes(derived: Sequence[Derived]) -> Iterator[Note]:
     for d in derived:
         if d.repaired:
             fixed = " ".join(f"{a}→{b}" for a, b in d.repaired)
-            yield Note(d.article.path, f"repaired {len(d.repaired)} stray characters: {fixed}")
+            yield Note(Path(d.article.path), f"repaired {len(d.repaired)} stray characters: {fixed}")
         if d.ambiguous:
             kept = " ".join(sorted({f"{a}({b})" for a, b in d.ambiguous}))
-            yield Note(d.article.path, f"kept as written, valid in {d.script.code}: {kept}")
+            yield Note(Path(d.article.path), f"kept as written, valid in {d.script.code}: {kept}")
