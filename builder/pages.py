@@ -20,7 +20,7 @@ from .config import OTHER_TOPIC, SiteConfig
 from .derive import Derived
 from .editions import Edition, browser_choices, partner
 from .search import INDEX_DIR
-from .taxonomy import ArticleTerms, Taxonomy
+from .taxonomy import TERM_KINDS, ArticleTerms, Taxonomy
 from .views import (
     Alternate,
     ArticleCard,
@@ -41,7 +41,6 @@ from .views import (
     term_link,
 )
 
-TERM_KINDS = ("tags", "topics", "authors", "sources")
 FEED_KINDS = ("tags", "topics", "authors")
 
 

@@ -20,10 +20,13 @@ from builder.site import build
 from builder.slugs import slugify
 from builder.taxonomy import (
     Analysis,
+    ArticleTerms,
     Change,
     Chosen,
+    PerArticle,
     RelatedMemo,
     TaxonomyInput,
+    Term,
     Touched,
     _related_all,
     _weighed,
@@ -365,6 +368,29 @@ def test_related_articles_are_searched_for_once_when_first_asked_for(monkeypatch
     assert made.per_article[0].related == (1,) and copy.per_article == made.per_article
     assert copy.memo == made.memo and copy == made
     assert searched == [1]
+
+
+def test_each_articles_terms_are_made_when_asked_and_keyed_by_what_pages_show():
+    """`PerArticle` makes an article's `ArticleTerms` from the kinds' keys; what an
+    articles shard's key reads of the terms (`keys`, `shown`) names every term of those
+    articles once, and changes with what a page shows of one (its slug), for the
+    articles that have it alone."""
+    def terms(slug: str) -> list[dict[str, Term]]:
+        return [{"港口": Term("tags", "港口", slug, (("zh-Hans", "港口"),)),
+                 "贷款": Term("tags", "贷款", "dai-kuan", (("zh-Hans", "贷款"),))},
+                {"tech": Term("topics", "tech", "tech", (("zh-Hans", "科技"),))}, {}, {}]
+
+    keys = [[("港口", "贷款"), ("贷款",)], [("tech",), ()], [(), ()], [(), ()]]
+    made = PerArticle(terms("gang-kou"), keys, [(1,), (0,)])
+    assert len(made) == 2 and made[0] == ArticleTerms(
+        tuple(terms("gang-kou")[0].values()), (terms("gang-kou")[1]["tech"],), (), (), (1,))
+    assert made[1].tags == (terms("gang-kou")[0]["贷款"],) and made[1].topics == ()
+    assert made.keys(0) == (("港口", "贷款"), ("tech",), (), ())
+    assert [(kind, key) for kind, key, _ in made.shown(range(2))] == [
+        ("tags", "港口"), ("tags", "贷款"), ("topics", "tech")]
+    moved = PerArticle(terms("gang-kou-2"), keys, [(1,), (0,)])
+    assert moved.shown([0]) != made.shown([0]) and moved.shown([1]) == made.shown([1])
+    assert moved != made and PerArticle(terms("gang-kou"), keys, [(1,), (0,)]) == made
 
 
 def test_every_page_has_a_description(seed_site: Path):
