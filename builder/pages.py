@@ -207,15 +207,16 @@ class Cards:
     def of(self, indexes: Iterable[int]) -> list[ArticleCard]:
         return [self[i] for i in indexes]
 
-    @cached_property
-    def days(self) -> list[str]:
-        """Each article's day, as its card's `date_iso` begins."""
-        return [d.article.date.date().isoformat() for d in self._articles]
-
     def lastmod(self, indexes: Iterable[int]) -> dt.date | None:
-        days = self.days
-        day = max((days[i] for i in indexes), default=None)  # ISO dates sort as text
-        return dt.date.fromisoformat(day) if day else None
+        """The latest day of these articles (each one's, as its card's `date_iso` begins):
+        of a page's few, found when asked (every article's day, made for each edition,
+        was 0.25 s of every build at 100,000 articles)."""
+        return max((self._articles[i].article.date.date() for i in indexes), default=None)
+
+    @cached_property
+    def latest(self) -> dt.date | None:
+        """The latest day of every article."""
+        return self.lastmod(range(len(self._articles)))
 
 
 def listing_pages(ctx: EditionContext, path: str, title: str, heading: str,
@@ -342,7 +343,7 @@ def term_index_page(taxonomy: Taxonomy, ctx: EditionContext, cards: Cards, kind:
     edition, urls, strings = ctx.edition, ctx.urls, ctx.site.strings
     groups = taxonomy.groups[kind]
     heading = strings[kind if kind != "authors" else "authors_index"]
-    lastmod = cards.lastmod(range(len(cards)))
+    lastmod = cards.latest
     key = (kind, lastmod, tuple((t.slug, t.names, len(m)) for t, m in groups))
     return Page(_index(f"{edition.path}/{kind}/"), "terms.html", {
         "site": ctx.site,
@@ -402,7 +403,7 @@ def search_and_archive_pages(taxonomy: Taxonomy, ctx: EditionContext,
         path = f"archive/{year:04d}/{month:02d}/"
         years.setdefault(year, []).append(
             MonthLink(urls.link(f"{edition.path}/{path}"), label, len(members)))
-    lastmod = cards.lastmod(range(len(cards)))
+    lastmod = cards.latest
     yield Page(_index(f"{edition.path}/archive/"), "archive.html", {
         "site": ctx.site,
         "page": ctx.meta("archive/", f"{strings['archive']} · {ctx.site.title}"),

@@ -246,12 +246,11 @@ class PerArticle(Sequence[ArticleTerms]):
         """The article's terms by kind, as their keys."""
         return tuple(keys[index] for keys in self._keys)
 
-    def shown(self, indexes: Iterable[int]) -> list[tuple[str, str, object]]:
+    def shown(self, places: range) -> list[tuple[str, str, object]]:
         """What pages show of each term these articles have, by kind and key, in order."""
-        used = {(place, key) for place, keys in enumerate(self._keys)
-                for index in indexes for key in keys[index]}
-        return [(TERM_KINDS[place], key, self._terms[place][key].shown)
-                for place, key in sorted(used)]
+        return [(kind, key, terms[key].shown)
+                for kind, terms, keys in zip(TERM_KINDS, self._terms, self._keys, strict=True)
+                for key in sorted(set(itertools.chain.from_iterable(keys[places.start:places.stop])))]
 
 
 @record
