@@ -382,7 +382,7 @@ class Engine:
         """The articles to publish, newest first, and when the next one not yet due is;
         with `future`, every article."""
         published = sorted((k.entry for k in loaded.values() if k.entry is not None),
-                           key=lambda d: (d.article.date, d.article.slug), reverse=True)
+                           key=operator.attrgetter("article.date", "article.slug"), reverse=True)
         schedule = Schedule.of([d.article.date for d in published], now)
         if not self.future:
             published = [d for d in published if d.article.date <= now]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from .config import OTHER_TOPIC, SiteConfig, TagConfig, Topic
 from .editions import Script, script_of
@@ -368,9 +368,9 @@ class Taxonomy:
         return self.found.get()[1]
 
 
-@dataclass(frozen=True)
-class TaxonomyInput:
-    """What the reduce needs of one article; nothing here is a body."""
+class TaxonomyInput(NamedTuple):
+    """What the reduce needs of one article; nothing here is a body. A tuple: one is made
+    for every article at every build (a frozen dataclass took 0.1 s more at 100,000)."""
 
     # The article's file and its place in the order of articles (date, slug): related
     # articles are remembered by it.

@@ -257,12 +257,12 @@ def _archive_and_change(draw):
                           for word, _ in item.analysis.terms)
             analysis = Analysis.of(terms, item.analysis.vocabulary.split(),
                                    item.analysis.topic_scores)
-            after[place] = (replace(item, analysis=analysis, digest=repr((terms, tags, topics))),
+            after[place] = (item._replace(analysis=analysis, digest=repr((terms, tags, topics))),
                             tags, topics)
         else:
             item, tags, topics = after.pop(draw(st.integers(0, len(after) - 1)))
             after.insert(draw(st.integers(0, len(after))),
-                         (replace(item, identity=f"a{fresh}"), tags, topics))
+                         (item._replace(identity=f"a{fresh}"), tags, topics))
     return before, after
 
 
@@ -359,7 +359,7 @@ def test_related_articles_are_searched_for_once_when_first_asked_for(monkeypatch
                         lambda *args: searched.append(1) or real(*args))
     item = TaxonomyInput("a", "1", Analysis.of((("港口", 1.0),), ["港口"]), ("港口",), (), (), (),
                          2024, 7)
-    made = build_taxonomy([item, replace(item, identity="b")], parse_config("", Path("site.toml")),
+    made = build_taxonomy([item, item._replace(identity="b")], parse_config("", Path("site.toml")),
                           lambda text, script: (("zh-Hans", text),))
     assert made.groups["tags"][0][1] == (0, 1) and made.archive == ((2024, 7, (0, 1)),)
     assert searched == []
