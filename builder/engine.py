@@ -174,9 +174,9 @@ class Outcome:
         return bool(self.written or self.removed)
 
 
-@dataclass(frozen=True)
-class Known:
-    """An article file as last loaded: None for a draft."""
+class Known(NamedTuple):
+    """An article file as last loaded: None for a draft. A tuple: one is made for every
+    file at every build."""
 
     stamp: Stamp
     entry: Derived | None

@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import __version__
 
@@ -27,9 +28,10 @@ DUE = "next scheduled: "
 GENERATION = "generation: "
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
-    """What the file system says of a file: when it changes, the file is read again."""
+class Stamp(NamedTuple):
+    """What the file system says of a file: when it changes, the file is read again. A
+    tuple: every build makes one for each article file twice, from the scan and from the
+    state, and compares them (as a slotted dataclass: 0.25 s more at 100,000 files)."""
 
     mtime_ns: int
     size: int
