@@ -298,8 +298,8 @@ class Engine:
                     self._index_state(settings, outputs),
                     lambda key: cache.search_terms(*key), partial(self._published_text, outputs)),
                     spool))
-            # what the state records of the words' files holds for the articles it
-            # recorded, those of the last build: trusted while it is that build's
+            # the state's record of the files that hold each word is of the files it
+            # recorded, the last build's: trusted while the state is that build's
             readers = _Readers(self.state if known and self.state.generation() == self._generation
                                else None, fresh)
             with _kept():   # the memo and the plan live on until the run ends
@@ -340,8 +340,7 @@ class Engine:
                 blobs, memo_saved = self._blobs(settings, plan.taxonomy.memo, memo, made,
                                                 look if look != last_look else None)
                 recorded = self._record(settings, loaded, known, moved, gone, targets.digests,
-                                        outputs,
-                                        targets.generation, outcome.full, blobs,
+                                        outputs, targets.generation, outcome.full, blobs,
                                         planned.shards, shards, set(plan.identities),
                                         readers.lost)
                 self._memo = plan.taxonomy.memo
@@ -891,15 +890,16 @@ class Engine:
 
     def _record(self, settings: Settings, loaded: dict[str, Known], known: dict[str, Known],
                 moved: dict[str, Known], gone: set[str], digests: dict[str, bytes],
-                outputs: dict[str, bytes], generation: str,
-                full: bool, blobs: dict[str, object], shards: Sequence[WalkedShard],
+                outputs: dict[str, bytes], generation: str, full: bool,
+                blobs: dict[str, object], shards: Sequence[WalkedShard],
                 before: dict[bytes, Kept], identities: set[bytes], readers_lost: bool
                 ) -> bool:
         """Remember what the output now holds: in memory, and in the state for the next
         build (False: not in the state). A state that cannot be written only costs the
-        next build its head start. `moved` and `gone`: how `loaded`, the article files now,
-        differ from `known`, those recorded; `before`: the shards the output held; `readers_lost`:
-        the state's record of the words' files could not be read (it is made anew)."""
+        next build its head start. `moved` and `gone`: how `loaded`, the article files
+        now, differ from `known`, those recorded; `before`: the shards the output held;
+        `readers_lost`: the state's record of the files that hold each word could not be
+        read (it is made anew)."""
         self._known, self._outputs, self._generation = loaded, digests, generation
         self._shards = {s.key: Kept(s.summary, s.rows if s.rows is not None else
                                     before[s.key].rows if s.key in before else None)
