@@ -809,11 +809,12 @@ def _related_all(inputs: Sequence[TaxonomyInput], chosen: Sequence[Chosen],
     # Articles whose answer may have changed: all of them, or, told what changed, those
     # whose query or tags are not as before (touched names them), that read a list that
     # changed, or whose fill moved. Every other answer stands.
-    kept = {identity: before for identity in ids
-            if (before := memo.found.get(identity)) is not None}
+    kept: dict[str, Found] = {}
     if touched is None:
         looked_at: Sequence[int] = range(len(ids))
     else:
+        kept = {identity: before for identity in ids
+                if (before := memo.found.get(identity)) is not None}
         looked = {place[identity] for identity in touched.articles if identity in place}
         looked.update(i for i, identity in enumerate(ids) if identity not in kept)
         for word, held in lists.holding(stale_words).items():
